@@ -1,0 +1,87 @@
+"""Shared fixtures: engine (SQLite, or PostgreSQL via TRACKER_TEST_DATABASE_URL), app, client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+import tracker.models  # noqa: F401 - registers the tables
+from tests.helpers import DATA, SMALL_CATALOG, csrf_token  # noqa: F401 - re-exported
+from tracker import create_app
+from tracker.config import TestConfig
+from tracker.db import make_engine
+
+_database_tests = {"count": 0}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    SQLModel.metadata.drop_all(engine)
+    _drop_alembic_version(engine)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _drop_alembic_version(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def engine(_schema_engine: Engine) -> Iterator[Engine]:
+    """An engine on an empty schema (tables are emptied before each test)."""
+    _database_tests["count"] += 1
+    with _schema_engine.begin() as connection:
+        tables = list(reversed(SQLModel.metadata.sorted_tables))
+        if _schema_engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    yield _schema_engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(engine: Engine, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app(
+        TestConfig, DATABASE_URL=database_url, ENGINE=engine, CATALOG_PATH=SMALL_CATALOG
+    )
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL", "sqlite")
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    terminalreporter.write_line(f"database tests: {_database_tests['count']} ran on {backend}")

@@ -1,0 +1,30 @@
+"""Helpers shared by tests: paths of test data and reading a form's CSRF token."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlmodel import Session
+
+DATA = Path(__file__).parent / "data"
+SMALL_CATALOG = DATA / "catalog"
+
+
+def csrf_token(client, url: str) -> str:  # type: ignore[no-untyped-def]
+    """Return the CSRF token of the first form on a page."""
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """Run a block in a new transaction, ending any read transaction the test left open."""
+    if session.in_transaction():
+        session.rollback()
+    with session.begin():
+        yield session

@@ -1,0 +1,168 @@
+"""Loading the catalog: versions on normative change, suspect links, retirement, all or nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from tests.helpers import SMALL_CATALOG, transaction
+from tracker.catalog import read_catalog
+from tracker.errors import CatalogError
+from tracker.models import (
+    AuditEvent,
+    Obligation,
+    ObligationMapping,
+    ObligationVersion,
+    WorkItemLink,
+)
+from tracker.services.catalog import load_catalog
+from tracker.services.links import link_work_item, review_links
+from tracker.services.matrix import build_matrix
+
+
+def load(session: Session, path: Path) -> object:
+    with transaction(session):
+        report = load_catalog(session=session, catalog=read_catalog(path), actor="legal")
+    return report
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(SMALL_CATALOG, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_first_load_creates_obligations_versions_and_mappings(session: Session) -> None:
+    report = load(session, SMALL_CATALOG)
+    assert sorted(report.created) == [
+        "ALPHA-1",
+        "ALPHA-1.1",
+        "ALPHA-1.2",
+        "ALPHA-2",
+        "BETA-7",
+        "BETA-9",
+    ]
+    assert len(session.exec(select(ObligationVersion)).all()) == 6
+    [mapping] = session.exec(select(ObligationMapping)).all()
+    assert (mapping.source_id, mapping.target_id, mapping.relationship) == (
+        "ALPHA-1.1",
+        "BETA-7",
+        "intersects-with",
+    )
+
+
+def test_reloading_an_unchanged_catalog_changes_nothing(session: Session) -> None:
+    load(session, SMALL_CATALOG)
+    report = load(session, SMALL_CATALOG)
+    assert report.unchanged == 6
+    assert not report.created and not report.new_versions and not report.retired
+
+
+def test_normative_change_makes_a_new_version_and_links_suspect(
+    session: Session, catalog_copy: Path
+) -> None:
+    load(session, catalog_copy)
+    with transaction(session):
+        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
+    edit(
+        catalog_copy / "alpha.yaml",
+        "without undue delay when they ask",
+        "within 30 days when they ask",
+    )
+    report = load(session, catalog_copy)
+    assert report.new_versions == ["ALPHA-1.1"]
+    obligation = session.get(Obligation, "ALPHA-1.1")
+    assert obligation is not None and obligation.version == 2
+    versions = session.exec(
+        select(ObligationVersion).where(ObligationVersion.obligation_id == "ALPHA-1.1")
+    ).all()
+    assert [v.version for v in versions] == [1, 2]
+    row = build_matrix(session=session, obligation_ids=["ALPHA-1.1"]).rows[0]
+    assert row.result.status.value == "SUSPECT"
+    with transaction(session):
+        review_links(session=session, obligation_id="ALPHA-1.1", actor="eng")
+    row = build_matrix(session=session, obligation_ids=["ALPHA-1.1"]).rows[0]
+    assert row.result.status.value == "PLANNED"
+    actions = [e.action for e in session.exec(select(AuditEvent)).all()]
+    assert "obligation.new_version" in actions and "link.reviewed" in actions
+
+
+def test_non_normative_change_keeps_the_version_and_links_reviewed(
+    session: Session, catalog_copy: Path
+) -> None:
+    load(session, catalog_copy)
+    with transaction(session):
+        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
+    edit(
+        catalog_copy / "alpha.yaml",
+        "tags: [deletion]\n  - id: ALPHA-1.2",
+        "tags: [deletion, dsr]\n  - id: ALPHA-1.2",
+    )
+    report = load(session, catalog_copy)
+    assert report.updated == ["ALPHA-1.1"] and not report.new_versions
+    row = build_matrix(session=session, obligation_ids=["ALPHA-1.1"]).rows[0]
+    assert not row.result.suspect
+
+
+def test_removed_obligation_is_retired_and_keeps_its_links(
+    session: Session, catalog_copy: Path
+) -> None:
+    load(session, catalog_copy)
+    with transaction(session):
+        link_work_item(session=session, obligation_id="BETA-9", key="WEB-1", actor="eng")
+    text = (catalog_copy / "beta.yaml").read_text(encoding="utf-8")
+    (catalog_copy / "beta.yaml").write_text(text[: text.index("  - id: BETA-9")], encoding="utf-8")
+    report = load(session, catalog_copy)
+    assert report.retired == ["BETA-9"]
+    obligation = session.get(Obligation, "BETA-9")
+    assert obligation is not None and obligation.retired_at is not None
+    assert obligation.lifecycle_status == "retired"
+    assert (
+        session.exec(select(WorkItemLink).where(WorkItemLink.obligation_id == "BETA-9"))
+        .one()
+        .removed_at
+        is None
+    )
+    assert "BETA-9" not in {row.id for row in build_matrix(session=session).rows}
+    (catalog_copy / "beta.yaml").write_text(text, encoding="utf-8")
+    assert load(session, catalog_copy).restored == ["BETA-9"]
+
+
+def test_an_invalid_catalog_loads_nothing(session: Session, catalog_copy: Path) -> None:
+    load(session, SMALL_CATALOG)
+    edit(catalog_copy / "alpha.yaml", "Delete a person's data", "Erase a person's data")
+    edit(catalog_copy / "beta.yaml", "severity: high", "severity: enormous")
+    with pytest.raises(CatalogError), transaction(session):
+        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor="legal")
+    obligation = session.get(Obligation, "ALPHA-1.1")
+    assert obligation is not None and obligation.version == 1
+    assert obligation.summary.startswith("Delete")
+
+
+def test_a_failure_mid_load_rolls_everything_back(
+    session: Session, catalog_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(session, SMALL_CATALOG)
+    edit(catalog_copy / "alpha.yaml", "Delete a person's data", "Erase a person's data")
+    import tracker.services.catalog as service
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "_replace_mappings", explode)
+    with pytest.raises(RuntimeError), transaction(session):
+        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor="legal")
+    session.expire_all()
+    obligation = session.get(Obligation, "ALPHA-1.1")
+    assert obligation is not None and obligation.version == 1
+    assert len(session.exec(select(ObligationVersion)).all()) == 6

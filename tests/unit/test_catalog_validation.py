@@ -1,0 +1,148 @@
+"""Catalog validation lists every problem with file, line, obligation id and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracker.catalog import known_obligation_ids, read_catalog
+from tracker.cli import render_schema
+from tracker.config import DEFAULT_CATALOG_PATH
+from tracker.errors import CatalogError
+
+HEADER = """instrument:
+  id: GDPR
+  title: General Data Protection Regulation
+  jurisdiction: EU
+  official_url: https://eur-lex.europa.eu/eli/reg/2016/679/oj
+obligations:
+"""
+GOOD = """  - id: {id}
+    citation: Art. 17(1)
+    title: Right to erasure
+    summary: Delete a person's data without undue delay when they ask and a ground applies.
+    official_url: https://eur-lex.europa.eu/eli/reg/2016/679/oj
+    severity: high
+    evidence: [{{type: automated_test, description: End-to-end erasure test.}}]
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path) -> list[tuple[str, int | None, str | None, str | None, str]]:
+    return [
+        (Path(p.file or "").name, p.line, p.obligation_id, p.field, p.message)
+        for p in read_catalog(path).problems
+    ]
+
+
+def test_the_bundled_catalog_is_valid_and_large_enough() -> None:
+    catalog = read_catalog(DEFAULT_CATALOG_PATH)
+    assert catalog.ok, [str(p) for p in catalog.problems]
+    counts: dict[str, int] = {}
+    for located in catalog.obligations:
+        if located.spec.assessable:
+            counts[located.instrument_id] = counts.get(located.instrument_id, 0) + 1
+    assert counts["GDPR"] >= 60
+    assert counts.get("CCPA", 0) + counts.get("CCPAREGS", 0) >= 20
+    assert counts["LGPD"] >= 12
+    assert counts["HIPAA"] >= 10
+    mappings = sum(len(located.spec.mappings) for located in catalog.obligations)
+    assert mappings >= 10
+    assert {"CCPAREGS-7025.c.1", "GDPR-33.1"} <= catalog.ids
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "gdpr.yaml", HEADER + GOOD.format(id="GDPR-17.1") + "  - id: [unclosed\n")
+    [(file, line, _, _, message)] = problems_of(tmp_path)
+    assert file == "gdpr.yaml"
+    assert line == 15
+    assert message.startswith("YAML syntax error")
+
+
+def test_every_schema_problem_is_listed_at_once_with_field_and_line(tmp_path: Path) -> None:
+    bad = GOOD.format(id="GDPR-17.2").replace("severity: high", "severity: huge")
+    bad = bad.replace("summary: Delete", "summry: Delete")
+    write(
+        tmp_path,
+        "gdpr.yaml",
+        HEADER + GOOD.format(id="GDPR-17.1") + bad + "    effective_date: '2018-02-30'\n",
+    )
+    found = {(line, ob, field) for _, line, ob, field, _ in problems_of(tmp_path)}
+    assert found == {
+        (17, "GDPR-17.2", "summry"),  # unknown field, at its own line
+        (14, "GDPR-17.2", "summary"),  # missing field, at the obligation's line
+        (19, "GDPR-17.2", "severity"),
+        (21, "GDPR-17.2", "effective_date"),
+    }
+
+
+def test_duplicate_ids_across_files_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", HEADER + GOOD.format(id="GDPR-17.1"))
+    write(tmp_path, "b.yaml", HEADER.replace("id: GDPR", "id: GDPR") + GOOD.format(id="GDPR-17.1"))
+    messages = [m for _, _, _, _, m in problems_of(tmp_path)]
+    assert any("duplicate id: already defined at" in m for m in messages)
+    assert any("instrument GDPR is also defined" in m for m in messages)
+
+
+def test_unknown_parent_mapping_target_and_wrong_prefix_are_reported(tmp_path: Path) -> None:
+    text = HEADER + GOOD.format(id="GDPR-17.1") + "    parent: GDPR-17\n"
+    text += "    mappings: [{target: CCPA-1798.105.c, relationship: intersects-with}]\n"
+    text += GOOD.format(id="LGPD-18.VI")
+    write(tmp_path, "gdpr.yaml", text)
+    found = {(ob, field, message) for _, _, ob, field, message in problems_of(tmp_path)}
+    assert ("GDPR-17.1", "parent", "unknown parent 'GDPR-17'") in found
+    assert ("GDPR-17.1", "mappings", "mappings[0]: unknown target 'CCPA-1798.105.c'") in found
+    assert any(ob == "LGPD-18.VI" and "must start with" in m for ob, _, m in found)
+
+
+def test_parent_cycles_are_reported(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + GOOD.format(id="GDPR-1")
+        + "    parent: GDPR-2\n"
+        + GOOD.format(id="GDPR-2")
+        + "    parent: GDPR-1\n"
+    )
+    write(tmp_path, "gdpr.yaml", text)
+    messages = [m for _, _, _, _, m in problems_of(tmp_path)]
+    assert any(m.startswith("parent cycle: ") for m in messages)
+
+
+def test_duplicate_keys_in_one_obligation_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, "gdpr.yaml", HEADER + GOOD.format(id="GDPR-17.1") + "    severity: low\n")
+    [(_, line, _, field, message)] = problems_of(tmp_path)
+    assert (line, field) == (14, "severity")
+    assert "appears twice" in message
+
+
+def test_assessable_obligation_without_evidence_is_an_error(tmp_path: Path) -> None:
+    text = HEADER + GOOD.format(id="GDPR-17.1").replace(
+        "    evidence: [{type: automated_test, description: End-to-end erasure test.}]\n", ""
+    )
+    write(tmp_path, "gdpr.yaml", text)
+    [(_, _, ob, _, message)] = problems_of(tmp_path)
+    assert ob == "GDPR-17.1"
+    assert "evidence" in message
+
+
+def test_known_obligation_ids_refuses_an_invalid_catalog(tmp_path: Path) -> None:
+    write(tmp_path, "gdpr.yaml", "instrument: [")
+    with pytest.raises(CatalogError) as error:
+        known_obligation_ids(tmp_path)
+    assert error.value.problems
+
+
+def test_exported_json_schema_is_up_to_date() -> None:
+    stored = (DEFAULT_CATALOG_PATH / "schema.json").read_text(encoding="utf-8")
+    assert stored == render_schema(), (
+        "requirements_catalog/schema.json is stale: run `tracker catalog schema`"
+    )
+    schema = json.loads(stored)
+    assert "instrument" in schema["properties"]

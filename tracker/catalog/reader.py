@@ -1,0 +1,260 @@
+"""Read catalog YAML files into specs, collecting every problem with its file, line and field."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError as PydanticValidationError
+
+from tracker.domain.catalog_rules import Catalog, Located, cross_file_problems
+from tracker.domain.catalog_schema import InstrumentSpec, ObligationSpec
+from tracker.errors import CatalogError, Problem
+
+CATALOG_SUFFIXES = (".yaml", ".yml")
+
+
+class _LineDict(dict[str, Any]):
+    """A mapping that remembers the line it started on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that records lines, keeps dates as text and reports duplicate keys."""
+
+    duplicate_keys: list[tuple[str, int]]
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+    result = _LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be plain text", key_node.start_mark
+            )
+        key_text = str(key)
+        if key_text in result:
+            loader.duplicate_keys.append((key_text, key_node.start_mark.line + 1))
+        result[key_text] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key_text] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay text so that a bad date is a validation problem with a line, not a crash.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def catalog_files(path: Path) -> list[Path]:
+    """Return the catalog files under a folder (recursively), or the file itself."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CatalogError(f"No catalog at {path}: give a folder of YAML files or one YAML file.")
+    return sorted(p for p in path.rglob("*") if p.suffix in CATALOG_SUFFIXES and p.is_file())
+
+
+def read_catalog(path: Path) -> Catalog:
+    """Read and validate every catalog file under path; problems are collected, not raised."""
+    instruments: list[tuple[InstrumentSpec, str]] = []
+    obligations: list[Located] = []
+    problems: list[Problem] = []
+    files = catalog_files(path)
+    if not files:
+        problems.append(Problem("no catalog files (*.yaml) found", file=_display(path)))
+    for file in files:
+        file_instrument, file_obligations, file_problems = _read_file(file)
+        if file_instrument is not None:
+            instruments.append((file_instrument, _display(file)))
+        obligations.extend(file_obligations)
+        problems.extend(file_problems)
+    problems.extend(cross_file_problems(instruments, obligations))
+    return Catalog(tuple(instruments), tuple(obligations), tuple(problems))
+
+
+def known_obligation_ids(path: Path) -> frozenset[str]:
+    """Return the ids of a valid catalog; raise CatalogError listing every problem otherwise."""
+    catalog = read_catalog(path)
+    if not catalog.ok:
+        raise CatalogError(
+            f"The catalog at {path} has {len(catalog.problems)} problem(s); "
+            "run `tracker catalog validate` to see them.",
+            list(catalog.problems),
+        )
+    return catalog.ids
+
+
+def _display(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[Problem]]:
+    name = _display(file)
+    problems: list[Problem] = []
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [], [Problem(f"cannot read the file: {exc}", file=name)]
+    loader = _LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        detail = getattr(exc, "problem", None) or str(exc)
+        return None, [], [Problem(f"YAML syntax error: {detail}", file=name, line=line)]
+    finally:
+        loader.dispose()
+    for key, line in loader.duplicate_keys:
+        problems.append(
+            Problem(
+                f"key '{key}' appears twice; the first is ignored", file=name, line=line, field=key
+            )
+        )
+    if not isinstance(data, _LineDict):
+        return (
+            None,
+            [],
+            [
+                *problems,
+                Problem(
+                    "a catalog file must be a mapping with 'instrument' and 'obligations'",
+                    file=name,
+                    line=1,
+                ),
+            ],
+        )
+    for key in data:
+        if key not in ("instrument", "obligations"):
+            problems.append(
+                Problem(
+                    f"unknown top-level key '{key}' (expected instrument, obligations)",
+                    file=name,
+                    line=data.key_lines.get(key),
+                    field=key,
+                )
+            )
+
+    instrument = _read_instrument(data, name, problems)
+    instrument_id = instrument.id if instrument else _guess_instrument_id(data)
+    located: list[Located] = []
+    raw_obligations = data.get("obligations", [])
+    if not isinstance(raw_obligations, list):
+        problems.append(
+            Problem(
+                "'obligations' must be a list",
+                file=name,
+                line=data.key_lines.get("obligations"),
+                field="obligations",
+            )
+        )
+        raw_obligations = []
+    for index, raw in enumerate(raw_obligations):
+        item = _read_obligation(raw, index, name, instrument_id, problems)
+        if item is not None:
+            located.append(item)
+    return instrument, located, problems
+
+
+def _read_instrument(data: _LineDict, name: str, problems: list[Problem]) -> InstrumentSpec | None:
+    raw = data.get("instrument")
+    if not isinstance(raw, _LineDict):
+        problems.append(
+            Problem(
+                "missing 'instrument' mapping (id, title, jurisdiction, official_url)",
+                file=name,
+                line=data.key_lines.get("instrument", 1),
+                field="instrument",
+            )
+        )
+        return None
+    try:
+        return InstrumentSpec.model_validate(dict(raw))
+    except PydanticValidationError as exc:
+        problems.extend(_pydantic_problems(exc, raw, name, None, "instrument."))
+        return None
+
+
+def _guess_instrument_id(data: _LineDict) -> str:
+    raw = data.get("instrument")
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        return str(raw["id"])
+    return "?"
+
+
+def _read_obligation(
+    raw: Any, index: int, name: str, instrument_id: str, problems: list[Problem]
+) -> Located | None:
+    if not isinstance(raw, _LineDict):
+        problems.append(
+            Problem(
+                f"obligations[{index}] must be a mapping", file=name, field=f"obligations[{index}]"
+            )
+        )
+        return None
+    obligation_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    try:
+        spec = ObligationSpec.model_validate(dict(raw))
+    except PydanticValidationError as exc:
+        problems.extend(_pydantic_problems(exc, raw, name, obligation_id, ""))
+        return None
+    return Located(
+        spec=spec,
+        instrument_id=instrument_id,
+        file=name,
+        line=raw.line,
+        field_lines=dict(raw.key_lines),
+    )
+
+
+def _pydantic_problems(
+    exc: PydanticValidationError, raw: _LineDict, name: str, obligation_id: str | None, prefix: str
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        location = [str(part) for part in error["loc"]]
+        field = prefix + ".".join(location) if location else prefix.rstrip(".") or None
+        line = _line_for(raw, list(error["loc"]))
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling; see requirements_catalog/schema.json)"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        problems.append(
+            Problem(message, file=name, line=line, obligation_id=obligation_id, field=field)
+        )
+    return problems
+
+
+def _line_for(raw: Any, loc: list[Any]) -> int | None:
+    """Walk the error location through the parsed data to the deepest line known."""
+    line = getattr(raw, "line", None)
+    node = raw
+    for part in loc:
+        if isinstance(node, _LineDict) and isinstance(part, str):
+            line = node.key_lines.get(part, line)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line

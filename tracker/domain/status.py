@@ -1,0 +1,256 @@
+"""The status rule: implementation and verification axes, and one overall status with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Implementation(StrEnum):
+    """How far the linked Jira work has got."""
+
+    NONE = "none"
+    PLANNED = "planned"
+    IN_PROGRESS = "in progress"
+    DONE = "done"
+
+
+class Verification(StrEnum):
+    """What the latest results of the linked tests say."""
+
+    UNCOVERED = "uncovered"
+    NOT_RUN = "not run"
+    STALE = "stale"
+    PASSING = "passing"
+    FAILING = "failing"
+
+
+class Status(StrEnum):
+    """The one overall status of an obligation; the rule is in overall_status()."""
+
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    GAP = "GAP"
+    SUSPECT = "SUSPECT"
+    FAILING = "FAILING"
+    PLANNED = "PLANNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    IMPLEMENTED = "IMPLEMENTED"
+    VERIFIED = "VERIFIED"
+
+
+#: The order statuses are listed in (dashboards, filters): most urgent first.
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.FAILING,
+    Status.SUSPECT,
+    Status.GAP,
+    Status.PLANNED,
+    Status.IN_PROGRESS,
+    Status.IMPLEMENTED,
+    Status.VERIFIED,
+    Status.NOT_APPLICABLE,
+)
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.NOT_APPLICABLE: "Not applicable",
+    Status.GAP: "Gap",
+    Status.SUSPECT: "Needs review",
+    Status.FAILING: "Failing",
+    Status.PLANNED: "Planned",
+    Status.IN_PROGRESS: "In progress",
+    Status.IMPLEMENTED: "Implemented",
+    Status.VERIFIED: "Verified",
+}
+
+PASSING_OUTCOMES = frozenset({"passed"})
+FAILING_OUTCOMES = frozenset({"failed", "error"})
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemFact:
+    """A linked work item as the rule sees it."""
+
+    key: str
+    status: str
+    status_category: str  # Jira's category key: new, indeterminate or done
+    suspect: bool = False
+    missing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFact:
+    """The latest result of one test in the scope asked for."""
+
+    outcome: str  # passed, failed, error or skipped
+    run_id: int
+    at: datetime
+    commit: str | None = None
+    flaky: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TestFact:
+    """A linked test and its latest result (None when it has no result in scope)."""
+
+    __test__ = False
+
+    test_id: str
+    latest: ResultFact | None
+    suspect: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationFacts:
+    """Everything the rule needs about one obligation."""
+
+    obligation_id: str
+    work_items: tuple[WorkItemFact, ...] = ()
+    tests: tuple[TestFact, ...] = ()
+    not_applicable: bool = False
+    justification: str | None = None
+    freshness: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    """The computed status of one obligation and why."""
+
+    status: Status
+    implementation: Implementation
+    verification: Verification
+    suspect: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def explanation(self) -> str:
+        """Return the reasons as one sentence-per-reason text."""
+        return " ".join(self.reasons)
+
+
+def implementation_of(work_items: tuple[WorkItemFact, ...]) -> Implementation:
+    """Return the implementation axis: done only when every linked work item is done."""
+    if not work_items:
+        return Implementation.NONE
+    categories = ["missing" if item.missing else item.status_category for item in work_items]
+    if all(category == "done" for category in categories):
+        return Implementation.DONE
+    if all(category in ("new", "missing") for category in categories):
+        return Implementation.PLANNED
+    return Implementation.IN_PROGRESS
+
+
+def verification_of(
+    tests: tuple[TestFact, ...], now: datetime, freshness: timedelta
+) -> Verification:
+    """Return the verification axis from the latest result of each linked test."""
+    if not tests:
+        return Verification.UNCOVERED
+    latest = [test.latest for test in tests]
+    if any(result is not None and result.outcome in FAILING_OUTCOMES for result in latest):
+        return Verification.FAILING
+    if any(result is None or result.outcome not in PASSING_OUTCOMES for result in latest):
+        return Verification.NOT_RUN
+    if any(now - result.at > freshness for result in latest if result is not None):
+        return Verification.STALE
+    return Verification.PASSING
+
+
+def overall_status(facts: ObligationFacts, now: datetime) -> StatusResult:
+    """Apply the documented rule; the first matching line wins.
+
+    1. NOT_APPLICABLE  legal decided the obligation does not apply.
+    2. GAP             nothing is linked: no work item and no test.
+    3. SUSPECT         a link was reviewed against an older version of the obligation.
+    4. FAILING         a linked test's latest result failed or errored.
+    5. PLANNED         no linked work item has started (or none is linked, only tests).
+    6. IN_PROGRESS     linked work has started but is not all done.
+    7. VERIFIED        all linked work is done and every linked test's latest result
+                       passed within the freshness window.
+    8. IMPLEMENTED     all linked work is done, verification is missing, not run or stale.
+    """
+    implementation = implementation_of(facts.work_items)
+    verification = verification_of(facts.tests, now, facts.freshness)
+    suspect_links = [item.key for item in facts.work_items if item.suspect] + [
+        test.test_id for test in facts.tests if test.suspect
+    ]
+    suspect = bool(suspect_links)
+
+    def result(status: Status, *reasons: str) -> StatusResult:
+        return StatusResult(status, implementation, verification, suspect, reasons)
+
+    if facts.not_applicable:
+        why = f" Justification: {facts.justification}" if facts.justification else ""
+        return result(Status.NOT_APPLICABLE, f"Legal decided this obligation does not apply.{why}")
+    if not facts.work_items and not facts.tests:
+        return result(Status.GAP, "No Jira work item and no test is linked.")
+    work = _describe_work(facts.work_items)
+    tests = _describe_tests(facts.tests, now, facts.freshness)
+    if suspect:
+        return result(
+            Status.SUSPECT,
+            "The obligation changed since these links were reviewed: "
+            f"{', '.join(suspect_links)}. Review them.",
+            *work,
+            *tests,
+        )
+    if verification is Verification.FAILING:
+        return result(Status.FAILING, *tests, *work)
+    if implementation in (Implementation.NONE, Implementation.PLANNED):
+        return result(Status.PLANNED, *work, *tests)
+    if implementation is Implementation.IN_PROGRESS:
+        return result(Status.IN_PROGRESS, *work, *tests)
+    if verification is Verification.PASSING:
+        return result(Status.VERIFIED, *work, *tests)
+    return result(Status.IMPLEMENTED, *work, *tests)
+
+
+def _describe_work(work_items: tuple[WorkItemFact, ...]) -> tuple[str, ...]:
+    if not work_items:
+        return ("No Jira work item is linked.",)
+    parts = []
+    for item in work_items:
+        if item.missing:
+            parts.append(f"{item.key} is missing in Jira (deleted or moved)")
+        else:
+            parts.append(f"{item.key} is {item.status or item.status_category}")
+    return ("Work: " + "; ".join(parts) + ".",)
+
+
+def _describe_tests(
+    tests: tuple[TestFact, ...], now: datetime, freshness: timedelta
+) -> tuple[str, ...]:
+    if not tests:
+        return ("No test is linked.",)
+    failing, not_run, stale, passing = [], [], [], []
+    for test in tests:
+        latest = test.latest
+        if latest is None:
+            not_run.append(f"{test.test_id} has no result")
+        elif latest.outcome in FAILING_OUTCOMES:
+            failing.append(f"{test.test_id} {latest.outcome} in {_run(latest)}")
+        elif latest.outcome not in PASSING_OUTCOMES:
+            not_run.append(f"{test.test_id} was {latest.outcome} in {_run(latest)}")
+        elif now - latest.at > freshness:
+            age = (now - latest.at).days
+            stale.append(
+                f"{test.test_id} last passed {age} days ago in {_run(latest)}, "
+                f"older than the {freshness.days}-day freshness window"
+            )
+        else:
+            flaky = " (flaky: passed on rerun)" if latest.flaky else ""
+            passing.append(f"{test.test_id} passed in {_run(latest)}{flaky}")
+    reasons = []
+    for label, items in (
+        ("Failing", failing),
+        ("Not run", not_run),
+        ("Stale", stale),
+        ("Passing", passing),
+    ):
+        if items:
+            reasons.append(f"{label}: " + "; ".join(items) + ".")
+    return tuple(reasons)
+
+
+def _run(result: ResultFact) -> str:
+    commit = f" at commit {result.commit[:12]}" if result.commit else ""
+    return f"run #{result.run_id}{commit} on {result.at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,42 @@
+"""Running the Alembic migrations that ship with the tracker."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from tracker.config import PROJECT_ROOT
+
+MIGRATIONS_PATH = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    """Return an Alembic config pointing at the bundled migrations and the engine's URL."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_PATH))
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database schema up to the given revision (the newest by default)."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the schema revision the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    """Return the newest revision shipped with the tracker."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -1,0 +1,331 @@
+"""SQLModel tables: the catalog, Jira work items, tests and results, links, decisions, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (every timestamp is stored timezone-aware)."""
+    return datetime.now(UTC)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _json_dict() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --- catalog ------------------------------------------------------------------------------
+
+
+class Instrument(SQLModel, table=True):
+    """A law or regulation, e.g. GDPR."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    title: str = Field(max_length=300)
+    short_name: str = Field(max_length=64)
+    jurisdiction: str = Field(max_length=64)
+    official_url: str = Field(max_length=500)
+    effective_date: date | None = None
+    attribution: str | None = Field(default=None, max_length=500)
+    source_file: str = Field(max_length=300)
+    retired_at: datetime | None = None
+
+
+class Obligation(SQLModel, table=True):
+    """The current version of one assessable duty (or a grouping node) of an instrument."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    instrument_id: str = Field(foreign_key="instrument.id", index=True, max_length=32)
+    parent_id: str | None = Field(default=None, max_length=80)
+    citation: str = Field(max_length=200)
+    title: str = Field(max_length=300)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    official_url: str = Field(max_length=500)
+    assessable: bool = True
+    severity: str | None = Field(default=None, max_length=16)
+    lifecycle_status: str = Field(default="active", max_length=16)
+    effective_date: date | None = None
+    freshness_days: int = 30
+    applicability: dict[str, list[str]] = _json_dict()
+    parameters: list[dict[str, Any]] = _json_list()
+    evidence: list[dict[str, Any]] = _json_list()
+    tags: list[str] = _json_list()
+    version: int = 1
+    fingerprint: str = Field(max_length=64)
+    sort_key: str = Field(max_length=200, index=True)
+    source_file: str = Field(max_length=300)
+    source_line: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+
+class ObligationVersion(SQLModel, table=True):
+    """A past or current version of an obligation's normative content."""
+
+    __table_args__ = (UniqueConstraint("obligation_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", index=True, max_length=80)
+    version: int
+    fingerprint: str = Field(max_length=64)
+    content: dict[str, Any] = _json_dict()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ObligationMapping(SQLModel, table=True):
+    """A cross-law relationship from one obligation to another (equivalent-to, subset-of, ...)."""
+
+    __table_args__ = (UniqueConstraint("source_id", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="obligation.id", index=True, max_length=80)
+    target_id: str = Field(foreign_key="obligation.id", index=True, max_length=80)
+    relationship: str = Field(max_length=32)
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+
+
+# --- Jira -----------------------------------------------------------------------------------
+
+
+class WorkItem(SQLModel, table=True):
+    """The tracker's copy of a Jira issue (usually an epic)."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    jira_id: str | None = Field(default=None, max_length=32)
+    project_key: str | None = Field(default=None, max_length=32, index=True)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    issue_type: str = Field(default="", max_length=64)
+    status: str = Field(default="", max_length=64)
+    status_category: str = Field(default="new", max_length=16)
+    fix_versions: list[str] = _json_list()
+    labels: list[str] = _json_list()
+    assignee: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=500)
+    updated: datetime | None = None
+    missing: bool = False
+    synced_at: datetime | None = None
+
+
+class WorkItemLink(SQLModel, table=True):
+    """Obligation to work item; removed links keep their row with removed_at set."""
+
+    __table_args__ = (Index("ix_workitemlink_pair", "obligation_id", "work_item_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    work_item_key: str = Field(foreign_key="workitem.key", index=True, max_length=64)
+    origin: str = Field(default="manual", max_length=16)
+    reviewed_version: int = 1
+    reviewed_fingerprint: str = Field(max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_at: datetime | None = None
+    removed_by: str | None = Field(default=None, max_length=200)
+    removed_at: datetime | None = None
+
+
+class JiraVersion(SQLModel, table=True):
+    """A Jira fix version (a release) of a project."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    project_key: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=200)
+    released: bool = False
+    archived: bool = False
+    release_date: date | None = None
+
+
+class SyncRun(SQLModel, table=True):
+    """One run of a Jira sync or push, with what it did and what went wrong."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="sync", max_length=16)
+    status: str = Field(default="running", max_length=16)
+    full: bool = False
+    dry_run: bool = False
+    actor: str = Field(default="system", max_length=200)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    watermark_from: datetime | None = None
+    watermark_to: datetime | None = None
+    pages: int = 0
+    requests: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    links_added: int = 0
+    links_removed: int = 0
+    problems: list[str] = _json_list()
+
+
+class SyncLock(SQLModel, table=True):
+    """A named lock row; inserting it is how one sync excludes another on any database."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    acquired_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class RemoteLinkState(SQLModel, table=True):
+    """What the tracker last pushed to Jira as a remote link, by its stable globalId."""
+
+    global_id: str = Field(primary_key=True, max_length=255)
+    work_item_key: str = Field(max_length=64, index=True)
+    obligation_id: str = Field(max_length=80, index=True)
+    title: str = Field(max_length=500)
+    url: str = Field(max_length=500)
+    resolved: bool = False
+    pushed_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A Jira webhook delivery already processed, for de-duplication."""
+
+    identifier: str = Field(primary_key=True, max_length=200)
+    event: str = Field(max_length=64)
+    issue_key: str | None = Field(default=None, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class EpicRequest(SQLModel, table=True):
+    """An epic the tracker created for an obligation's gap, so a re-run never creates two."""
+
+    __table_args__ = (UniqueConstraint("obligation_id", "project_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    project_key: str = Field(max_length=32)
+    work_item_key: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+class TestCase(SQLModel, table=True):
+    """An automated test, identified across runs by suite/classname/name."""
+
+    __test__ = False  # not a pytest test class
+
+    id: int | None = Field(default=None, primary_key=True)
+    test_id: str = Field(sa_column=Column(String(1000), unique=True, nullable=False))
+    suite: str = Field(default="", max_length=300)
+    classname: str = Field(default="", sa_column=Column(Text, nullable=False))
+    name: str = Field(default="", sa_column=Column(Text, nullable=False))
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime | None = None
+
+
+class TestLink(SQLModel, table=True):
+    """Obligation to test case; removed links keep their row with removed_at set."""
+
+    __test__ = False
+    __table_args__ = (Index("ix_testlink_pair", "obligation_id", "test_case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    test_case_id: int = Field(foreign_key="testcase.id", index=True)
+    origin: str = Field(default="manual", max_length=16)
+    reviewed_version: int = 1
+    reviewed_fingerprint: str = Field(max_length=64)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_at: datetime | None = None
+    removed_by: str | None = Field(default=None, max_length=200)
+    removed_at: datetime | None = None
+
+
+class TestRun(SQLModel, table=True):
+    """One ingested test report."""
+
+    __test__ = False
+
+    id: int | None = Field(default=None, primary_key=True)
+    suite: str = Field(max_length=300, index=True)
+    commit: str | None = Field(default=None, max_length=64)
+    branch: str | None = Field(default=None, max_length=200)
+    release: str | None = Field(default=None, max_length=200)
+    environment: str | None = Field(default=None, max_length=200)
+    source_name: str = Field(default="", max_length=300)
+    content_hash: str = Field(max_length=64, unique=True)
+    uploaded_by: str = Field(default="", max_length=200)
+    started_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    flaky: int = 0
+    unknown_ids: list[str] = _json_list()
+    invalid_ids: list[str] = _json_list()
+
+
+class TestResult(SQLModel, table=True):
+    """The outcome of one test case in one run."""
+
+    __test__ = False
+    __table_args__ = (Index("ix_testresult_case_run", "test_case_id", "run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="testrun.id", index=True)
+    test_case_id: int = Field(foreign_key="testcase.id")
+    outcome: str = Field(max_length=16)
+    flaky: bool = False
+    duration: float | None = None
+    message: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ApiToken(SQLModel, table=True):
+    """A token for CI uploads; only its hash is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+# --- decisions and history ------------------------------------------------------------------
+
+
+class ApplicabilityDecision(SQLModel, table=True):
+    """Legal's decision on whether an obligation applies; the newest row is the current one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", index=True, max_length=80)
+    not_applicable: bool
+    justification: str = Field(sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which thing, with the state before and after."""
+
+    __table_args__ = (Index("ix_auditevent_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=32)
+    entity_id: str = Field(max_length=1000)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -1,0 +1,80 @@
+"""Choosing which test results count: the latest result of each test in the scope asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from tracker.domain.status import ResultFact
+from tracker.models import TestResult, TestRun
+
+
+@dataclass(frozen=True)
+class EvidenceScope:
+    """Which runs count: by release, branch and environment; default is the default branch."""
+
+    release: str | None = None
+    branch: str | None = None
+    environment: str | None = None
+    default_branch: str = "main"
+
+    def describe(self) -> str:
+        """Return the scope in words."""
+        parts = []
+        if self.release:
+            parts.append(f"release {self.release}")
+        if self.branch or not self.release:
+            parts.append(f"branch {self.branch or self.default_branch}")
+        if self.environment:
+            parts.append(f"environment {self.environment}")
+        return "newest run of each suite on " + ", ".join(parts)
+
+
+def latest_run_ids(session: Session, scope: EvidenceScope) -> list[int]:
+    """Return the newest run of each suite within the scope."""
+    query = select(func.max(TestRun.id)).group_by(TestRun.suite)
+    if scope.release:
+        query = query.where(TestRun.release == scope.release)
+    if scope.branch:
+        query = query.where(TestRun.branch == scope.branch)
+    elif not scope.release:
+        query = query.where(
+            or_(col(TestRun.branch).is_(None), TestRun.branch == scope.default_branch)
+        )
+    if scope.environment:
+        query = query.where(TestRun.environment == scope.environment)
+    return [run_id for run_id in session.exec(query).all() if run_id is not None]
+
+
+def latest_results(
+    session: Session, scope: EvidenceScope, test_case_ids: Iterable[int] | None = None
+) -> dict[int, ResultFact]:
+    """Return each test case's latest result in scope (newest run wins across suites)."""
+    run_ids = latest_run_ids(session, scope)
+    if not run_ids:
+        return {}
+    query = (
+        select(
+            TestResult.test_case_id,
+            TestResult.outcome,
+            TestResult.run_id,
+            TestResult.flaky,
+            TestRun.started_at,
+            TestRun.commit,
+        )
+        .join(TestRun, col(TestRun.id) == TestResult.run_id)
+        .where(col(TestResult.run_id).in_(run_ids))
+    )
+    if test_case_ids is not None:
+        query = query.where(col(TestResult.test_case_id).in_(list(test_case_ids)))
+    latest: dict[int, ResultFact] = {}
+    for case_id, outcome, run_id, flaky, started_at, commit in session.exec(query).all():
+        known = latest.get(case_id)
+        if known is None or run_id > known.run_id:
+            latest[case_id] = ResultFact(
+                outcome=outcome, run_id=run_id, at=started_at, commit=commit, flaky=flaky
+            )
+    return latest

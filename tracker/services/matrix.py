@@ -1,0 +1,194 @@
+"""Building matrix rows from the database with a fixed number of queries, whatever the size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell
+from tracker.domain.status import (
+    FAILING_OUTCOMES,
+    PASSING_OUTCOMES,
+    ObligationFacts,
+    TestFact,
+    WorkItemFact,
+    overall_status,
+)
+from tracker.models import (
+    ApplicabilityDecision,
+    Obligation,
+    TestCase,
+    TestLink,
+    WorkItem,
+    WorkItemLink,
+    utcnow,
+)
+from tracker.services.evidence import EvidenceScope, latest_results
+
+
+@dataclass(frozen=True)
+class MatrixData:
+    """Rows and the facts behind them, for pages that show more than a row."""
+
+    rows: list[MatrixRow]
+    facts: dict[str, ObligationFacts]
+    generated_at: datetime
+
+
+def build_matrix(
+    *,
+    session: Session,
+    scope: EvidenceScope | None = None,
+    obligation_ids: list[str] | None = None,
+    include_retired: bool = False,
+    now: datetime | None = None,
+) -> MatrixData:
+    """Compute every assessable obligation's status (or only the ids given)."""
+    scope = scope or EvidenceScope()
+    now = now or utcnow()
+    obligation_query = select(
+        Obligation.id,
+        Obligation.instrument_id,
+        Obligation.citation,
+        Obligation.title,
+        Obligation.severity,
+        Obligation.tags,
+        Obligation.sort_key,
+        Obligation.version,
+        Obligation.freshness_days,
+    ).where(Obligation.assessable == True)  # noqa: E712 - SQL expression
+    if not include_retired:
+        obligation_query = obligation_query.where(col(Obligation.retired_at).is_(None))
+    if obligation_ids is not None:
+        obligation_query = obligation_query.where(col(Obligation.id).in_(obligation_ids))
+    obligations = session.exec(obligation_query.order_by(Obligation.sort_key)).all()
+    versions = {row[0]: row[7] for row in obligations}
+
+    decisions: dict[str, tuple[bool, str]] = {}
+    decision_query = select(
+        ApplicabilityDecision.obligation_id,
+        ApplicabilityDecision.not_applicable,
+        ApplicabilityDecision.justification,
+    ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
+    if obligation_ids is not None:
+        decision_query = decision_query.where(
+            col(ApplicabilityDecision.obligation_id).in_(obligation_ids)
+        )
+    for obligation_id, not_applicable, justification in session.exec(decision_query).all():
+        decisions[obligation_id] = (not_applicable, justification)
+
+    work_query = (
+        select(
+            WorkItemLink.obligation_id,
+            WorkItemLink.reviewed_version,
+            WorkItemLink.origin,
+            WorkItem.key,
+            WorkItem.summary,
+            WorkItem.status,
+            WorkItem.status_category,
+            WorkItem.url,
+            WorkItem.missing,
+        )
+        .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
+        .where(col(WorkItemLink.removed_at).is_(None))
+        .order_by(WorkItem.key)
+    )
+    if obligation_ids is not None:
+        work_query = work_query.where(col(WorkItemLink.obligation_id).in_(obligation_ids))
+    cells: dict[str, list[WorkItemCell]] = defaultdict(list)
+    for ob_id, reviewed, origin, key, summary, status, category, url, missing in session.exec(
+        work_query
+    ).all():
+        if ob_id not in versions:
+            continue
+        cells[ob_id].append(
+            WorkItemCell(
+                key=key,
+                summary=summary,
+                status=status,
+                status_category=category,
+                url=url,
+                missing=missing,
+                suspect=reviewed < versions[ob_id],
+                origin=origin,
+            )
+        )
+
+    test_query = (
+        select(TestLink.obligation_id, TestLink.reviewed_version, TestCase.id, TestCase.test_id)
+        .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
+        .where(col(TestLink.removed_at).is_(None))
+        .order_by(TestCase.test_id)
+    )
+    if obligation_ids is not None:
+        test_query = test_query.where(col(TestLink.obligation_id).in_(obligation_ids))
+    test_links = [row for row in session.exec(test_query).all() if row[0] in versions]
+    results = latest_results(
+        session, scope, {row[2] for row in test_links} if obligation_ids is not None else None
+    )
+    tests: dict[str, list[TestFact]] = defaultdict(list)
+    for ob_id, reviewed, case_id, test_id in test_links:
+        tests[ob_id].append(
+            TestFact(
+                test_id=test_id, latest=results.get(case_id), suspect=reviewed < versions[ob_id]
+            )
+        )
+
+    rows: list[MatrixRow] = []
+    all_facts: dict[str, ObligationFacts] = {}
+    for ob_id, instrument, citation, title, severity, tags, key, _version, freshness in obligations:
+        decision = decisions.get(ob_id)
+        work_cells = tuple(cells.get(ob_id, ()))
+        facts = ObligationFacts(
+            obligation_id=ob_id,
+            work_items=tuple(
+                WorkItemFact(
+                    key=cell.key,
+                    status=cell.status,
+                    status_category=cell.status_category,
+                    suspect=cell.suspect,
+                    missing=cell.missing,
+                )
+                for cell in work_cells
+            ),
+            tests=tuple(tests.get(ob_id, ())),
+            not_applicable=bool(decision and decision[0]),
+            justification=decision[1] if decision else None,
+            freshness=timedelta(days=freshness),
+        )
+        all_facts[ob_id] = facts
+        rows.append(
+            MatrixRow(
+                id=ob_id,
+                instrument=instrument,
+                citation=citation,
+                title=title,
+                severity=severity,
+                tags=tuple(tags or ()),
+                sort_key=key,
+                result=overall_status(facts, now),
+                work_items=work_cells,
+                tests=_count(facts.tests, now, facts.freshness),
+            )
+        )
+    return MatrixData(rows=rows, facts=all_facts, generated_at=now)
+
+
+def _count(tests: tuple[TestFact, ...], now: datetime, freshness: timedelta) -> TestCounts:
+    passed = failed = not_run = stale = 0
+    for test in tests:
+        latest = test.latest
+        if latest is None or (
+            latest.outcome not in PASSING_OUTCOMES and latest.outcome not in FAILING_OUTCOMES
+        ):
+            not_run += 1
+        elif latest.outcome in FAILING_OUTCOMES:
+            failed += 1
+        elif now - latest.at > freshness:
+            stale += 1
+        else:
+            passed += 1
+    return TestCounts(total=len(tests), passed=passed, failed=failed, not_run=not_run, stale=stale)

@@ -1,0 +1,206 @@
+"""The obligation page: one obligation with its mappings, versions, links, status and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
+from tracker.domain.diff import FieldChange, diff_versions
+from tracker.domain.matrix import MatrixRow
+from tracker.models import (
+    ApplicabilityDecision,
+    AuditEvent,
+    Instrument,
+    Obligation,
+    ObligationMapping,
+    ObligationVersion,
+    TestCase,
+    TestLink,
+    WorkItem,
+    WorkItemLink,
+)
+from tracker.services.evidence import EvidenceScope, latest_results
+from tracker.services.links import get_obligation
+from tracker.services.matrix import build_matrix
+
+
+@dataclass(frozen=True)
+class MappingView:
+    """A cross-law mapping seen from this obligation."""
+
+    other_id: str
+    other_title: str
+    relationship: str
+    notes: str | None
+    direction: str  # "outgoing" (declared here) or "incoming" (declared on the other one)
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version and what changed from the one before it."""
+
+    version: int
+    created_at: datetime
+    fingerprint: str
+    changes: list[FieldChange]
+
+
+@dataclass(frozen=True)
+class WorkLinkView:
+    """A work-item link with its work item."""
+
+    link: WorkItemLink
+    item: WorkItem
+    suspect: bool
+
+
+@dataclass(frozen=True)
+class TestLinkView:
+    """A test link with its test and latest result."""
+
+    __test__ = False
+
+    link: TestLink
+    case: TestCase
+    outcome: str | None
+    run_id: int | None
+    suspect: bool
+
+
+@dataclass(frozen=True)
+class ObligationDetail:
+    """Everything the obligation page shows."""
+
+    obligation: Obligation
+    instrument: Instrument
+    parent: Obligation | None
+    children: list[Obligation]
+    mappings: list[MappingView]
+    versions: list[VersionView]
+    work_links: list[WorkLinkView]
+    test_links: list[TestLinkView]
+    row: MatrixRow | None
+    decision: ApplicabilityDecision | None
+    history: list[AuditEvent]
+
+
+def obligation_detail(
+    *, session: Session, obligation_id: str, scope: EvidenceScope | None = None
+) -> ObligationDetail:
+    """Return the obligation page's content; NotFoundError when the id is unknown."""
+    obligation = get_obligation(session, obligation_id)
+    instrument = session.get(Instrument, obligation.instrument_id)
+    assert instrument is not None  # noqa: S101 - foreign key guarantees it
+    parent = session.get(Obligation, obligation.parent_id) if obligation.parent_id else None
+    children = list(
+        session.exec(
+            select(Obligation)
+            .where(Obligation.parent_id == obligation.id)
+            .order_by(Obligation.sort_key)
+        ).all()
+    )
+    titles = dict(session.exec(select(Obligation.id, Obligation.title)).all())
+    mappings = [
+        MappingView(
+            row.target_id, titles.get(row.target_id, ""), row.relationship, row.notes, "outgoing"
+        )
+        for row in session.exec(
+            select(ObligationMapping).where(ObligationMapping.source_id == obligation.id)
+        ).all()
+    ] + [
+        MappingView(
+            row.source_id,
+            titles.get(row.source_id, ""),
+            RELATIONSHIP_INVERSES.get(row.relationship, row.relationship),
+            row.notes,
+            "incoming",
+        )
+        for row in session.exec(
+            select(ObligationMapping).where(ObligationMapping.target_id == obligation.id)
+        ).all()
+    ]
+    version_rows = session.exec(
+        select(ObligationVersion)
+        .where(ObligationVersion.obligation_id == obligation.id)
+        .order_by(col(ObligationVersion.version))
+    ).all()
+    versions = []
+    previous: dict[str, object] = {}
+    for version in version_rows:
+        versions.append(
+            VersionView(
+                version.version,
+                version.created_at,
+                version.fingerprint,
+                diff_versions(previous, version.content) if previous else [],
+            )
+        )
+        previous = version.content
+    versions.reverse()
+
+    work_links = [
+        WorkLinkView(link, item, link.reviewed_version < obligation.version)
+        for link, item in session.exec(
+            select(WorkItemLink, WorkItem)
+            .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
+            .where(WorkItemLink.obligation_id == obligation.id)
+            .where(col(WorkItemLink.removed_at).is_(None))
+            .order_by(WorkItem.key)
+        ).all()
+    ]
+    test_rows = session.exec(
+        select(TestLink, TestCase)
+        .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
+        .where(TestLink.obligation_id == obligation.id)
+        .where(col(TestLink.removed_at).is_(None))
+        .order_by(TestCase.test_id)
+    ).all()
+    results = latest_results(
+        session, scope or EvidenceScope(), [case.id for _, case in test_rows if case.id]
+    )
+    test_links = []
+    for link, case in test_rows:
+        latest = results.get(case.id) if case.id is not None else None
+        test_links.append(
+            TestLinkView(
+                link,
+                case,
+                latest.outcome if latest else None,
+                latest.run_id if latest else None,
+                link.reviewed_version < obligation.version,
+            )
+        )
+    matrix = build_matrix(
+        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True
+    )
+    decision = session.exec(
+        select(ApplicabilityDecision)
+        .where(ApplicabilityDecision.obligation_id == obligation.id)
+        .order_by(
+            col(ApplicabilityDecision.decided_at).desc(), col(ApplicabilityDecision.id).desc()
+        )
+    ).first()
+    history = list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation.id)
+            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+            .limit(200)
+        ).all()
+    )
+    return ObligationDetail(
+        obligation=obligation,
+        instrument=instrument,
+        parent=parent,
+        children=children,
+        mappings=mappings,
+        versions=versions,
+        work_links=work_links,
+        test_links=test_links,
+        row=matrix.rows[0] if matrix.rows else None,
+        decision=decision,
+        history=history,
+    )
