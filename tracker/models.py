@@ -150,7 +150,7 @@ class SyncRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="sync", max_length=16)
-    status: str = Field(default="running", max_length=16)
+    status: str = Field(default="running", max_length=32)
     full: bool = False
     dry_run: bool = False
     actor: str = Field(default="system", max_length=200)
@@ -179,10 +179,13 @@ class SyncLock(SQLModel, table=True):
 
 
 class RemoteLinkState(SQLModel, table=True):
-    """What the tracker last pushed to Jira as a remote link, by its stable globalId."""
+    """What the tracker last pushed to a Jira issue as a remote link, by its stable globalId."""
 
-    global_id: str = Field(primary_key=True, max_length=255)
+    __table_args__ = (UniqueConstraint("work_item_key", "global_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
     work_item_key: str = Field(max_length=64, index=True)
+    global_id: str = Field(max_length=255)
     obligation_id: str = Field(max_length=80, index=True)
     title: str = Field(max_length=500)
     url: str = Field(max_length=500)

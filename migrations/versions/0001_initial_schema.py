@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 16:44:00.472504
+Create Date: 2026-11-27 16:48:55.093763
 """
 
 from __future__ import annotations
@@ -78,14 +78,16 @@ def upgrade() -> None:
 
     op.create_table(
         "remotelinkstate",
-        sa.Column("global_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("work_item_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("global_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("obligation_id", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("resolved", sa.Boolean(), nullable=False),
         sa.Column("pushed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("global_id"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("work_item_key", "global_id"),
     )
     with op.batch_alter_table("remotelinkstate", schema=None) as batch_op:
         batch_op.create_index(
@@ -107,7 +109,7 @@ def upgrade() -> None:
         "syncrun",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("full", sa.Boolean(), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),

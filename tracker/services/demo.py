@@ -19,22 +19,83 @@ DEMO_ACTOR = "demo"
 
 # (key, summary, status, category, fix version, obligations)
 _WORK = [
-    ("PRIV-1", "Erasure pipeline for account deletion", "Done", "done", "2026.10", ["GDPR-17.1", "CCPA-1798.105.c", "LGPD-18.VI"]),
-    ("PRIV-2", "Notify processors of erasure requests", "In Progress", "indeterminate", "2026.11", ["GDPR-17.2"]),
-    ("PRIV-3", "Self-service data export (JSON and CSV)", "Done", "done", "2026.10", ["GDPR-15.3", "GDPR-20.1", "LGPD-18.V"]),
-    ("WEB-7", "Honour Global Privacy Control on web", "Done", "done", "2026.11", ["CCPAREGS-7025.c.1", "CCPA-1798.135.b.1"]),
+    (
+        "PRIV-1",
+        "Erasure pipeline for account deletion",
+        "Done",
+        "done",
+        "2026.10",
+        ["GDPR-17.1", "CCPA-1798.105.c", "LGPD-18.VI"],
+    ),
+    (
+        "PRIV-2",
+        "Notify processors of erasure requests",
+        "In Progress",
+        "indeterminate",
+        "2026.11",
+        ["GDPR-17.2"],
+    ),
+    (
+        "PRIV-3",
+        "Self-service data export (JSON and CSV)",
+        "Done",
+        "done",
+        "2026.10",
+        ["GDPR-15.3", "GDPR-20.1", "LGPD-18.V"],
+    ),
+    (
+        "WEB-7",
+        "Honour Global Privacy Control on web",
+        "Done",
+        "done",
+        "2026.11",
+        ["CCPAREGS-7025.c.1", "CCPA-1798.135.b.1"],
+    ),
     ("WEB-9", "Consent withdrawal as easy as giving it", "To Do", "new", "2026.12", ["GDPR-7.3"]),
-    ("APP-4", "Encrypt ePHI at rest in claims database", "Done", "done", "2026.10", ["HIPAA-164.312.a.2.iv"]),
-    ("APP-5", "Audit log for access to health records", "In Progress", "indeterminate", "2026.11", ["HIPAA-164.312.b"]),
-    ("PRIV-8", "Breach notification runbook and timer", "Done", "done", "2026.11", ["GDPR-33.1", "HIPAA-164.404.b"]),
+    (
+        "APP-4",
+        "Encrypt ePHI at rest in claims database",
+        "Done",
+        "done",
+        "2026.10",
+        ["HIPAA-164.312.a.2.iv"],
+    ),
+    (
+        "APP-5",
+        "Audit log for access to health records",
+        "In Progress",
+        "indeterminate",
+        "2026.11",
+        ["HIPAA-164.312.b"],
+    ),
+    (
+        "PRIV-8",
+        "Breach notification runbook and timer",
+        "Done",
+        "done",
+        "2026.11",
+        ["GDPR-33.1", "HIPAA-164.404.b"],
+    ),
 ]
 # (test id, obligations, outcome)
 _TESTS = [
-    ("erasure/tests.test_erasure/test_erasure_removes_all_stores", ["GDPR-17.1", "CCPA-1798.105.c"], "passed"),
+    (
+        "erasure/tests.test_erasure/test_erasure_removes_all_stores",
+        ["GDPR-17.1", "CCPA-1798.105.c"],
+        "passed",
+    ),
     ("erasure/tests.test_erasure/test_erasure_clears_search_index", ["GDPR-17.1"], "passed"),
-    ("export/tests.test_export/test_export_is_machine_readable", ["GDPR-20.1", "GDPR-15.3"], "passed"),
+    (
+        "export/tests.test_export/test_export_is_machine_readable",
+        ["GDPR-20.1", "GDPR-15.3"],
+        "passed",
+    ),
     ("web/tests.test_gpc/test_gpc_header_suppresses_sale_tags", ["CCPAREGS-7025.c.1"], "failed"),
-    ("claims/tests.test_crypto/test_claims_tables_are_encrypted", ["HIPAA-164.312.a.2.iv"], "passed"),
+    (
+        "claims/tests.test_crypto/test_claims_tables_are_encrypted",
+        ["HIPAA-164.312.a.2.iv"],
+        "passed",
+    ),
     ("breach/tests.test_timer/test_breach_timer_is_72_hours", ["GDPR-33.1"], "passed"),
 ]
 
@@ -48,7 +109,8 @@ def prepare_demo(app: Flask) -> list[str]:
     catalog = read_catalog(app.config["CATALOG_PATH"])
     if not catalog.ok:
         raise CatalogError(
-            "The bundled catalog has problems; run `tracker catalog validate`.", list(catalog.problems)
+            "The bundled catalog has problems; run `tracker catalog validate`.",
+            list(catalog.problems),
         )
     with session_scope(engine) as session:
         report = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
@@ -95,7 +157,9 @@ def _seed(session: Session) -> None:
     for test_id, obligation_ids, outcome in _TESTS:
         case = ensure_test_case(session, test_id)
         for obligation_id in obligation_ids:
-            link_test(session=session, obligation_id=obligation_id, test_id=test_id, actor=DEMO_ACTOR)
+            link_test(
+                session=session, obligation_id=obligation_id, test_id=test_id, actor=DEMO_ACTOR
+            )
         session.add(TestResult(run_id=run.id or 0, test_case_id=case.id or 0, outcome=outcome))
         run.total += 1
         run.passed += outcome == "passed"

@@ -1,0 +1,193 @@
+"""Showing obligations in Jira: one remote link per obligation on each linked issue.
+
+Each remote link has a stable globalId, so Jira updates it in place instead of adding another.
+What was pushed is remembered, so a re-run sends nothing when nothing changed, and a link
+removed in the tracker has its remote link deleted. Each Jira call is recorded as soon as it
+succeeds, so after a partial failure a re-run finishes the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from tracker.db import session_scope
+from tracker.domain.status import Status
+from tracker.errors import JiraError
+from tracker.integrations.jira_gateway import JiraGateway
+from tracker.integrations.jira_records import RemoteLinkSpec
+from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink, utcnow
+from tracker.services.matrix import build_matrix
+
+GLOBAL_ID_PREFIX = "privacy-tracker:obligation="
+
+Progress = Callable[[int], None]
+
+
+def global_id(obligation_id: str) -> str:
+    """Return the stable globalId of an obligation's remote link on any issue."""
+    return GLOBAL_ID_PREFIX + obligation_id
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One remote-link change push would make."""
+
+    action: str  # "create", "update" or "delete"
+    issue_key: str
+    obligation_id: str
+    title: str
+
+    def describe(self) -> str:
+        """Return the change in words, for --dry-run."""
+        return f"{self.action:6} {self.issue_key}: {self.title}"
+
+
+@dataclass
+class PushReport:
+    """What a push did (or, on a dry run, would do)."""
+
+    run_id: int | None
+    dry_run: bool
+    planned: list[PlannedChange] = field(default_factory=list)
+    done: int = 0
+    unchanged: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return one line a person can read."""
+        if self.dry_run:
+            return f"Dry run: {len(self.planned)} change(s) planned, {self.unchanged} unchanged."
+        failed = (
+            f"; {len(self.failed)} issue(s) failed: {', '.join(sorted(self.failed))}. "
+            "Run the push again to finish."
+            if self.failed
+            else "."
+        )
+        return f"{self.done} remote link change(s) made, {self.unchanged} unchanged{failed}"
+
+
+def plan_push(
+    *, session: Session, public_url: str
+) -> tuple[list[tuple[PlannedChange, RemoteLinkSpec | None]], int]:
+    """Compare what Jira should show with what was pushed; return the changes and the unchanged count."""
+    rows = {row.id: row for row in build_matrix(session=session, include_retired=True).rows}
+    links = session.exec(
+        select(WorkItemLink.obligation_id, WorkItemLink.work_item_key)
+        .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
+        .where(col(WorkItemLink.removed_at).is_(None), WorkItem.missing == False)  # noqa: E712
+        .where(WorkItem.synced_at.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    wanted: dict[tuple[str, str], RemoteLinkSpec] = {}
+    for obligation_id, key in links:
+        row = rows.get(obligation_id)
+        if row is None:
+            continue
+        status = row.result.status
+        wanted[(key, global_id(obligation_id))] = RemoteLinkSpec(
+            global_id=global_id(obligation_id),
+            url=f"{public_url}/obligations/{obligation_id}",
+            title=f"{obligation_id} ({row.citation}): {status.value}",
+            summary=f"{row.title}. {row.result.explanation}"[:255],
+            resolved=status is Status.VERIFIED,
+        )
+    pushed = {
+        (s.work_item_key, s.global_id): s for s in session.exec(select(RemoteLinkState)).all()
+    }
+    changes: list[tuple[PlannedChange, RemoteLinkSpec | None]] = []
+    unchanged = 0
+    for (key, gid), spec in sorted(wanted.items()):
+        obligation_id = gid.removeprefix(GLOBAL_ID_PREFIX)
+        state = pushed.get((key, gid))
+        if state is None:
+            changes.append((PlannedChange("create", key, obligation_id, spec.title), spec))
+        elif (state.title, state.url, state.resolved) != (spec.title, spec.url, spec.resolved):
+            changes.append((PlannedChange("update", key, obligation_id, spec.title), spec))
+        else:
+            unchanged += 1
+    for (key, gid), state in sorted(pushed.items()):
+        if (key, gid) not in wanted:
+            changes.append((PlannedChange("delete", key, state.obligation_id, state.title), None))
+    return changes, unchanged
+
+
+def push_links(
+    *,
+    engine: Engine,
+    gateway: JiraGateway,
+    public_url: str,
+    dry_run: bool = False,
+    actor: str = "jira push",
+    progress: Progress | None = None,
+) -> PushReport:
+    """Make the remote links on Jira issues match the tracker's links and statuses."""
+    with Session(engine) as session:
+        changes, unchanged = plan_push(session=session, public_url=public_url.rstrip("/"))
+    report = PushReport(run_id=None, dry_run=dry_run, unchanged=unchanged)
+    report.planned = [change for change, _ in changes]
+    if dry_run:
+        return report
+    with session_scope(engine) as session:
+        run = SyncRun(kind="push", actor=actor)
+        session.add(run)
+        session.flush()
+        report.run_id = run.id
+    for change, spec in changes:
+        if change.issue_key in report.failed:
+            continue
+        try:
+            if spec is None:
+                gateway.delete_remote_link(change.issue_key, global_id(change.obligation_id))
+            else:
+                gateway.upsert_remote_link(change.issue_key, spec)
+        except JiraError as exc:
+            if spec is None and exc.status == 404:
+                pass  # already gone in Jira: forget it below
+            else:
+                report.failed[change.issue_key] = str(exc)
+                continue
+        _remember(engine, change, spec)
+        report.done += 1
+        if progress is not None:
+            progress(1)
+    with session_scope(engine) as session:
+        run = session.get(SyncRun, report.run_id)
+        if run is not None:
+            run.status = (
+                "failed"
+                if report.failed and not report.done
+                else ("partial" if report.failed else "succeeded")
+            )
+            run.updated = report.done
+            run.unchanged = report.unchanged
+            run.problems = [f"{key}: {message}" for key, message in sorted(report.failed.items())]
+            run.finished_at = utcnow()
+            session.add(run)
+    return report
+
+
+def _remember(engine: Engine, change: PlannedChange, spec: RemoteLinkSpec | None) -> None:
+    gid = global_id(change.obligation_id)
+    with session_scope(engine) as session:
+        state = session.exec(
+            select(RemoteLinkState).where(
+                RemoteLinkState.work_item_key == change.issue_key, RemoteLinkState.global_id == gid
+            )
+        ).first()
+        if spec is None:
+            if state is not None:
+                session.delete(state)
+            return
+        state = state or RemoteLinkState(
+            work_item_key=change.issue_key,
+            global_id=gid,
+            obligation_id=change.obligation_id,
+            title="",
+            url="",
+        )
+        state.title, state.url, state.resolved = spec.title, spec.url, spec.resolved
+        state.pushed_at = utcnow()
+        session.add(state)

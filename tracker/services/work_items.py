@@ -1,0 +1,197 @@
+"""Storing Jira issues as work items, and the links their obligation labels ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from tracker.integrations.jira_records import IssueRecord
+from tracker.models import Obligation, WorkItem, WorkItemLink, utcnow
+from tracker.services.audit import record_event
+
+LABEL_PREFIX = "obligation-"
+JIRA_ORIGIN = "jira"
+
+
+def obligation_label(obligation_id: str) -> str:
+    """Return the Jira label that links an issue to an obligation (labels have no spaces)."""
+    return LABEL_PREFIX + obligation_id
+
+
+@dataclass
+class ApplyCounts:
+    """What storing a batch of issues changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    links_added: int = 0
+    links_removed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: ApplyCounts) -> None:
+        """Add another batch's counts to these."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.links_added += other.links_added
+        self.links_removed += other.links_removed
+        self.problems.extend(other.problems)
+
+
+class ObligationIndex:
+    """Obligation ids (matched case-insensitively) with their current version, loaded once."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.exec(
+            select(Obligation.id, Obligation.version, Obligation.fingerprint).where(
+                col(Obligation.retired_at).is_(None)
+            )
+        ).all()
+        self._by_folded = {row[0].casefold(): (row[0], row[1], row[2]) for row in rows}
+
+    def resolve(self, obligation_id: str) -> tuple[str, int, str] | None:
+        """Return (id, version, fingerprint) for an id in any letter case, or None."""
+        return self._by_folded.get(obligation_id.casefold())
+
+
+def apply_issues(
+    session: Session, records: Sequence[IssueRecord], index: ObligationIndex, actor: str
+) -> ApplyCounts:
+    """Upsert issues as work items and make their label links match; a fixed number of queries."""
+    counts = ApplyCounts()
+    if not records:
+        return counts
+    now = utcnow()
+    keys = [record.key for record in records]
+    existing = {
+        item.key: item
+        for item in session.exec(select(WorkItem).where(col(WorkItem.key).in_(keys))).all()
+    }
+    for record in records:
+        values = _values(record)
+        item = existing.get(record.key)
+        if item is None:
+            session.add(WorkItem(key=record.key, synced_at=now, **values))
+            counts.created += 1
+        elif item.missing or any(getattr(item, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(item, name, value)
+            item.missing = False
+            item.synced_at = now
+            session.add(item)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+            if item.synced_at is None:
+                item.synced_at = now
+                session.add(item)
+    session.flush()
+    counts.add(_sync_label_links(session, records, index, actor))
+    return counts
+
+
+def mark_missing(session: Session, keys: Iterable[str], reason: str) -> list[str]:
+    """Mark work items as missing in Jira (their links stay); return the keys newly marked."""
+    keys = list(keys)
+    if not keys:
+        return []
+    marked = []
+    for item in session.exec(select(WorkItem).where(col(WorkItem.key).in_(keys))).all():
+        if not item.missing:
+            item.missing = True
+            item.synced_at = utcnow()
+            session.add(item)
+            marked.append(item.key)
+            record_event(
+                session=session,
+                actor="jira",
+                action="work_item.missing",
+                entity_type="work_item",
+                entity_id=item.key,
+                after={"reason": reason},
+            )
+    return marked
+
+
+def _values(record: IssueRecord) -> dict[str, object]:
+    return {
+        "jira_id": record.id,
+        "project_key": record.project_key,
+        "summary": record.summary,
+        "issue_type": record.issue_type,
+        "status": record.status,
+        "status_category": record.status_category,
+        "fix_versions": list(record.fix_versions),
+        "labels": list(record.labels),
+        "assignee": record.assignee,
+        "url": record.url,
+        "updated": record.updated,
+    }
+
+
+def _sync_label_links(
+    session: Session, records: Sequence[IssueRecord], index: ObligationIndex, actor: str
+) -> ApplyCounts:
+    counts = ApplyCounts()
+    wanted: dict[tuple[str, str], tuple[int, str]] = {}
+    for record in records:
+        for label in record.labels:
+            if not label.casefold().startswith(LABEL_PREFIX):
+                continue
+            resolved = index.resolve(label[len(LABEL_PREFIX) :])
+            if resolved is None:
+                counts.problems.append(
+                    f"{record.key} has the label '{label}', but no obligation "
+                    f"'{label[len(LABEL_PREFIX) :]}' is in the catalog: fix the label in Jira."
+                )
+                continue
+            wanted[(resolved[0], record.key)] = (resolved[1], resolved[2])
+    keys = [record.key for record in records]
+    active = session.exec(
+        select(WorkItemLink).where(
+            col(WorkItemLink.work_item_key).in_(keys), col(WorkItemLink.removed_at).is_(None)
+        )
+    ).all()
+    linked = {(link.obligation_id, link.work_item_key) for link in active}
+    now = utcnow()
+    for link in active:
+        if link.origin == JIRA_ORIGIN and (link.obligation_id, link.work_item_key) not in wanted:
+            link.removed_at = now
+            link.removed_by = actor
+            session.add(link)
+            counts.links_removed += 1
+            record_event(
+                session=session,
+                actor=actor,
+                action="link.removed",
+                entity_type="obligation",
+                entity_id=link.obligation_id,
+                before={"work_item": link.work_item_key, "origin": JIRA_ORIGIN},
+                after={"reason": "the obligation label was removed in Jira"},
+            )
+    for (obligation_id, key), (version, fingerprint) in wanted.items():
+        if (obligation_id, key) in linked:
+            continue
+        session.add(
+            WorkItemLink(
+                obligation_id=obligation_id,
+                work_item_key=key,
+                origin=JIRA_ORIGIN,
+                reviewed_version=version,
+                reviewed_fingerprint=fingerprint,
+                created_by=actor,
+            )
+        )
+        counts.links_added += 1
+        record_event(
+            session=session,
+            actor=actor,
+            action="link.added",
+            entity_type="obligation",
+            entity_id=obligation_id,
+            after={"work_item": key, "origin": JIRA_ORIGIN},
+        )
+    return counts
