@@ -78,7 +78,17 @@ def client(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def runner(app):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner()
+    """A CLI runner that runs the `tracker` command against the test app."""
+    from tracker.cli import main
+
+    cli_runner = app.test_cli_runner()
+    invoke = cli_runner.invoke
+
+    def invoke_tracker(cli=None, args=None, **kwargs):  # type: ignore[no-untyped-def]
+        return invoke(cli or main, args, **kwargs)
+
+    cli_runner.invoke = invoke_tracker
+    return cli_runner
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

@@ -194,3 +194,244 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         return
     click.echo(f"Open http://{host}:{port}/ (Ctrl-C stops the service).")
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+# --- jira ---------------------------------------------------------------------------------
+
+
+@main.group()
+def jira() -> None:
+    """Jira: pull work items, show obligations on epics, create epics for gaps."""
+
+
+def _public_url() -> str:
+    return str(current_app.config["PUBLIC_URL"])
+
+
+@jira.command("sync")
+@click.option("--full", is_flag=True, help="Read every issue in scope, not only changes.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@with_appcontext
+def jira_sync_command(full: bool, dry_run: bool) -> None:
+    """Pull work items from Jira (incremental unless --full), then push if TRACKER_JIRA_PUSH=1."""
+    from tracker.jira_config import require_gateway
+    from tracker.services.jira_push import push_links
+    from tracker.services.jira_sync import sync_jira
+
+    try:
+        settings, gateway = require_gateway()
+        seen = [0]
+
+        def progress(count: int) -> None:
+            seen[0] += count
+            click.echo(f"\rRead {seen[0]} issues from Jira...", nl=False, err=True)
+
+        report = sync_jira(
+            engine=get_engine(),
+            gateway=gateway,
+            jql=settings.jql,
+            full=full,
+            dry_run=dry_run,
+            actor="tracker jira sync",
+            progress=progress,
+        )
+        click.echo("", err=True)
+        click.echo(f"Sync run #{report.run_id} {report.status}. {report.summary()}")
+        for problem in report.problems:
+            click.echo(f"  - {problem}", err=True)
+        if report.status == "failed":
+            sys.exit(1)
+        if settings.push_after_sync and not dry_run:
+            pushed = push_links(engine=get_engine(), gateway=gateway, public_url=_public_url())
+            click.echo("Push: " + pushed.summary())
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@jira.command("push")
+@click.option("--dry-run", is_flag=True, help="Print the planned remote-link changes only.")
+@with_appcontext
+def jira_push_command(dry_run: bool) -> None:
+    """Put one remote link per obligation on every linked Jira issue, with its status."""
+    from tracker.jira_config import require_gateway
+    from tracker.services.jira_push import plan_push, push_links
+
+    try:
+        _settings, gateway = require_gateway()
+        if dry_run:
+            report = push_links(
+                engine=get_engine(), gateway=gateway, public_url=_public_url(), dry_run=True
+            )
+            for change in report.planned:
+                click.echo(change.describe())
+            click.echo(report.summary())
+            return
+        with Session(get_engine()) as session:
+            total = len(plan_push(session=session, public_url=_public_url())[0])
+        with click.progressbar(length=total, label="Pushing remote links", file=sys.stderr) as bar:
+            report = push_links(
+                engine=get_engine(), gateway=gateway, public_url=_public_url(), progress=bar.update
+            )
+        click.echo(report.summary())
+        for key, message in sorted(report.failed.items()):
+            click.echo(f"  - {key}: {message}", err=True)
+        if report.failed:
+            sys.exit(1)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@jira.command("create-epic")
+@click.argument("obligation")
+@click.option("--project", required=True, help="Jira project key, e.g. PRIV.")
+@with_appcontext
+def jira_create_epic_command(obligation: str, project: str) -> None:
+    """Create (once) an epic for an obligation that is a gap, and link it."""
+    from tracker.jira_config import require_gateway
+    from tracker.services.jira_epics import create_epic
+
+    try:
+        _settings, gateway = require_gateway()
+        with session_scope(get_engine()) as session:
+            outcome = create_epic(
+                session=session,
+                gateway=gateway,
+                obligation_id=obligation,
+                project_key=project,
+                actor="tracker jira create-epic",
+                public_url=_public_url(),
+            )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(outcome.message)
+
+
+# --- test results and tokens --------------------------------------------------------------
+
+
+@main.group()
+def results() -> None:
+    """Test results: ingest JUnit XML reports from CI."""
+
+
+@results.command("ingest")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--suite", help="Suite name (default: the report's first suite name).")
+@click.option("--commit", help="Commit the tests ran on.")
+@click.option("--branch", help="Branch the tests ran on (default branch when omitted).")
+@click.option("--release", help="Release (Jira fix version) the run is for.")
+@click.option("--environment", help="Environment, e.g. staging.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file mapping test-id patterns to obligations.",
+)
+@with_appcontext
+def results_ingest_command(
+    files: tuple[Path, ...],
+    suite: str | None,
+    commit: str | None,
+    branch: str | None,
+    release: str | None,
+    environment: str | None,
+    mapping: Path | None,
+) -> None:
+    """Ingest JUnit XML files (plain or gzip), each in one transaction."""
+    from tracker.integrations.test_mapping import load_test_mapping
+    from tracker.services.ingest import RunOptions, ingest_report
+
+    failed = False
+    try:
+        test_mapping = load_test_mapping(mapping) if mapping else None
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for file in files:
+        options = RunOptions(
+            suite=suite,
+            commit=commit,
+            branch=branch,
+            release=release,
+            environment=environment,
+            source_name=file.name,
+        )
+        try:
+            with session_scope(get_engine()) as session:
+                report = ingest_report(
+                    session=session,
+                    source=file,
+                    options=options,
+                    uploaded_by="tracker results ingest",
+                    mapping=test_mapping,
+                    max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                )
+        except TrackerError as exc:
+            failed = True
+            where = ""
+            line = getattr(exc, "line", None)
+            if line:
+                where = f":{line}:{getattr(exc, 'column', None) or 0}"
+            click.echo(f"{file}{where}: {exc} Nothing was stored for this file.", err=True)
+            continue
+        click.echo(f"{file}: {report.summary()}")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for CI uploads."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="What the token is for, e.g. ci.")
+@with_appcontext
+def tokens_create_command(name: str) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    from tracker.services.tokens import create_token
+
+    try:
+        with session_scope(get_engine()) as session:
+            token = create_token(session=session, name=name, actor="tracker tokens create")
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(token.secret)
+    click.echo(
+        f"Token #{token.id} '{token.name}' created. Copy it now: it is not shown again. "
+        "Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )
+
+
+@tokens.command("list")
+@with_appcontext
+def tokens_list_command() -> None:
+    """List tokens (never their secrets)."""
+    from tracker.services.tokens import list_tokens
+
+    with Session(get_engine()) as session:
+        rows = list_tokens(session=session)
+    if not rows:
+        click.echo("No tokens. Create one with: tracker tokens create --name ci")
+    for token in rows:
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+        used = (
+            f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        )
+        click.echo(f"#{token.id}  {token.name}  {token.prefix}...  {state}, {used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke_command(token_id: int) -> None:
+    """Revoke a token by its number (see `tracker tokens list`)."""
+    from tracker.services.tokens import revoke_token
+
+    try:
+        with session_scope(get_engine()) as session:
+            token = revoke_token(session=session, token_id=token_id, actor="tracker tokens revoke")
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Token #{token.id} '{token.name}' is revoked.")

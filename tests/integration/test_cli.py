@@ -27,7 +27,7 @@ def test_validate_reports_every_problem_with_its_place_and_exits_1(runner, tmp_p
     (tmp_path / "b.yaml").write_text("instrument: {id: BETA\n")
     result = runner.invoke(args=["catalog", "validate", str(tmp_path)])
     assert result.exit_code == 1
-    assert "a.yaml:21: ALPHA-1.1: severity: Input should be" in result.output
+    assert "a.yaml:20: ALPHA-1.1: severity: Input should be" in result.output
     assert "b.yaml:2: YAML syntax error" in result.output
     assert "2 problem(s)" in result.output
 
@@ -117,7 +117,7 @@ def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     from tracker.config import TestConfig
 
     app = create_app(TestConfig, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
-    result = app.test_cli_runner().invoke(args=["db", "upgrade"], catch_exceptions=False)
+    result = app.test_cli_runner().invoke(main, ["db", "upgrade"], catch_exceptions=False)
     assert "Database schema is at revision 0001" in result.output
 
 
