@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from tracker.errors import JiraError, ValidationError
-from tracker.integrations.jira_gateway import _issue_record as issue_record
+from tracker.integrations.jira_gateway import issue_record
 from tracker.models import WebhookDelivery
 from tracker.services.work_items import ObligationIndex, apply_issues, mark_missing
 
