@@ -39,10 +39,17 @@ def write_report(path: Path, cases: int) -> None:
                 body = (
                     '<skipped type="pytest.skip" message="not on this platform">skipped</skipped>'
                 )
+            if not body and index % 10 == 0:
+                body = (
+                    "<system-out>INFO consent-service: stored receipt for synthetic user "
+                    f"{index}\nINFO erasure-worker: queue drained in 12 ms\n"
+                    "DEBUG audit: event written to the append-only log</system-out>"
+                )
             out.write(
-                f'<testcase classname="tests.area{index % 40}.test_module{index % 400}" '
-                f'name="test_behaviour_number_{index}[param-{index % 5}]" '
-                f'file="tests/area{index % 40}/test_module{index % 400}.py" line="{index % 300}" time="0.0{index % 9}">'
+                f'<testcase classname="tests.integration.privacy.area{index % 40}.test_module_{index % 400}" '
+                f'name="test_behaviour_{index}_handles_personal_data_as_documented[param-{index % 5}]" '
+                f'file="tests/integration/privacy/area{index % 40}/test_module_{index % 400}.py" '
+                f'line="{index % 300}" time="0.0{index % 9}">'
                 f'<properties><property name="obligations" value="{first}{second}"/></properties>'
                 f"{body}</testcase>\n"
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
@@ -21,7 +21,7 @@ from tracker.models import TestCase, TestLink, TestResult, TestRun, WorkItemLink
 from tracker.services.audit import record_event
 from tracker.services.work_items import ObligationIndex
 
-BATCH = 2000
+BATCH = 5000
 REPORT_ORIGINS = ("report", "mapping", "xray")
 _SEVERITY = {"error": 4, "failed": 3, "passed": 2, "skipped": 1}
 
@@ -135,8 +135,8 @@ def ingest_report(
     for start in range(0, len(test_ids), BATCH):
         batch = test_ids[start : start + BATCH]
         case_ids = _upsert_test_cases(session, batch, cases, now)
-        session.execute(
-            insert(TestResult),
+        session.connection().execute(
+            _table(TestResult).insert(),
             [
                 {
                     "run_id": run_id,
@@ -218,8 +218,9 @@ def _upsert_test_cases(
     )
     new = [test_id for test_id in test_ids if test_id not in found]
     if new:
-        session.execute(
-            insert(TestCase),
+        table = _table(TestCase)
+        inserted = session.connection().execute(
+            table.insert().returning(table.c.test_id, table.c.id),
             [
                 {
                     "test_id": test_id,
@@ -232,11 +233,7 @@ def _upsert_test_cases(
                 for test_id in new
             ],
         )
-        found.update(
-            session.exec(
-                select(TestCase.test_id, TestCase.id).where(col(TestCase.test_id).in_(new))
-            ).all()
-        )
+        found.update((row[0], row[1]) for row in inserted)
     if len(new) < len(test_ids):
         session.execute(
             update(TestCase)
@@ -309,8 +306,14 @@ def _sync_links(
         if (obligation_id, case_id) not in linked
     ]
     if rows:
-        session.execute(insert(TestLink), rows)
+        session.connection().execute(_table(TestLink).insert(), rows)
     return len(rows), removed
+
+
+def _table(model: type[Any]) -> Table:
+    """Return a model's table: Core inserts skip the ORM's per-row work on bulk data."""
+    table: Table = model.__table__
+    return table
 
 
 def _timestamp(text: str | None) -> datetime | None:
