@@ -1,0 +1,142 @@
+"""The demo: a local Jira sandbox, the bundled catalog, a sync, a push and a test report.
+
+Everything flows through the real paths: the tracker syncs epics from the sandbox over HTTP
+with the `jira` client, pushes remote links back onto them, receives the sandbox's signed
+webhooks, and ingests a JUnit report, exactly as it would with a real Jira and a real CI.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+from tracker import migrate
+from tracker.catalog import read_catalog
+from tracker.db import get_engine, session_scope
+from tracker.errors import CatalogError
+from tracker.integrations.jira_gateway import make_gateway
+from tracker.integrations.jira_records import JiraSettings
+from tracker.models import utcnow
+from tracker.services.catalog import load_catalog
+from tracker.services.ingest import RunOptions, ingest_report
+from tracker.services.jira_push import push_links
+from tracker.services.jira_sync import sync_jira
+
+if TYPE_CHECKING:
+    from tracker.sandbox.server import SandboxServer
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_JQL = "project in (PRIV, APP, WEB) AND issuetype = Epic"
+DEMO_ACTOR = "demo"
+
+
+@dataclass
+class DemoJira:
+    """The running sandbox and the settings the tracker uses to reach it."""
+
+    server: SandboxServer
+    settings: JiraSettings
+
+
+def free_port(preferred: int, host: str = "127.0.0.1") -> int:
+    """Return the preferred port if it is free on host, else one the system picks."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port on the loopback interface")
+
+
+def start_demo_jira(*, sandbox_port: int, tracker_url: str) -> DemoJira:
+    """Start the Jira sandbox with the demo product, sending signed webhooks to the tracker."""
+    from tracker.sandbox.context import SandboxAuth
+    from tracker.sandbox.seed import seed_demo
+    from tracker.sandbox.server import SandboxServer
+    from tracker.sandbox.state import SandboxState
+    from tracker.sandbox.webhooks import WebhookConfig
+
+    token = secrets.token_urlsafe(16)
+    webhook_secret = secrets.token_urlsafe(16)
+    state = SandboxState()
+    seed_demo(state)
+    server = SandboxServer(
+        state,
+        mode="cloud",
+        port=free_port(sandbox_port),
+        auth=SandboxAuth(email=DEMO_EMAIL, token=token),
+        webhook=WebhookConfig(
+            url=f"{tracker_url.rstrip('/')}/webhooks/jira", secret=webhook_secret
+        ),
+    )
+    settings = JiraSettings(
+        url=server.url,
+        email=DEMO_EMAIL,
+        api_token=token,
+        jql=DEMO_JQL,
+        webhook_secret=webhook_secret,
+        push_after_sync=True,
+        timeout=10.0,
+    )
+    return DemoJira(server=server, settings=settings)
+
+
+def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
+    """Upgrade the schema, load the catalog, sync and push Jira, ingest the demo report."""
+    engine = get_engine(app)
+    messages = []
+    migrate.upgrade(engine)
+    messages.append(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    catalog = read_catalog(app.config["CATALOG_PATH"])
+    if not catalog.ok:
+        raise CatalogError(
+            "The bundled catalog has problems; run `tracker catalog validate`.",
+            list(catalog.problems),
+        )
+    with session_scope(engine) as session:
+        loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
+    messages.append("Catalog: " + loaded.summary())
+    if settings is not None:
+        gateway = make_gateway(settings)
+        synced = sync_jira(
+            engine=engine, gateway=gateway, jql=settings.jql, full=True, actor=DEMO_ACTOR
+        )
+        messages.append(f"Jira sync from the sandbox at {settings.url}: {synced.summary()}")
+        pushed = push_links(engine=engine, gateway=gateway, public_url=app.config["PUBLIC_URL"])
+        messages.append("Jira push: " + pushed.summary())
+    report = demo_report()
+    with session_scope(engine) as session:
+        ingested = ingest_report(
+            session=session,
+            source=report,
+            options=RunOptions(
+                suite="product-tests",
+                commit="4f2c9e1a7b3d",
+                branch=app.config["DEFAULT_BRANCH"],
+                release="2026.12",
+                environment="ci",
+                source_name="demo_results.xml",
+            ),
+            uploaded_by=DEMO_ACTOR,
+        )
+    messages.append("Test report: " + ingested.summary())
+    if settings is not None:
+        pushed = push_links(
+            engine=engine, gateway=make_gateway(settings), public_url=app.config["PUBLIC_URL"]
+        )
+        messages.append("Jira push after the test report: " + pushed.summary())
+    return messages
+
+
+def demo_report() -> bytes:
+    """Return the demo JUnit report, stamped with the start of today (one run per day)."""
+    template = resources.files("tracker.data").joinpath("demo_results.xml").read_text("utf-8")
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return template.replace("{timestamp}", today.strftime("%Y-%m-%dT%H:%M:%S")).encode("utf-8")
