@@ -1,0 +1,206 @@
+"""The read-only JSON API under /api/v1: obligations, one obligation, the matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+from sqlmodel import Session, col, select
+
+from tracker.db import get_session
+from tracker.domain.matrix import apply_filter, to_json
+from tracker.domain.status import STATUS_LABELS
+from tracker.errors import ValidationError
+from tracker.models import Obligation
+from tracker.services.matrix import build_matrix
+from tracker.services.obligations import ObligationDetail, obligation_detail
+from tracker.web.views import evidence_scope, json_response, parse_matrix_query
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@api.get("/obligations")
+def list_obligations() -> Response:
+    """List assessable obligations with their status; filter like the matrix, page by limit."""
+    query = parse_matrix_query(request.args)
+    limit = _integer(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _integer(request.args, "offset", 0, 0, None)
+    session = get_session()
+    data = build_matrix(session=session, scope=evidence_scope())
+    rows = apply_filter(data.rows, query.filter)
+    page = rows[offset : offset + limit]
+    lifecycles = _lifecycles(session, [row.id for row in page])
+    return json_response(
+        {
+            "generated_at": data.generated_at,
+            "total": len(rows),
+            "limit": limit,
+            "offset": offset,
+            "items": [
+                {
+                    "id": row.id,
+                    "instrument": row.instrument,
+                    "citation": row.citation,
+                    "title": row.title,
+                    "status": row.result.status.value,
+                    "severity": row.severity,
+                    "lifecycle": lifecycles.get(row.id),
+                    "url": url_for("api.get_obligation", obligation_id=row.id),
+                }
+                for row in page
+            ],
+        }
+    )
+
+
+@api.get("/obligations/<obligation_id>")
+def get_obligation(obligation_id: str) -> Response:
+    """Return one obligation: catalog fields, mappings, versions, links and status."""
+    detail = obligation_detail(
+        session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
+    )
+    return json_response(obligation_json(detail))
+
+
+@api.get("/matrix")
+def matrix() -> Response:
+    """Return the filtered and sorted matrix as {"generated_at", "rows"}."""
+    query = parse_matrix_query(request.args)
+    data = build_matrix(session=get_session(), scope=evidence_scope())
+    return json_response(to_json(apply_filter(data.rows, query.filter), data.generated_at))
+
+
+def obligation_json(detail: ObligationDetail) -> dict[str, Any]:
+    """Return an obligation's detail as JSON-ready data."""
+    obligation = detail.obligation
+    row = detail.row
+    status = None
+    if row is not None:
+        result = row.result
+        status = {
+            "status": result.status.value,
+            "label": STATUS_LABELS[result.status],
+            "implementation": result.implementation.value,
+            "verification": result.verification.value,
+            "suspect": result.suspect,
+            "explanation": result.explanation,
+            "reasons": list(result.reasons),
+        }
+    decision = detail.decision
+    return {
+        "id": obligation.id,
+        "instrument": {
+            "id": detail.instrument.id,
+            "title": detail.instrument.title,
+            "jurisdiction": detail.instrument.jurisdiction,
+        },
+        "citation": obligation.citation,
+        "title": obligation.title,
+        "summary": obligation.summary,
+        "official_url": obligation.official_url,
+        "assessable": obligation.assessable,
+        "severity": obligation.severity,
+        "lifecycle": obligation.lifecycle_status,
+        "effective_date": obligation.effective_date,
+        "retired_at": obligation.retired_at,
+        "freshness_days": obligation.freshness_days,
+        "applicability": obligation.applicability,
+        "parameters": obligation.parameters,
+        "evidence": obligation.evidence,
+        "tags": obligation.tags,
+        "version": obligation.version,
+        "fingerprint": obligation.fingerprint,
+        "source": {"file": obligation.source_file, "line": obligation.source_line},
+        "parent": obligation.parent_id,
+        "children": [child.id for child in detail.children],
+        "mappings": [
+            {
+                "other": mapping.other_id,
+                "other_title": mapping.other_title,
+                "relationship": mapping.relationship,
+                "direction": mapping.direction,
+                "notes": mapping.notes,
+            }
+            for mapping in detail.mappings
+        ],
+        "versions": [
+            {
+                "version": version.version,
+                "created_at": version.created_at,
+                "fingerprint": version.fingerprint,
+                "changed_fields": [change.field for change in version.changes],
+            }
+            for version in detail.versions
+        ],
+        "links": {
+            "work_items": [
+                {
+                    "key": link.item.key,
+                    "summary": link.item.summary,
+                    "status": link.item.status,
+                    "status_category": link.item.status_category,
+                    "url": link.item.url,
+                    "missing": link.item.missing,
+                    "origin": link.link.origin,
+                    "suspect": link.suspect,
+                    "linked_by": link.link.created_by,
+                    "linked_at": link.link.created_at,
+                }
+                for link in detail.work_links
+            ],
+            "tests": [
+                {
+                    "test_id": link.case.test_id,
+                    "latest_outcome": link.outcome,
+                    "latest_run_id": link.run_id,
+                    "origin": link.link.origin,
+                    "suspect": link.suspect,
+                    "linked_by": link.link.created_by,
+                    "linked_at": link.link.created_at,
+                }
+                for link in detail.test_links
+            ],
+        },
+        "status": status,
+        "applicability_decision": None
+        if decision is None
+        else {
+            "not_applicable": decision.not_applicable,
+            "justification": decision.justification,
+            "decided_by": decision.decided_by,
+            "decided_at": decision.decided_at,
+        },
+    }
+
+
+def _integer(
+    args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None
+) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
+    return value
+
+
+def _lifecycles(session: Session, obligation_ids: list[str]) -> dict[str, str]:
+    # One query for the page of rows; the matrix rows do not carry the lifecycle.
+    if not obligation_ids:
+        return {}
+    return dict(
+        session.exec(
+            select(Obligation.id, Obligation.lifecycle_status).where(
+                col(Obligation.id).in_(obligation_ids)
+            )
+        ).all()
+    )

@@ -1,0 +1,28 @@
+"""The dashboard: each instrument's obligations counted per status, and the overall picture."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlmodel import Session, select
+
+from tracker.db import get_session
+from tracker.models import Instrument
+from tracker.services.matrix import build_matrix
+from tracker.web.views import dashboard_page, evidence_scope
+
+dashboard = Blueprint("dashboard", __name__)
+
+
+@dashboard.get("/")
+def index() -> str:
+    """Show counts per status for each instrument, linking into the filtered matrix."""
+    session = get_session()
+    scope = evidence_scope()
+    data = build_matrix(session=session, scope=scope)
+    page = dashboard_page(data.rows, _instrument_titles(session), data.generated_at, scope)
+    return render_template("dashboard/index.html", page=page)
+
+
+def _instrument_titles(session: Session) -> dict[str, str]:
+    # One small query; a catalog service helper would be its natural home later.
+    return dict(session.exec(select(Instrument.id, Instrument.title)).all())

@@ -1,0 +1,76 @@
+"""The traceability matrix page and its CSV, JSON and Markdown exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from tracker.db import get_session
+from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_markdown
+from tracker.services.matrix import MatrixData, build_matrix
+from tracker.web.views import (
+    MatrixQuery,
+    evidence_scope,
+    json_response,
+    matrix_page,
+    parse_matrix_query,
+)
+
+matrix = Blueprint("matrix", __name__)
+
+
+@matrix.get("/matrix")
+def index() -> str:
+    """Show every assessable obligation with its links, tests and status."""
+    query = parse_matrix_query(request.args)
+    scope = evidence_scope()
+    data = build_matrix(session=get_session(), scope=scope)
+    shown = apply_filter(data.rows, query.filter)
+    page = matrix_page(data.rows, shown, query, data.generated_at, scope)
+    return render_template("matrix/index.html", page=page)
+
+
+@matrix.get("/matrix.csv")
+def export_csv() -> Response:
+    """Download exactly the filtered and sorted matrix as CSV."""
+    data, rows = _filtered()
+    return _attachment(to_csv(rows), "text/csv; charset=utf-8", data, "csv")
+
+
+@matrix.get("/matrix.json")
+def export_json() -> Response:
+    """Download exactly the filtered and sorted matrix as JSON."""
+    data, rows = _filtered()
+    response = json_response(to_json(rows, data.generated_at))
+    response.headers["Content-Disposition"] = _disposition(data, "json")
+    return response
+
+
+@matrix.get("/matrix.md")
+def export_markdown() -> Response:
+    """Download exactly the filtered and sorted matrix as a Markdown table."""
+    data, rows = _filtered()
+    return _attachment(
+        to_markdown(rows, data.generated_at), "text/markdown; charset=utf-8", data, "md"
+    )
+
+
+def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:
+    """Return the matrix and its rows that pass the query, sorted as asked."""
+    data = build_matrix(session=get_session(), scope=evidence_scope())
+    return data, apply_filter(data.rows, query.filter)
+
+
+def _filtered() -> tuple[MatrixData, list[MatrixRow]]:
+    return filtered_matrix(parse_matrix_query(request.args))
+
+
+def _disposition(data: MatrixData, extension: str) -> str:
+    return f'attachment; filename="traceability-matrix-{data.generated_at:%Y%m%d-%H%M}.{extension}"'
+
+
+def _attachment(body: str, content_type: str, data: MatrixData, extension: str) -> Response:
+    return Response(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": _disposition(data, extension)},
+    )

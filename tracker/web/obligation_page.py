@@ -1,0 +1,376 @@
+"""The obligation page's view object, made from the obligation_detail service's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tracker.domain.diff import FieldChange
+from tracker.domain.status import STATUS_LABELS
+from tracker.services.obligations import ObligationDetail
+from tracker.web.views import STATUS_CSS, safe_url
+
+RELATIONSHIP_WORDS = {
+    "equivalent-to": "is equivalent to",
+    "subset-of": "is narrower than (a subset of)",
+    "superset-of": "is broader than (a superset of)",
+    "intersects-with": "overlaps with",
+}
+ACTION_WORDS = {
+    "obligation.created": "Added to the catalog",
+    "obligation.new_version": "New version from the catalog",
+    "obligation.updated": "Updated from the catalog (no new version)",
+    "obligation.retired": "Retired",
+    "obligation.restored": "Restored",
+    "link.added": "Link added",
+    "link.removed": "Link removed",
+    "link.reviewed": "Links reviewed",
+    "applicability.decided": "Applicability decided",
+}
+OUTCOME_WORDS = {
+    "passed": "Passed",
+    "failed": "Failed",
+    "error": "Error",
+    "skipped": "Skipped",
+}
+OUTCOME_CSS = {"passed": "outcome-pass", "failed": "outcome-fail", "error": "outcome-fail"}
+UNIT_WORDS = {"business_days": "business days", "usd": "USD", "percent": "%"}
+APPLICABILITY_WORDS = {
+    "roles": "Roles",
+    "jurisdictions": "Jurisdictions",
+    "data_categories": "Data categories",
+    "surfaces": "Surfaces",
+}
+MAX_SUMMARY = 300
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Another obligation linked to from this page."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class MappingItem:
+    """A cross-law mapping in words."""
+
+    words: str
+    other: Reference
+    notes: str | None
+    declared_here: bool
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a field diff: its kind (add, remove, hunk, same), sign and text."""
+
+    kind: str
+    sign: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """The changed lines of one field."""
+
+    field: str
+    lines: list[DiffLine]
+
+
+@dataclass(frozen=True)
+class VersionItem:
+    """A version and what changed against the one before it."""
+
+    version: int
+    created_at: str
+    fingerprint: str
+    current: bool
+    first: bool
+    changes: list[FieldDiff]
+
+
+@dataclass(frozen=True)
+class StatusPanel:
+    """The current status and why."""
+
+    label: str
+    css: str
+    implementation: str
+    verification: str
+    suspect: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkLinkItem:
+    """A linked Jira work item."""
+
+    key: str
+    url: str | None
+    summary: str
+    state: str
+    missing: bool
+    origin: str
+    suspect: bool
+    linked: str
+
+
+@dataclass(frozen=True)
+class TestLinkItem:
+    """A linked test and its latest result."""
+
+    __test__ = False
+
+    test_id: str
+    outcome: str
+    outcome_css: str
+    origin: str
+    suspect: bool
+    linked: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Legal's current applicability decision."""
+
+    not_applicable: bool
+    justification: str
+    decided_by: str
+    decided_at: str
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One audit event in words."""
+
+    at: str
+    actor: str
+    action: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ObligationPage:
+    """Everything the obligation page shows."""
+
+    id: str
+    title: str
+    citation: str
+    summary: str
+    instrument_id: str
+    instrument_title: str
+    official_url: str | None
+    assessable: bool
+    severity: str
+    lifecycle: str
+    effective_date: str
+    retired: bool
+    retired_at: str
+    version: int
+    parameters: list[dict[str, str]]
+    applicability: list[tuple[str, str]]
+    tags: list[str]
+    evidence: list[tuple[str, str]]
+    freshness_days: int
+    parent: Reference | None
+    children: list[Reference]
+    mappings: list[MappingItem]
+    versions: list[VersionItem]
+    status: StatusPanel | None
+    work_links: list[WorkLinkItem]
+    test_links: list[TestLinkItem]
+    decision: Decision | None
+    history: list[HistoryItem]
+    errors: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def any_suspect(self) -> bool:
+        """Return whether a link needs review."""
+        return any(link.suspect for link in self.work_links) or any(
+            link.suspect for link in self.test_links
+        )
+
+
+def obligation_page(
+    detail: ObligationDetail,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> ObligationPage:
+    """Return the page's view object; errors and values re-fill a rejected form."""
+    obligation = detail.obligation
+    row = detail.row
+    status = None
+    if row is not None:
+        result = row.result
+        status = StatusPanel(
+            label=STATUS_LABELS[result.status],
+            css=STATUS_CSS[result.status],
+            implementation=result.implementation.value,
+            verification=result.verification.value,
+            suspect=result.suspect,
+            reasons=result.reasons,
+        )
+    decision = None
+    if detail.decision is not None:
+        decision = Decision(
+            not_applicable=detail.decision.not_applicable,
+            justification=detail.decision.justification,
+            decided_by=detail.decision.decided_by,
+            decided_at=_when(detail.decision.decided_at),
+        )
+    retired = obligation.retired_at is not None or obligation.lifecycle_status == "retired"
+    return ObligationPage(
+        id=obligation.id,
+        title=obligation.title,
+        citation=obligation.citation,
+        summary=obligation.summary,
+        instrument_id=detail.instrument.id,
+        instrument_title=detail.instrument.title,
+        official_url=safe_url(obligation.official_url),
+        assessable=obligation.assessable,
+        severity=obligation.severity or "—",
+        lifecycle=obligation.lifecycle_status,
+        effective_date=_day(obligation.effective_date),
+        retired=retired,
+        retired_at=_when(obligation.retired_at) if obligation.retired_at else "",
+        version=obligation.version,
+        parameters=[_parameter(item) for item in obligation.parameters],
+        applicability=[
+            (APPLICABILITY_WORDS.get(name, name), ", ".join(values))
+            for name, values in (obligation.applicability or {}).items()
+            if values
+        ],
+        tags=list(obligation.tags),
+        evidence=[
+            (str(item.get("type", "")).replace("_", " ").capitalize(), item.get("description", ""))
+            for item in obligation.evidence
+        ],
+        freshness_days=obligation.freshness_days,
+        parent=Reference(detail.parent.id, detail.parent.title) if detail.parent else None,
+        children=[Reference(child.id, child.title) for child in detail.children],
+        mappings=[
+            MappingItem(
+                words=RELATIONSHIP_WORDS.get(mapping.relationship, mapping.relationship),
+                other=Reference(mapping.other_id, mapping.other_title),
+                notes=mapping.notes,
+                declared_here=mapping.direction == "outgoing",
+            )
+            for mapping in detail.mappings
+        ],
+        versions=[
+            VersionItem(
+                version=version.version,
+                created_at=_when(version.created_at),
+                fingerprint=version.fingerprint[:12],
+                current=version.version == obligation.version,
+                first=index == len(detail.versions) - 1,
+                changes=[_field_diff(change) for change in version.changes],
+            )
+            for index, version in enumerate(detail.versions)
+        ],
+        status=status,
+        work_links=[
+            WorkLinkItem(
+                key=link.item.key,
+                url=safe_url(link.item.url),
+                summary=link.item.summary,
+                state="missing in Jira"
+                if link.item.missing
+                else (link.item.status or link.item.status_category),
+                missing=link.item.missing,
+                origin=link.link.origin,
+                suspect=link.suspect,
+                linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
+            )
+            for link in detail.work_links
+        ],
+        test_links=[
+            TestLinkItem(
+                test_id=link.case.test_id,
+                outcome=(
+                    f"{OUTCOME_WORDS.get(link.outcome, link.outcome)} in run #{link.run_id}"
+                    if link.outcome
+                    else "No result yet"
+                ),
+                outcome_css=OUTCOME_CSS.get(link.outcome or "", "outcome-none"),
+                origin=link.link.origin,
+                suspect=link.suspect,
+                linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
+            )
+            for link in detail.test_links
+        ],
+        decision=decision,
+        history=[
+            HistoryItem(
+                at=_when(event.at),
+                actor=event.actor,
+                action=ACTION_WORDS.get(event.action, event.action.replace(".", " ").capitalize()),
+                before=summarise(event.before),
+                after=summarise(event.after),
+            )
+            for event in detail.history
+        ],
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+def summarise(values: Mapping[str, Any] | None) -> str:
+    """Return a dict as 'name: value; ...' in one short line."""
+    if not values:
+        return ""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(item) for item in value) or "none"
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif value is None:
+            text = "none"
+        else:
+            text = str(value)
+        parts.append(f"{name.replace('_', ' ')}: {text}")
+    line = "; ".join(parts)
+    return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"
+
+
+def _parameter(item: Mapping[str, Any]) -> dict[str, str]:
+    value = item.get("value")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    unit = str(item.get("unit") or "")
+    return {
+        "name": str(item.get("name", "")).replace("_", " "),
+        "value": "" if value is None else str(value),
+        "unit": UNIT_WORDS.get(unit, unit),
+        "note": str(item.get("note") or ""),
+    }
+
+
+def _field_diff(change: FieldChange) -> FieldDiff:
+    lines = []
+    for index, line in enumerate(change.diff):
+        if line.startswith("@@"):
+            if index:  # a gap between two changed passages; the line numbers mean nothing here
+                lines.append(DiffLine("hunk", "", "⋯"))
+        elif line.startswith("+"):
+            lines.append(DiffLine("add", "+", line[1:]))
+        elif line.startswith("-"):
+            lines.append(DiffLine("remove", "-", line[1:]))
+        else:
+            lines.append(DiffLine("same", " ", line[1:] if line.startswith(" ") else line))
+    return FieldDiff(change.field.replace("_", " "), lines)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "—"

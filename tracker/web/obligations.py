@@ -1,0 +1,167 @@
+"""The obligation page and its forms: links to work items and tests, review, applicability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlmodel import Session
+
+from tracker.db import get_session
+from tracker.errors import NotFoundError, ValidationError
+from tracker.services.links import (
+    LinkOutcome,
+    decide_applicability,
+    get_obligation,
+    link_test,
+    link_work_item,
+    review_links,
+    unlink_test,
+    unlink_work_item,
+)
+from tracker.services.obligations import obligation_detail
+from tracker.web.actor import current_actor
+from tracker.web.obligation_page import obligation_page
+from tracker.web.views import evidence_scope
+
+obligations = Blueprint("obligations", __name__)
+
+MAX_JUSTIFICATION = 4000
+
+
+@obligations.get("/obligations/<obligation_id>")
+def show(obligation_id: str) -> str:
+    """Show one obligation with its versions, mappings, links, status and history."""
+    return _render(obligation_id)
+
+
+@obligations.post("/obligations/<obligation_id>/links/work-items")
+def add_work_item(obligation_id: str) -> ResponseReturnValue:
+    """Link a Jira work item by its key."""
+    key = request.form.get("key", "")
+    return _act(
+        obligation_id,
+        lambda session: link_work_item(
+            session=session, obligation_id=obligation_id, key=key, actor=current_actor()
+        ),
+        values={"key": key},
+        anchor="work-items",
+    )
+
+
+@obligations.post("/obligations/<obligation_id>/links/work-items/<key>/remove")
+def remove_work_item(obligation_id: str, key: str) -> ResponseReturnValue:
+    """Remove the link to a Jira work item."""
+    return _act(
+        obligation_id,
+        lambda session: unlink_work_item(
+            session=session,
+            obligation_id=obligation_id,
+            key=key.strip().upper(),
+            actor=current_actor(),
+        ),
+        anchor="work-items",
+    )
+
+
+@obligations.post("/obligations/<obligation_id>/links/tests")
+def add_test(obligation_id: str) -> ResponseReturnValue:
+    """Link an automated test by its suite/classname/name id."""
+    test_id = request.form.get("test_id", "")
+    return _act(
+        obligation_id,
+        lambda session: link_test(
+            session=session, obligation_id=obligation_id, test_id=test_id, actor=current_actor()
+        ),
+        values={"test_id": test_id},
+        anchor="tests",
+    )
+
+
+@obligations.post("/obligations/<obligation_id>/links/tests/remove")
+def remove_test(obligation_id: str) -> ResponseReturnValue:
+    """Remove the link to a test (its id comes in the form)."""
+    test_id = request.form.get("test_id", "").strip()
+    return _act(
+        obligation_id,
+        lambda session: unlink_test(
+            session=session, obligation_id=obligation_id, test_id=test_id, actor=current_actor()
+        ),
+        anchor="tests",
+    )
+
+
+@obligations.post("/obligations/<obligation_id>/review")
+def review(obligation_id: str) -> ResponseReturnValue:
+    """Mark every link as reviewed against the obligation's current version."""
+    return _act(
+        obligation_id,
+        lambda session: review_links(
+            session=session, obligation_id=obligation_id, actor=current_actor()
+        ),
+        anchor="links",
+    )
+
+
+@obligations.post("/obligations/<obligation_id>/applicability")
+def applicability(obligation_id: str) -> ResponseReturnValue:
+    """Record that the obligation does not apply (with a justification), or applies again."""
+    decision = request.form.get("decision", "")
+    justification = request.form.get("justification", "")
+
+    def decide(session: Session) -> LinkOutcome:
+        if decision not in ("not_applicable", "applies"):
+            raise ValidationError(
+                "Choose whether the obligation applies or not, then submit again.",
+                field="justification",
+            )
+        if len(justification) > MAX_JUSTIFICATION:
+            raise ValidationError(
+                f"Keep the justification under {MAX_JUSTIFICATION:,} characters.",
+                field="justification",
+            )
+        return decide_applicability(
+            session=session,
+            obligation_id=obligation_id,
+            not_applicable=decision == "not_applicable",
+            justification=justification,
+            actor=current_actor(),
+        )
+
+    return _act(obligation_id, decide, values={"justification": justification}, anchor="status")
+
+
+def _act(
+    obligation_id: str,
+    action: Callable[[Session], LinkOutcome],
+    anchor: str,
+    values: Mapping[str, str] | None = None,
+) -> ResponseReturnValue:
+    """Run one change in one transaction, then redirect back (or re-show the form on 400)."""
+    session = get_session()
+    try:
+        with session.begin():
+            outcome = action(session)
+    except ValidationError as error:
+        field = error.field or "form"
+        return _render(obligation_id, errors={field: str(error)}, values=values), 400
+    except NotFoundError as error:
+        get_obligation(session, obligation_id)  # an unknown obligation is a 404 page
+        flash(str(error), "error")
+    else:
+        flash(outcome.message, "success" if outcome.created else "info")
+    target = url_for("obligations.show", obligation_id=obligation_id) + f"#{anchor}"
+    return redirect(target, code=303)
+
+
+def _render(
+    obligation_id: str,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> str:
+    detail = obligation_detail(
+        session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
+    )
+    page = obligation_page(detail, errors=errors, values=values)
+    return render_template("obligations/show.html", page=page)
