@@ -252,6 +252,16 @@ class TestLink(SQLModel, table=True):
     removed_at: datetime | None = None
 
 
+class UnknownClaim(SQLModel, table=True):
+    """A test's newest report names an obligation id the catalog does not have."""
+
+    __test__ = False
+
+    test_case_id: int = Field(foreign_key="testcase.id", primary_key=True)
+    claimed_id: str = Field(primary_key=True, max_length=200)
+    run_id: int = Field(foreign_key="testrun.id", index=True)
+
+
 class TestRun(SQLModel, table=True):
     """One ingested test report."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 16:48:55.093763
+Create Date: 2026-11-27 16:55:44.769657
 """
 
 from __future__ import annotations
@@ -258,6 +258,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_testresult_run_id"), ["run_id"], unique=False)
 
     op.create_table(
+        "unknownclaim",
+        sa.Column("test_case_id", sa.Integer(), nullable=False),
+        sa.Column("claimed_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["testrun.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["test_case_id"],
+            ["testcase.id"],
+        ),
+        sa.PrimaryKeyConstraint("test_case_id", "claimed_id"),
+    )
+    with op.batch_alter_table("unknownclaim", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_unknownclaim_run_id"), ["run_id"], unique=False)
+
+    op.create_table(
         "applicabilitydecision",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("obligation_id", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
@@ -432,6 +450,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_applicabilitydecision_obligation_id"))
 
     op.drop_table("applicabilitydecision")
+    with op.batch_alter_table("unknownclaim", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_unknownclaim_run_id"))
+
+    op.drop_table("unknownclaim")
     with op.batch_alter_table("testresult", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_testresult_run_id"))
         batch_op.drop_index("ix_testresult_case_run")

@@ -206,3 +206,13 @@ def test_suite_level_obligations_apply_to_every_case(loaded: Session) -> None:
     props = '<properties><property name="obligations" value="BETA-9"/></properties>'
     result = ingest(loaded, report(case("test_a"), case("test_b"), suite_props=props))
     assert result.links_added == 2
+
+
+def test_unknown_claims_are_kept_per_test_until_a_report_drops_them(loaded: Session) -> None:
+    from tracker.models import UnknownClaim
+
+    ingest(loaded, report(case("test_typo", "ALPHA-99,ALPHA-1.1")), commit="1")
+    claims = loaded.exec(select(UnknownClaim.claimed_id)).all()
+    assert list(claims) == ["ALPHA-99"]
+    ingest(loaded, report(case("test_typo", "ALPHA-1.1")), commit="2")
+    assert loaded.exec(select(UnknownClaim)).all() == []

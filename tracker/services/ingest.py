@@ -17,7 +17,15 @@ from sqlmodel import Session, col, select
 
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
 from tracker.integrations.test_mapping import TestMapping
-from tracker.models import TestCase, TestLink, TestResult, TestRun, WorkItemLink, utcnow
+from tracker.models import (
+    TestCase,
+    TestLink,
+    TestResult,
+    TestRun,
+    UnknownClaim,
+    WorkItemLink,
+    utcnow,
+)
 from tracker.services.audit import record_event
 from tracker.services.work_items import ObligationIndex
 
@@ -61,7 +69,8 @@ class IngestReport:
         if self.duplicate:
             return f"This report was already ingested as run #{self.run_id}; nothing was added."
         unknown = (
-            f" Unknown obligation ids (fix the tests or the catalog): {', '.join(self.unknown_ids)}."
+            " Unknown obligation ids (fix the tests or the catalog): "
+            f"{', '.join(self.unknown_ids)}."
             if self.unknown_ids
             else ""
         )
@@ -73,7 +82,8 @@ class IngestReport:
         return (
             f"Run #{self.run_id} ({self.suite}): {self.total} tests, {self.passed} passed, "
             f"{self.failed} failed, {self.errors} errors, {self.skipped} skipped, "
-            f"{self.flaky} flaky; links +{self.links_added}/-{self.links_removed}.{unknown}{invalid}"
+            f"{self.flaky} flaky; links +{self.links_added}/-{self.links_removed}."
+            f"{unknown}{invalid}"
         )
 
 
@@ -150,7 +160,7 @@ def ingest_report(
             ],
         )
         added, removed = _sync_links(
-            session, batch, cases, case_ids, index, mapping, unknown, uploaded_by
+            session, batch, cases, case_ids, index, mapping, unknown, uploaded_by, run_id
         )
         report.links_added += added
         report.links_removed += removed
@@ -252,6 +262,7 @@ def _sync_links(
     mapping: TestMapping | None,
     unknown: set[str],
     actor: str,
+    run_id: int,
 ) -> tuple[int, int]:
     """Make report-made links of these tests match what the report declares now."""
     keys = {key for test_id in test_ids for key in cases[test_id].requirement_keys}
@@ -265,6 +276,7 @@ def _sync_links(
         ).all():
             by_key.setdefault(key, set()).add(obligation_id)
     wanted: dict[tuple[str, int], tuple[str, int, str]] = {}
+    claims: set[tuple[int, str]] = set()
     for test_id in test_ids:
         case, case_id = cases[test_id], case_ids[test_id]
         declared = [(ob, "report") for ob in case.obligation_ids]
@@ -276,6 +288,7 @@ def _sync_links(
             resolved = index.resolve(obligation_id)
             if resolved is None:
                 unknown.add(obligation_id)
+                claims.add((case_id, obligation_id[:200]))
                 continue
             wanted.setdefault((resolved[0], case_id), (origin, resolved[1], resolved[2]))
     active = session.exec(
@@ -307,6 +320,16 @@ def _sync_links(
     ]
     if rows:
         session.connection().execute(_table(TestLink).insert(), rows)
+    # Keep only each test's newest unknown claims, for the orphans report.
+    claim_table = _table(UnknownClaim)
+    session.connection().execute(
+        claim_table.delete().where(claim_table.c.test_case_id.in_(list(case_ids.values())))
+    )
+    if claims:
+        session.connection().execute(
+            claim_table.insert(),
+            [{"test_case_id": c, "claimed_id": ob, "run_id": run_id} for c, ob in sorted(claims)],
+        )
     return len(rows), removed
 
 

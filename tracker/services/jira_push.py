@@ -73,7 +73,7 @@ class PushReport:
 def plan_push(
     *, session: Session, public_url: str
 ) -> tuple[list[tuple[PlannedChange, RemoteLinkSpec | None]], int]:
-    """Compare what Jira should show with what was pushed; return the changes and the unchanged count."""
+    """Compare what Jira should show with what was pushed: the changes, and how many match."""
     rows = {row.id: row for row in build_matrix(session=session, include_retired=True).rows}
     links = session.exec(
         select(WorkItemLink.obligation_id, WorkItemLink.work_item_key)

@@ -12,7 +12,7 @@ from tracker.errors import NotFoundError, ValidationError
 from tracker.models import ApiToken, utcnow
 from tracker.services.audit import record_event
 
-TOKEN_PREFIX = "trk_"
+TOKEN_PREFIX = "trk_"  # noqa: S105 - a visible marker, not a secret
 
 
 @dataclass(frozen=True)
