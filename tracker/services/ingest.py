@@ -111,7 +111,7 @@ def ingest_report(
     content_hash: str | None = None,
 ) -> IngestReport:
     """Store one report as a run; raise ReportError (nothing written) if it cannot be read."""
-    digest = content_hash or content_sha256(source)  # type: ignore[arg-type]
+    digest = content_hash or content_sha256(source)
     existing = session.exec(select(TestRun).where(TestRun.content_hash == digest)).first()
     if existing is not None:
         return IngestReport(run_id=existing.id or 0, duplicate=True, suite=existing.suite)
