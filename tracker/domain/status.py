@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Implementation(StrEnum):
@@ -251,6 +252,12 @@ def _describe_tests(
     return tuple(reasons)
 
 
+@lru_cache(maxsize=1024)
+def _run_words(run_id: int, commit: str | None, at: datetime) -> str:
+    commit_words = f" at commit {commit[:12]}" if commit else ""
+    return f"run #{run_id}{commit_words} on {at:%Y-%m-%d %H:%M} UTC"
+
+
 def _run(result: ResultFact) -> str:
-    commit = f" at commit {result.commit[:12]}" if result.commit else ""
-    return f"run #{result.run_id}{commit} on {result.at:%Y-%m-%d %H:%M} UTC"
+    # Many tests share a run: describe each run once.
+    return _run_words(result.run_id, result.commit, result.at)

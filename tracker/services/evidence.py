@@ -56,25 +56,31 @@ def latest_results(
     run_ids = latest_run_ids(session, scope)
     if not run_ids:
         return {}
-    query = (
-        select(
-            TestResult.test_case_id,
-            TestResult.outcome,
-            TestResult.run_id,
-            TestResult.flaky,
-            TestRun.started_at,
-            TestRun.commit,
-        )
-        .join(TestRun, col(TestRun.id) == TestResult.run_id)
-        .where(col(TestResult.run_id).in_(run_ids))
-    )
+    runs = {
+        run_id: (started_at, commit)
+        for run_id, started_at, commit in session.exec(
+            select(TestRun.id, TestRun.started_at, TestRun.commit).where(
+                col(TestRun.id).in_(run_ids)
+            )
+        ).all()
+    }
+    # Results carry only plain columns; the few runs give time and commit (no per-row dates).
+    query = select(
+        TestResult.test_case_id, TestResult.outcome, TestResult.run_id, TestResult.flaky
+    ).where(col(TestResult.run_id).in_(run_ids))
     if test_case_ids is not None:
         query = query.where(col(TestResult.test_case_id).in_(list(test_case_ids)))
+    facts: dict[tuple[int, str, bool], ResultFact] = {}
     latest: dict[int, ResultFact] = {}
-    for case_id, outcome, run_id, flaky, started_at, commit in session.exec(query).all():
+    for case_id, outcome, run_id, flaky in session.connection().execute(query).all():
         known = latest.get(case_id)
         if known is None or run_id > known.run_id:
-            latest[case_id] = ResultFact(
-                outcome=outcome, run_id=run_id, at=started_at, commit=commit, flaky=flaky
-            )
+            fact = facts.get((run_id, outcome, flaky))
+            if fact is None:
+                started_at, commit = runs[run_id]
+                fact = ResultFact(
+                    outcome=outcome, run_id=run_id, at=started_at, commit=commit, flaky=flaky
+                )
+                facts[(run_id, outcome, flaky)] = fact
+            latest[case_id] = fact
     return latest

@@ -125,7 +125,10 @@ def build_matrix(
     )
     if obligation_ids is not None:
         test_query = test_query.where(col(TestLink.obligation_id).in_(obligation_ids))
-    test_links = [row for row in session.exec(test_query).all() if row[0] in versions]
+    # Core rows: no ORM bookkeeping for the tens of thousands of test links.
+    test_links = [
+        row for row in session.connection().execute(test_query).all() if row[0] in versions
+    ]
     results = latest_results(
         session, scope, {row[2] for row in test_links} if obligation_ids is not None else None
     )
