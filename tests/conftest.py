@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 
 import tracker.models  # noqa: F401 - registers the tables
 from tests.helpers import DATA, SMALL_CATALOG, csrf_token  # noqa: F401 - re-exported
-from tracker import create_app
+from tracker import create_app, migrate
 from tracker.config import TestConfig
 from tracker.db import make_engine
 
@@ -33,7 +33,8 @@ def _schema_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     SQLModel.metadata.drop_all(engine)
     _drop_alembic_version(engine)
-    SQLModel.metadata.create_all(engine)
+    # The schema comes from the migrations, as in production.
+    migrate.upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from flask import Flask
+from sqlmodel import select
 
 from tracker import migrate
 from tracker.catalog import read_catalog
@@ -21,11 +22,12 @@ from tracker.db import get_engine, session_scope
 from tracker.errors import CatalogError
 from tracker.integrations.jira_gateway import make_gateway
 from tracker.integrations.jira_records import JiraSettings
-from tracker.models import utcnow
+from tracker.models import ApplicabilityDecision, utcnow
 from tracker.services.catalog import load_catalog
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
+from tracker.services.links import decide_applicability
 
 if TYPE_CHECKING:
     from tracker.sandbox.server import SandboxServer
@@ -103,6 +105,19 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
     with session_scope(engine) as session:
         loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
     messages.append("Catalog: " + loaded.summary())
+    with session_scope(engine) as session:
+        if session.exec(select(ApplicabilityDecision)).first() is None:
+            # What legal records from the obligation page when a duty does not apply.
+            decide_applicability(
+                session=session,
+                obligation_id="HIPAA-164.312.a.2.ii",
+                not_applicable=True,
+                justification=(
+                    "The product stores no ePHI outside the claims system, whose emergency "
+                    "access procedure is run and evidenced by the hosting provider."
+                ),
+                actor="privacy legal (demo)",
+            )
     if settings is not None:
         gateway = make_gateway(settings)
         synced = sync_jira(
