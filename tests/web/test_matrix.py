@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -384,13 +383,9 @@ def test_matrix_query_count_does_not_depend_on_the_number_of_rows(app, engine, s
     assert counts[0] <= 8
 
 
-def test_matrix_renders_3000_obligations_in_one_page_quickly(client, session):
+def test_matrix_renders_3000_obligations_in_one_page(client, session):
+    # How fast is measured in bench/matrix.py; this proves all rows arrive in one page.
     make_obligations(session, 3000)
-    client.get("/matrix?q=BULK-1&sort=title")  # warm-up: template compilation
-    started = time.perf_counter()
     response = client.get("/matrix")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert len(rows_of(response.get_data(as_text=True))) == 3000
-    # A gross regression guard (measured at well under a second); not a benchmark.
-    assert elapsed < 10, f"the 3,000-row matrix took {elapsed:.1f} s"
