@@ -274,3 +274,13 @@ def test_suspect_status_only_when_a_link_is_suspect(f: ObligationFacts) -> None:
     result = overall_status(f, NOW)
     if result.status is Status.SUSPECT:
         assert result.suspect and not f.not_applicable
+
+
+def test_explanation_names_a_few_tests_per_kind_and_counts_the_rest() -> None:
+    tests = tuple(a_test(f"s/c/t{n}") for n in range(8))
+    result = overall_status(
+        ObligationFacts(obligation_id="X-1", work_items=(work(),), tests=tests), NOW
+    )
+    assert "s/c/t4 passed" in result.explanation
+    assert "s/c/t5" not in result.explanation
+    assert "and 3 more (all are listed on the obligation page)" in result.explanation

@@ -64,6 +64,8 @@ STATUS_LABELS: dict[Status, str] = {
 }
 
 PASSING_OUTCOMES = frozenset({"passed"})
+#: How many tests an explanation names per kind of result before it counts the rest.
+MAX_NAMED_TESTS = 5
 FAILING_OUTCOMES = frozenset({"failed", "error"})
 
 
@@ -222,34 +224,48 @@ def _describe_tests(
 ) -> tuple[str, ...]:
     if not tests:
         return ("No test is linked.",)
-    failing, not_run, stale, passing = [], [], [], []
+    kinds: dict[str, list[TestFact]] = {"Failing": [], "Not run": [], "Stale": [], "Passing": []}
     for test in tests:
         latest = test.latest
-        if latest is None:
-            not_run.append(f"{test.test_id} has no result")
+        if latest is None or (
+            latest.outcome not in FAILING_OUTCOMES and latest.outcome not in PASSING_OUTCOMES
+        ):
+            kinds["Not run"].append(test)
         elif latest.outcome in FAILING_OUTCOMES:
-            failing.append(f"{test.test_id} {latest.outcome} in {_run(latest)}")
-        elif latest.outcome not in PASSING_OUTCOMES:
-            not_run.append(f"{test.test_id} was {latest.outcome} in {_run(latest)}")
+            kinds["Failing"].append(test)
         elif now - latest.at > freshness:
-            age = (now - latest.at).days
-            stale.append(
-                f"{test.test_id} last passed {age} days ago in {_run(latest)}, "
-                f"older than the {freshness.days}-day freshness window"
-            )
+            kinds["Stale"].append(test)
         else:
-            flaky = " (flaky: passed on rerun)" if latest.flaky else ""
-            passing.append(f"{test.test_id} passed in {_run(latest)}{flaky}")
+            kinds["Passing"].append(test)
     reasons = []
-    for label, items in (
-        ("Failing", failing),
-        ("Not run", not_run),
-        ("Stale", stale),
-        ("Passing", passing),
-    ):
-        if items:
-            reasons.append(f"{label}: " + "; ".join(items) + ".")
+    for label, members in kinds.items():
+        if not members:
+            continue
+        # Only the first few are put into words: a row can have hundreds of tests.
+        shown = "; ".join(
+            _describe_test(test, now, freshness) for test in members[:MAX_NAMED_TESTS]
+        )
+        more = len(members) - MAX_NAMED_TESTS
+        tail = f"; and {more} more (all are listed on the obligation page)" if more > 0 else ""
+        reasons.append(f"{label}: {shown}{tail}.")
     return tuple(reasons)
+
+
+def _describe_test(test: TestFact, now: datetime, freshness: timedelta) -> str:
+    latest = test.latest
+    if latest is None:
+        return f"{test.test_id} has no result"
+    if latest.outcome in FAILING_OUTCOMES:
+        return f"{test.test_id} {latest.outcome} in {_run(latest)}"
+    if latest.outcome not in PASSING_OUTCOMES:
+        return f"{test.test_id} was {latest.outcome} in {_run(latest)}"
+    if now - latest.at > freshness:
+        return (
+            f"{test.test_id} last passed {(now - latest.at).days} days ago in {_run(latest)}, "
+            f"older than the {freshness.days}-day freshness window"
+        )
+    flaky = " (flaky: passed on rerun)" if latest.flaky else ""
+    return f"{test.test_id} passed in {_run(latest)}{flaky}"
 
 
 @lru_cache(maxsize=1024)
