@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -94,22 +95,10 @@ def unlink_work_item(
     )
     if origin is not None:
         query = query.where(WorkItemLink.origin == origin)
-    links = session.exec(query).all()
+    links = list(session.exec(query).all())
     if not links:
         raise NotFoundError(f"{key} is not linked to {obligation_id}.")
-    now = utcnow()
-    for link in links:
-        link.removed_at = now
-        link.removed_by = actor
-        session.add(link)
-    record_event(
-        session=session,
-        actor=actor,
-        action="link.removed",
-        entity_type="obligation",
-        entity_id=obligation_id,
-        before={"work_item": key, "origin": links[0].origin},
-    )
+    _remove(session, links, actor, obligation_id, {"work_item": key})
     return LinkOutcome(True, f"Unlinked {key} from {obligation_id}.")
 
 
@@ -184,6 +173,18 @@ def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: st
     )
     if not links:
         raise NotFoundError(f"Test {test_id} is not linked to {obligation_id}.")
+    _remove(session, list(links), actor, obligation_id, {"test": test_id})
+    return LinkOutcome(True, f"Unlinked test {test_id} from {obligation_id}.")
+
+
+def _remove(
+    session: Session,
+    links: Sequence[WorkItemLink | TestLink],
+    actor: str,
+    obligation_id: str,
+    what: dict[str, str],
+) -> None:
+    """Soft-remove links (rows are kept with who and when) and record it."""
     now = utcnow()
     for link in links:
         link.removed_at = now
@@ -195,9 +196,8 @@ def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: st
         action="link.removed",
         entity_type="obligation",
         entity_id=obligation_id,
-        before={"test": test_id, "origin": links[0].origin},
+        before=what | {"origin": links[0].origin},
     )
-    return LinkOutcome(True, f"Unlinked test {test_id} from {obligation_id}.")
 
 
 def review_links(*, session: Session, obligation_id: str, actor: str) -> LinkOutcome:
