@@ -64,6 +64,10 @@ class ReportError(TrackerError):
         self.column = column
 
 
+class ReportTooLargeError(ReportError):
+    """A test report is larger than allowed (after decompression)."""
+
+
 class JiraError(TrackerError):
     """Jira refused or failed a request; the message says what to do about it."""
 

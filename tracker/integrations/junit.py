@@ -20,7 +20,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 
 from tracker.domain.catalog_schema import OBLIGATION_ID_PATTERN
-from tracker.errors import ReportError
+from tracker.errors import ReportError, ReportTooLargeError
 
 ReportSource: TypeAlias = "str | os.PathLike[str] | bytes | IO[bytes]"
 
@@ -268,7 +268,7 @@ def _xml_chunks(stream: IO[bytes], max_bytes: int | None) -> Iterator[bytes]:
     for chunk in chunks:
         total += len(chunk)
         if max_bytes is not None and total > max_bytes:
-            raise ReportError(
+            raise ReportTooLargeError(
                 f"The report is larger than the {max_bytes:,} bytes allowed (after decompression); "
                 "split it per test job or raise the limit deliberately"
             )

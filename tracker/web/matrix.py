@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, render_template, request
 
 from tracker.db import get_session
 from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_markdown
+from tracker.services.evidence_pages import scope_choices
 from tracker.services.matrix import MatrixData, build_matrix
 from tracker.web.views import (
     MatrixQuery,
@@ -23,9 +26,11 @@ def index() -> str:
     """Show every assessable obligation with its links, tests and status."""
     query = parse_matrix_query(request.args)
     scope = evidence_scope()
-    data = build_matrix(session=get_session(), scope=scope)
+    session = get_session()
+    data = build_matrix(session=session, scope=scope)
     shown = apply_filter(data.rows, query.filter)
-    page = matrix_page(data.rows, shown, query, data.generated_at, scope)
+    choices = scope_choices(session=session)
+    page = matrix_page(data.rows, shown, query, data.generated_at, scope, choices)
     return render_template("matrix/index.html", page=page)
 
 
@@ -49,9 +54,11 @@ def export_json() -> Response:
 def export_markdown() -> Response:
     """Download exactly the filtered and sorted matrix as a Markdown table."""
     data, rows = _filtered()
-    return _attachment(
-        to_markdown(rows, data.generated_at), "text/markdown; charset=utf-8", data, "md"
-    )
+    # The scope says which test results the statuses rest on; the table alone cannot.
+    title, _, rest = to_markdown(rows, data.generated_at).partition("\n")
+    scope = re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", evidence_scope().describe())
+    text = f"{title}\n\nTest evidence: {scope}.\n{rest}"
+    return _attachment(text, "text/markdown; charset=utf-8", data, "md")
 
 
 def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:

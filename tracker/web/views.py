@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app, request, url_for
 
 from tracker.domain.matrix import SORT_KEYS, MatrixFilter, MatrixRow, status_counts
-from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status
+from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status, Verification
 from tracker.errors import ValidationError
 from tracker.services.evidence import EvidenceScope
+from tracker.services.evidence_pages import ScopeChoices
 
 MAX_TEXT_FILTER = 200
+MAX_SCOPE_VALUE = 200
+SCOPE_FIELDS = ("release", "branch", "environment")
+VERIFICATION_LABELS: dict[Verification, str] = {
+    Verification.UNCOVERED: "Uncovered",
+    Verification.NOT_RUN: "Not run",
+    Verification.STALE: "Stale",
+    Verification.PASSING: "Passing",
+    Verification.FAILING: "Failing",
+}
+VERIFICATION_CSS: dict[Verification, str] = {
+    verification: "vf-" + verification.value.replace(" ", "-") for verification in Verification
+}
 SORT_LABELS = {
     "id": "Obligation",
     "instrument": "Instrument",
@@ -41,9 +54,53 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def evidence_scope() -> EvidenceScope:
-    """Return the evidence scope the pages use: the newest runs on the default branch."""
-    return EvidenceScope(default_branch=current_app.config.get("DEFAULT_BRANCH", "main"))
+def evidence_scope(args: Mapping[str, str] | None = None) -> EvidenceScope:
+    """Return the evidence scope asked for by release, branch and environment (query args).
+
+    Without any of them it is the newest run of each suite on the default branch.
+    """
+    values = parse_scope_args(request.args if args is None else args)
+    return EvidenceScope(
+        release=values["release"],
+        branch=values["branch"],
+        environment=values["environment"],
+        default_branch=current_app.config.get("DEFAULT_BRANCH", "main"),
+    )
+
+
+def parse_scope_args(args: Mapping[str, str]) -> dict[str, str | None]:
+    """Read release, branch and environment; ValidationError names an unusable value."""
+    return {name: text_arg(args, name, MAX_SCOPE_VALUE) for name in SCOPE_FIELDS}
+
+
+def text_arg(args: Mapping[str, str], name: str, max_length: int) -> str | None:
+    """Return a stripped text argument (None when empty); refuse over-long or control text."""
+    value = (args.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) > max_length:
+        raise ValidationError(
+            f"{name} is too long: use at most {max_length} characters.", field=name
+        )
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(f"{name} must not contain control characters.", field=name)
+    return value
+
+
+def integer_arg(
+    args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    """Return a whole-number argument within bounds; ValidationError says what is allowed."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
+    value = int(raw)
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
+    return value
 
 
 def json_response(
@@ -75,9 +132,12 @@ class MatrixQuery:
     """The filters and sort order of a matrix request, parsed and normalised."""
 
     filter: MatrixFilter
+    release: str | None = None
+    branch: str | None = None
+    environment: str | None = None
 
     def args(self, **changes: Any) -> dict[str, str]:
-        """Return the non-default query arguments, with changes applied."""
+        """Return the non-default query arguments (filters, then scope), with changes applied."""
         current = replace(self.filter, **changes) if changes else self.filter
         values = {
             "instrument": current.instrument or "",
@@ -86,6 +146,9 @@ class MatrixQuery:
             "q": current.text or "",
             "sort": current.sort if current.sort != "id" else "",
             "order": "desc" if current.descending else "",
+            "release": self.release or "",
+            "branch": self.branch or "",
+            "environment": self.environment or "",
         }
         return {name: value for name, value in values.items() if value}
 
@@ -100,9 +163,14 @@ class MatrixQuery:
         f = self.filter
         return bool(f.instrument or f.status or f.tag or f.text)
 
+    @property
+    def scoped(self) -> bool:
+        """Return whether an evidence scope other than the default is asked for."""
+        return bool(self.release or self.branch or self.environment)
+
 
 def parse_matrix_query(args: Mapping[str, str]) -> MatrixQuery:
-    """Read instrument, status, tag, q, sort and order; ValidationError names a bad value."""
+    """Read the filters, sort, order and evidence scope; ValidationError names a bad value."""
     status = (args.get("status") or "").strip().upper() or None
     if status is not None and status not in Status.__members__:
         choices = ", ".join(item.value for item in STATUS_ORDER)
@@ -123,6 +191,7 @@ def parse_matrix_query(args: Mapping[str, str]) -> MatrixQuery:
         raise ValidationError(
             f"The search text is too long: use at most {MAX_TEXT_FILTER} characters.", field="q"
         )
+    scope = parse_scope_args(args)
     return MatrixQuery(
         MatrixFilter(
             instrument=(args.get("instrument") or "").strip().upper() or None,
@@ -131,7 +200,10 @@ def parse_matrix_query(args: Mapping[str, str]) -> MatrixQuery:
             text=text,
             sort=sort,
             descending=order == "desc",
-        )
+        ),
+        release=scope["release"],
+        branch=scope["branch"],
+        environment=scope["environment"],
     )
 
 
@@ -167,6 +239,8 @@ class MatrixRowView:
     work_items: tuple[WorkItemChip, ...]
     tests: str
     stale: str
+    verification: str = ""
+    verification_css: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +286,10 @@ class MatrixPage:
     tallies: list[StatusTally]
     generated_at: str
     scope: str
+    releases: list[Option] = field(default_factory=list)
+    branches: list[str] = field(default_factory=list)
+    environments: list[str] = field(default_factory=list)
+    default_branch: str = "main"
 
 
 def obligation_href_prefix() -> str:
@@ -261,6 +339,8 @@ def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
                 ),
                 tests=tests,
                 stale=f"{counts.stale} stale" if counts.stale else "",
+                verification=VERIFICATION_LABELS[result.verification],
+                verification_css=VERIFICATION_CSS[result.verification],
             )
         )
     return views
@@ -272,9 +352,14 @@ def matrix_page(
     query: MatrixQuery,
     generated_at: datetime,
     scope: EvidenceScope,
+    choices: ScopeChoices | None = None,
 ) -> MatrixPage:
     """Return the matrix page's view object for the rows shown out of all rows."""
     current = query.filter
+    choices = choices or ScopeChoices()
+    releases = list(choices.releases)
+    if query.release and query.release not in releases:
+        releases.append(query.release)
     instruments = sorted({row.instrument for row in all_rows})
     if current.instrument and current.instrument not in instruments:
         instruments.append(current.instrument)
@@ -318,6 +403,10 @@ def matrix_page(
         ],
         generated_at=f"{generated_at:%Y-%m-%d %H:%M} UTC",
         scope=scope.describe(),
+        releases=[Option(item, item, item == query.release) for item in releases],
+        branches=list(choices.branches),
+        environments=list(choices.environments),
+        default_branch=scope.default_branch,
     )
 
 

@@ -1,0 +1,284 @@
+"""The test-run API under /api/v1: token-authenticated JUnit uploads, and reading runs back."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from tracker.db import get_session
+from tracker.errors import ReportError, ReportTooLargeError
+from tracker.integrations.junit import content_sha256
+from tracker.models import TestRun
+from tracker.services.evidence_pages import list_runs, run_detail
+from tracker.services.ingest import RunOptions, ingest_report
+from tracker.services.tokens import authenticate
+from tracker.web.evidence import parse_run_filter
+from tracker.web.views import integer_arg, json_response, text_arg
+
+test_runs_api = Blueprint("test_runs_api", __name__, url_prefix="/api/v1")
+
+RAW_TYPES = frozenset(
+    ("application/xml", "text/xml", "application/octet-stream", "application/gzip")
+)
+FILE_FIELDS = ("report", "file")
+# Longest value each run field takes (the columns' sizes).
+RUN_FIELDS = {"suite": 300, "commit": 64, "branch": 200, "release": 200, "environment": 200}
+GZIP_ENCODINGS = frozenset(("gzip", "x-gzip"))
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1024 * 1024
+IN_MEMORY = 1024 * 1024  # smaller bodies stay in memory; larger ones go to a temporary file
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+CREDENTIAL_HELP = (
+    "Create a token with `tracker tokens create --name ci` and send it as "
+    "'Authorization: Bearer <token>'."
+)
+
+
+class _Refused(Exception):
+    """The request cannot be taken as it is; the status and message say why."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class _Received:
+    """An uploaded report, spooled so it can be read front to back once."""
+
+    stream: IO[bytes]
+    digest: str
+    name: str
+
+
+@test_runs_api.post("/test-runs")
+def create_run() -> Response:
+    """Ingest one JUnit XML report (raw body or multipart field 'report'); one transaction."""
+    secret = _bearer_secret()
+    if secret is None:
+        return _unauthorized(
+            "An API token is required to upload test results. " + CREDENTIAL_HELP, invalid=False
+        )
+    session = get_session()
+    known = authenticate(session=session, secret=secret) is not None
+    # Only a check before reading the body: the token's use is recorded with the upload.
+    session.rollback()
+    if not known:
+        return _unauthorized("The API token is unknown or has been revoked. " + CREDENTIAL_HELP)
+    try:
+        with _received_report() as received:
+            options = _run_options(received.name)
+            with session.begin():
+                token = authenticate(session=session, secret=secret)
+                if token is None:
+                    return _unauthorized("The API token has just been revoked. " + CREDENTIAL_HELP)
+                report = ingest_report(
+                    session=session,
+                    source=received.stream,
+                    options=options,
+                    uploaded_by=f"{token.name} (API token #{token.id})",
+                    max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                    content_hash=received.digest,
+                )
+    except _Refused as refusal:
+        return _error(refusal.status, refusal.code, str(refusal))
+    except ReportTooLargeError as exc:
+        return _error(413, "payload_too_large", f"{exc}. Nothing was stored.")
+    except ReportError as exc:
+        return _error(
+            400,
+            "invalid_report",
+            f"{exc}. Nothing was stored.",
+            line=exc.line,
+            column=exc.column,
+        )
+    run = session.get(TestRun, report.run_id)
+    assert run is not None  # noqa: S101 - just written or found by its hash
+    body = run_json(run) | {
+        "duplicate": report.duplicate,
+        "links_added": report.links_added,
+        "links_removed": report.links_removed,
+        "summary": report.summary(),
+    }
+    headers = {"Location": body["api_url"]}
+    return json_response(body, status=200 if report.duplicate else 201, headers=headers)
+
+
+@test_runs_api.get("/test-runs")
+def list_test_runs() -> Response:
+    """List runs newest first; filter by suite, branch, release, environment; page by limit."""
+    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = integer_arg(request.args, "offset", 0, 0)
+    data = list_runs(
+        session=get_session(),
+        offset=offset,
+        limit=limit,
+        run_filter=parse_run_filter(request.args),
+    )
+    return json_response(
+        {
+            "total": data.total,
+            "limit": limit,
+            "offset": offset,
+            "items": [run_json(run) for run in data.runs],
+        }
+    )
+
+
+@test_runs_api.get("/test-runs/<int:run_id>")
+def get_run(run_id: int) -> Response:
+    """Return one run with a page of its results (failures first)."""
+    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT * 2, 1, MAX_LIMIT)
+    offset = integer_arg(request.args, "offset", 0, 0)
+    data = run_detail(session=get_session(), run_id=run_id, offset=offset, limit=limit)
+    return json_response(
+        run_json(data.run)
+        | {
+            "results_total": data.total_results,
+            "limit": limit,
+            "offset": offset,
+            "results": [
+                {
+                    "test_id": line.test_id,
+                    "outcome": line.outcome,
+                    "flaky": line.flaky,
+                    "duration": line.duration,
+                    "message": line.message,
+                    "obligations": list(line.obligations),
+                    "unknown_ids": list(line.unknown_ids),
+                    "url": url_for("evidence.test", test_case_id=line.test_case_id),
+                }
+                for line in data.results
+            ],
+        }
+    )
+
+
+def run_json(run: TestRun) -> dict[str, Any]:
+    """Return a run as JSON-ready data."""
+    return {
+        "id": run.id,
+        "suite": run.suite,
+        "commit": run.commit,
+        "branch": run.branch,
+        "release": run.release,
+        "environment": run.environment,
+        "source_name": run.source_name,
+        "uploaded_by": run.uploaded_by,
+        "started_at": run.started_at,
+        "received_at": run.created_at,
+        "counts": {
+            "total": run.total,
+            "passed": run.passed,
+            "failed": run.failed,
+            "errors": run.errors,
+            "skipped": run.skipped,
+            "flaky": run.flaky,
+        },
+        "unknown_ids": list(run.unknown_ids or ()),
+        "invalid_ids": list(run.invalid_ids or ()),
+        "url": url_for("evidence.run", run_id=run.id),
+        "api_url": url_for("test_runs_api.get_run", run_id=run.id),
+    }
+
+
+# --- reading the request --------------------------------------------------------------------
+
+
+def _bearer_secret() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        return None
+    return value
+
+
+@contextmanager
+def _received_report() -> Iterator[_Received]:
+    """Yield the uploaded report from a multipart field or the raw body, within the size limit."""
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    if request.mimetype == "multipart/form-data":
+        upload = next((request.files[name] for name in FILE_FIELDS if name in request.files), None)
+        if upload is None:
+            raise _Refused(
+                400,
+                "bad_request",
+                "No report in the form: send the JUnit XML file in the field 'report'.",
+            )
+        stream: IO[bytes] = upload.stream
+        stream.seek(0, 2)
+        if stream.tell() > limit:
+            abort(413)
+        stream.seek(0)
+        yield _Received(stream, content_sha256(stream), upload.filename or "")
+        return
+    if request.mimetype not in RAW_TYPES:
+        raise _Refused(
+            415,
+            "unsupported_media_type",
+            f"Content-Type {request.mimetype or '(none)'} is not accepted: send the report as "
+            "application/xml, text/xml or application/octet-stream (gzip allowed), or as the "
+            "file field 'report' of a multipart/form-data form.",
+        )
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in GZIP_ENCODINGS | {"", "identity"}:
+        raise _Refused(
+            415,
+            "unsupported_media_type",
+            f"Content-Encoding {encoding} is not accepted: send the report plain or gzipped.",
+        )
+    with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY) as spool:
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := request.stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                abort(413)
+            digest.update(chunk)
+            spool.write(chunk)
+        if not size:
+            raise _Refused(400, "bad_request", "The request body is empty: send the report.")
+        spool.seek(0)
+        if encoding in GZIP_ENCODINGS and spool.read(2) != GZIP_MAGIC:
+            raise _Refused(
+                400, "bad_request", "Content-Encoding says gzip, but the body is not gzip data."
+            )
+        spool.seek(0)
+        yield _Received(spool, digest.hexdigest(), "")  # type: ignore[arg-type]
+
+
+def _run_options(name: str) -> RunOptions:
+    """Read suite, commit, branch, release and environment from the form or the query."""
+    values: dict[str, str | None] = {}
+    for field, max_length in RUN_FIELDS.items():
+        source: Mapping[str, str] = request.form if request.form.get(field) else request.args
+        values[field] = text_arg(source, field, max_length)
+    return RunOptions(
+        suite=values["suite"],
+        commit=values["commit"],
+        branch=values["branch"],
+        release=values["release"],
+        environment=values["environment"],
+        source_name=name,
+    )
+
+
+def _unauthorized(message: str, invalid: bool = True) -> Response:
+    challenge = 'Bearer realm="tracker"' + (', error="invalid_token"' if invalid else "")
+    response = _error(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    error: dict[str, Any] = {"status": status, "code": code, "message": message}
+    error.update(extra)
+    return json_response({"error": error}, status=status)
