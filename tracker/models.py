@@ -176,6 +176,9 @@ class SyncLock(SQLModel, table=True):
     holder: str = Field(max_length=200)
     acquired_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
+    # Where the holder runs, so a lock left by a killed process on this host is taken over.
+    host: str | None = Field(default=None, max_length=200)
+    pid: int | None = None
 
 
 class RemoteLinkState(SQLModel, table=True):

@@ -2,8 +2,10 @@
 
 Each remote link has a stable globalId, so Jira updates it in place instead of adding another.
 What was pushed is remembered, so a re-run sends nothing when nothing changed, and a link
-removed in the tracker has its remote link deleted. Each Jira call is recorded as soon as it
-succeeds, so after a partial failure a re-run finishes the job.
+removed in the tracker has its remote link deleted. What Jira accepted is recorded in batches
+(and whenever the push stops), so after a partial failure a re-run finishes the job; a crash
+between Jira's answer and the record only makes the re-run send that upsert again, which the
+globalId makes harmless.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -23,6 +26,8 @@ from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink, utc
 from tracker.services.matrix import build_matrix
 
 GLOBAL_ID_PREFIX = "privacy-tracker:obligation="
+#: Changes recorded per transaction: one commit per change made large pushes disk-bound.
+REMEMBER_BATCH = 100
 
 Progress = Callable[[int], None]
 
@@ -135,59 +140,84 @@ def push_links(
         session.add(run)
         session.flush()
         report.run_id = run.id
-    for change, spec in changes:
-        if change.issue_key in report.failed:
-            continue
-        try:
-            if spec is None:
-                gateway.delete_remote_link(change.issue_key, global_id(change.obligation_id))
-            else:
-                gateway.upsert_remote_link(change.issue_key, spec)
-        except JiraError as exc:
-            if spec is None and exc.status == 404:
-                pass  # already gone in Jira: forget it below
-            else:
-                report.failed[change.issue_key] = str(exc)
+    accepted: list[tuple[PlannedChange, RemoteLinkSpec | None]] = []
+    try:
+        for change, spec in changes:
+            if change.issue_key in report.failed:
                 continue
-        _remember(engine, change, spec)
-        report.done += 1
-        if progress is not None:
-            progress(1)
+            try:
+                if spec is None:
+                    gateway.delete_remote_link(change.issue_key, global_id(change.obligation_id))
+                else:
+                    gateway.upsert_remote_link(change.issue_key, spec)
+            except JiraError as exc:
+                if spec is None and exc.status == 404:
+                    pass  # already gone in Jira: forget it below
+                else:
+                    report.failed[change.issue_key] = str(exc)
+                    continue
+            accepted.append((change, spec))
+            report.done += 1
+            if len(accepted) >= REMEMBER_BATCH:
+                _remember(engine, accepted)
+                accepted.clear()
+            if progress is not None:
+                progress(1)
+    finally:
+        _remember(engine, accepted)
     with session_scope(engine) as session:
-        run = session.get(SyncRun, report.run_id)
-        if run is not None:
-            run.status = (
+        finished = session.get(SyncRun, report.run_id)
+        if finished is not None:
+            finished.status = (
                 "failed"
                 if report.failed and not report.done
                 else ("partial" if report.failed else "succeeded")
             )
-            run.updated = report.done
-            run.unchanged = report.unchanged
-            run.problems = [f"{key}: {message}" for key, message in sorted(report.failed.items())]
-            run.finished_at = utcnow()
-            session.add(run)
+            finished.updated = report.done
+            finished.unchanged = report.unchanged
+            finished.problems = [
+                f"{key}: {message}" for key, message in sorted(report.failed.items())
+            ]
+            finished.finished_at = utcnow()
+            session.add(finished)
     return report
 
 
-def _remember(engine: Engine, change: PlannedChange, spec: RemoteLinkSpec | None) -> None:
-    gid = global_id(change.obligation_id)
+def _remember(engine: Engine, accepted: list[tuple[PlannedChange, RemoteLinkSpec | None]]) -> None:
+    if not accepted:
+        return
+    keys = sorted({change.issue_key for change, _ in accepted})
+    now = utcnow()
     with session_scope(engine) as session:
-        state = session.exec(
-            select(RemoteLinkState).where(
-                RemoteLinkState.work_item_key == change.issue_key, RemoteLinkState.global_id == gid
-            )
-        ).first()
-        if spec is None:
-            if state is not None:
-                session.delete(state)
-            return
-        state = state or RemoteLinkState(
-            work_item_key=change.issue_key,
-            global_id=gid,
-            obligation_id=change.obligation_id,
-            title="",
-            url="",
-        )
-        state.title, state.url, state.resolved = spec.title, spec.url, spec.resolved
-        state.pushed_at = utcnow()
-        session.add(state)
+        states = {
+            (state.work_item_key, state.global_id): state
+            for state in session.exec(
+                select(RemoteLinkState).where(col(RemoteLinkState.work_item_key).in_(keys))
+            ).all()
+        }
+        # New states go in as one executemany (ORM inserts are one statement per row on SQLite).
+        new_states: dict[tuple[str, str], dict[str, object]] = {}
+        for change, spec in accepted:
+            pair = (change.issue_key, global_id(change.obligation_id))
+            state = states.get(pair)
+            if spec is None:
+                new_states.pop(pair, None)
+                if state is not None:
+                    session.delete(state)
+                    del states[pair]
+            elif state is not None:
+                state.title, state.url, state.resolved = spec.title, spec.url, spec.resolved
+                state.pushed_at = now
+                session.add(state)
+            else:
+                new_states[pair] = {
+                    "work_item_key": pair[0],
+                    "global_id": pair[1],
+                    "obligation_id": change.obligation_id,
+                    "title": spec.title,
+                    "url": spec.url,
+                    "resolved": spec.resolved,
+                    "pushed_at": now,
+                }
+        if new_states:
+            session.execute(insert(RemoteLinkState), list(new_states.values()))

@@ -70,6 +70,7 @@ def sync_jira(
     holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
     with held_lock(engine, LOCK_NAME, holder) as extend:
         with session_scope(engine) as session:
+            _close_interrupted_runs(session)
             since = None if full else _last_watermark(session)
             run = SyncRun(kind="sync", full=full, dry_run=dry_run, actor=actor)
             run.watermark_from = since
@@ -93,6 +94,20 @@ def sync_jira(
 def last_sync_runs(session: Session, limit: int = 50) -> list[SyncRun]:
     """Return the newest sync and push runs first."""
     return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)).all())
+
+
+def _close_interrupted_runs(session: Session) -> None:
+    # Under the lock no other sync runs, so a sync run still "running" died on the way.
+    for run in session.exec(
+        select(SyncRun).where(SyncRun.kind == "sync", SyncRun.status == "running")
+    ).all():
+        run.status = "interrupted"
+        run.problems = [
+            *run.problems,
+            "The run stopped before it finished (process killed or crashed). Every page it "
+            "stored is consistent; the next run started again from the previous watermark.",
+        ]
+        session.add(run)
 
 
 def _last_watermark(session: Session) -> datetime | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from tracker.integrations.jira_records import IssueRecord
-from tracker.models import Obligation, WorkItem, WorkItemLink, utcnow
+from tracker.models import AuditEvent, Obligation, WorkItem, WorkItemLink, utcnow
 from tracker.services.audit import record_event
 
 LABEL_PREFIX = "obligation-"
@@ -157,41 +159,73 @@ def _sync_label_links(
     ).all()
     linked = {(link.obligation_id, link.work_item_key) for link in active}
     now = utcnow()
+    # New rows go in as one executemany each: ORM inserts would be one statement per row
+    # on SQLite (no ordered RETURNING), so a page's queries would grow with its links.
+    new_links: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
     for link in active:
         if link.origin == JIRA_ORIGIN and (link.obligation_id, link.work_item_key) not in wanted:
             link.removed_at = now
             link.removed_by = actor
             session.add(link)
             counts.links_removed += 1
-            record_event(
-                session=session,
-                actor=actor,
-                action="link.removed",
-                entity_type="obligation",
-                entity_id=link.obligation_id,
-                before={"work_item": link.work_item_key, "origin": JIRA_ORIGIN},
-                after={"reason": "the obligation label was removed in Jira"},
+            events.append(
+                _link_event(
+                    actor,
+                    "link.removed",
+                    link.obligation_id,
+                    now,
+                    before={"work_item": link.work_item_key, "origin": JIRA_ORIGIN},
+                    after={"reason": "the obligation label was removed in Jira"},
+                )
             )
     for (obligation_id, key), (version, fingerprint) in wanted.items():
         if (obligation_id, key) in linked:
             continue
-        session.add(
-            WorkItemLink(
-                obligation_id=obligation_id,
-                work_item_key=key,
-                origin=JIRA_ORIGIN,
-                reviewed_version=version,
-                reviewed_fingerprint=fingerprint,
-                created_by=actor,
-            )
+        new_links.append(
+            {
+                "obligation_id": obligation_id,
+                "work_item_key": key,
+                "origin": JIRA_ORIGIN,
+                "reviewed_version": version,
+                "reviewed_fingerprint": fingerprint,
+                "created_by": actor,
+                "created_at": now,
+            }
         )
         counts.links_added += 1
-        record_event(
-            session=session,
-            actor=actor,
-            action="link.added",
-            entity_type="obligation",
-            entity_id=obligation_id,
-            after={"work_item": key, "origin": JIRA_ORIGIN},
+        events.append(
+            _link_event(
+                actor,
+                "link.added",
+                obligation_id,
+                now,
+                before=None,
+                after={"work_item": key, "origin": JIRA_ORIGIN},
+            )
         )
+    if new_links:
+        session.execute(insert(WorkItemLink), new_links)
+    if events:
+        session.execute(insert(AuditEvent), events)
     return counts
+
+
+def _link_event(
+    actor: str,
+    action: str,
+    obligation_id: str,
+    at: datetime,
+    *,
+    before: dict[str, str] | None,
+    after: dict[str, str],
+) -> dict[str, object]:
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity_type": "obligation",
+        "entity_id": obligation_id,
+        "before": before,
+        "after": after,
+    }

@@ -74,16 +74,23 @@ def init_app(app: Flask) -> None:
     """Wire CSRF protection, the blueprints, navigation, error handling and headers."""
     from tracker.web.api import api
     from tracker.web.dashboard import dashboard
+    from tracker.web.evidence import init_app as init_evidence
+    from tracker.web.jira import jira
     from tracker.web.matrix import matrix
     from tracker.web.obligations import obligations
+    from tracker.web.webhooks import webhooks
 
     csrf.init_app(app)
     # Read-only JSON for scripts; a later write route there must authenticate with a token.
     csrf.exempt(api)
-    for blueprint in (assets, dashboard, matrix, obligations, api):
+    # Jira signs its deliveries with a shared secret (HMAC), which the view verifies.
+    csrf.exempt(webhooks)
+    for blueprint in (assets, dashboard, matrix, obligations, api, jira, webhooks):
         app.register_blueprint(blueprint)
     add_nav_item(app, "Dashboard", "dashboard.index")
     add_nav_item(app, "Matrix", "matrix.index")
+    init_evidence(app)  # evidence pages, "Test evidence" nav item, token-authenticated upload API
+    add_nav_item(app, "Jira", "jira.index")
 
     app.context_processor(_template_globals)
     app.after_request(_security_headers)

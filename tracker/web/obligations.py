@@ -22,6 +22,7 @@ from tracker.services.links import (
 )
 from tracker.services.obligations import obligation_detail
 from tracker.web.actor import current_actor
+from tracker.web.jira import epic_form
 from tracker.web.obligation_page import obligation_page
 from tracker.web.views import evidence_scope
 
@@ -164,4 +165,4 @@ def _render(
         session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
     )
     page = obligation_page(detail, errors=errors, values=values)
-    return render_template("obligations/show.html", page=page)
+    return render_template("obligations/show.html", page=page, epic_form=epic_form(detail))

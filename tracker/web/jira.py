@@ -1,0 +1,181 @@
+"""The Jira page (settings, runs, missing items), Sync now, Push to Jira, and gap-to-epic."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from tracker.db import get_engine, get_session
+from tracker.domain.status import Status
+from tracker.errors import ConflictError, JiraError, ValidationError
+from tracker.integrations.jira_gateway import JiraGateway
+from tracker.integrations.jira_records import JiraSettings
+from tracker.jira_config import NOT_CONFIGURED, jira_settings, require_gateway
+from tracker.services.jira_epics import create_epic
+from tracker.services.jira_overview import jira_overview
+from tracker.services.jira_push import PushReport, push_links
+from tracker.services.jira_sync import SyncReport, sync_jira
+from tracker.services.obligations import ObligationDetail
+from tracker.web.actor import current_actor
+from tracker.web.jira_page import jira_page
+
+jira = Blueprint("jira", __name__)
+
+#: The first project key a JQL names, offered as the project of a new epic.
+_JQL_PROJECT = re.compile(r"\bproject\s*(?:=|in\s*\()\s*\"?([A-Za-z][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EpicForm:
+    """The "Create epic in Jira" form on the page of an obligation that is a gap."""
+
+    project: str
+
+
+@jira.get("/jira")
+def index() -> str:
+    """Show the Jira settings (never secrets), recent sync and push runs, and missing items."""
+    settings, error = _settings()
+    overview = jira_overview(session=get_session())
+    page = jira_page(
+        settings=settings,
+        settings_error=error,
+        not_configured=NOT_CONFIGURED,
+        overview=overview,
+        public_url=_public_url(),
+    )
+    return render_template("jira/index.html", page=page)
+
+
+@jira.post("/jira/sync")
+def sync_now() -> ResponseReturnValue:
+    """Pull changed work items from Jira now (and push links when TRACKER_JIRA_PUSH is on)."""
+    try:
+        settings, gateway = require_gateway()
+    except JiraError as error:
+        flash(str(error), "error")
+        return _back()
+    try:
+        report = sync_jira(
+            engine=get_engine(), gateway=gateway, jql=settings.jql, actor=_actor("Sync now")
+        )
+        _flash_sync(report)
+        if settings.push_after_sync and report.status != "failed":
+            _flash_push(_push(gateway))
+    except ConflictError as error:
+        flash(f"Another sync is running, so this one did not start. {error}", "error")
+    except JiraError as error:
+        flash(str(error), "error")
+    finally:
+        _close(gateway)
+    return _back()
+
+
+@jira.post("/jira/push")
+def push_now() -> ResponseReturnValue:
+    """Make the remote links on Jira issues match the tracker's links and statuses."""
+    try:
+        _settings_unused, gateway = require_gateway()
+    except JiraError as error:
+        flash(str(error), "error")
+        return _back()
+    try:
+        _flash_push(_push(gateway))
+    except JiraError as error:
+        flash(str(error), "error")
+    finally:
+        _close(gateway)
+    return _back()
+
+
+@jira.post("/obligations/<obligation_id>/create-epic")
+def create_epic_for(obligation_id: str) -> ResponseReturnValue:
+    """Create (once) a Jira epic for an obligation that is a gap, and link it."""
+    project = request.form.get("project", "")
+    target = url_for("obligations.show", obligation_id=obligation_id) + "#status"
+    try:
+        _settings_unused, gateway = require_gateway()
+    except JiraError as error:
+        flash(str(error), "error")
+        return redirect(target, code=303)
+    session = get_session()
+    try:
+        with session.begin():
+            outcome = create_epic(
+                session=session,
+                gateway=gateway,
+                obligation_id=obligation_id,
+                project_key=project,
+                actor=current_actor(),
+                public_url=_public_url(),
+            )
+    except (ValidationError, ConflictError, JiraError) as error:
+        flash(f"No epic was created. {error}", "error")
+    else:
+        if outcome.created:
+            flash(outcome.message, "success")
+        else:
+            flash(f"{outcome.message} No second epic was created.", "info")
+    finally:
+        _close(gateway)
+    return redirect(target, code=303)
+
+
+def epic_form(detail: ObligationDetail) -> EpicForm | None:
+    """Return the form when the obligation is a gap and Jira is configured, else None."""
+    row = detail.row
+    if row is None or row.result.status is not Status.GAP:
+        return None
+    settings, _error = _settings()
+    if settings is None:
+        return None
+    match = _JQL_PROJECT.search(settings.jql)
+    return EpicForm(project=match.group(1).upper() if match else "")
+
+
+def _settings() -> tuple[JiraSettings | None, str | None]:
+    try:
+        return jira_settings(), None
+    except ValidationError as error:
+        return None, str(error)
+
+
+def _push(gateway: JiraGateway) -> PushReport:
+    return push_links(
+        engine=get_engine(), gateway=gateway, public_url=_public_url(), actor=_actor("Push")
+    )
+
+
+def _flash_sync(report: SyncReport) -> None:
+    category = {"succeeded": "success", "failed": "error"}.get(report.status, "info")
+    message = f"Sync run #{report.run_id} {report.status}. {report.summary()}"
+    if report.status == "failed" and report.problems:
+        message += f" {report.problems[-1]}"
+    elif report.problems:
+        message += " The problems are listed in the run below."
+    flash(message, category)
+
+
+def _flash_push(report: PushReport) -> None:
+    flash("Push: " + report.summary(), "error" if report.failed else "success")
+
+
+def _actor(action: str) -> str:
+    return f"{current_actor()[:120]} ({action})"
+
+
+def _public_url() -> str:
+    return str(current_app.config["PUBLIC_URL"]).rstrip("/")
+
+
+def _close(gateway: JiraGateway) -> None:
+    close = getattr(gateway, "close", None)
+    if callable(close):
+        close()
+
+
+def _back() -> ResponseReturnValue:
+    return redirect(url_for("jira.index"), code=303)
