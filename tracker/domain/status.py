@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 
 class Implementation(StrEnum):
@@ -69,8 +70,11 @@ MAX_NAMED_TESTS = 5
 FAILING_OUTCOMES = frozenset({"failed", "error"})
 
 
-@dataclass(frozen=True, slots=True)
-class WorkItemFact:
+# Facts are named tuples: a matrix builds tens of thousands of them per request, and a tuple
+# is several times cheaper to create than a frozen dataclass while just as immutable.
+
+
+class WorkItemFact(NamedTuple):
     """A linked work item as the rule sees it."""
 
     key: str
@@ -80,8 +84,7 @@ class WorkItemFact:
     missing: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ResultFact:
+class ResultFact(NamedTuple):
     """The latest result of one test in the scope asked for."""
 
     outcome: str  # passed, failed, error or skipped
@@ -91,15 +94,15 @@ class ResultFact:
     flaky: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TestFact:
+class TestFact(NamedTuple):
     """A linked test and its latest result (None when it has no result in scope)."""
-
-    __test__ = False
 
     test_id: str
     latest: ResultFact | None
     suspect: bool = False
+
+
+TestFact.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +149,35 @@ def verification_of(
     tests: tuple[TestFact, ...], now: datetime, freshness: timedelta
 ) -> Verification:
     """Return the verification axis from the latest result of each linked test."""
-    if not tests:
-        return Verification.UNCOVERED
-    latest = [test.latest for test in tests]
-    if any(result is not None and result.outcome in FAILING_OUTCOMES for result in latest):
+    return _verification(_classify(tests, now, freshness)) if tests else Verification.UNCOVERED
+
+
+def _classify(
+    tests: tuple[TestFact, ...], now: datetime, freshness: timedelta
+) -> dict[str, list[TestFact]]:
+    """Sort linked tests by what their latest result says, in one pass."""
+    kinds: dict[str, list[TestFact]] = {"Failing": [], "Not run": [], "Stale": [], "Passing": []}
+    for test in tests:
+        latest = test.latest
+        if latest is None:
+            kinds["Not run"].append(test)
+        elif latest.outcome in FAILING_OUTCOMES:
+            kinds["Failing"].append(test)
+        elif latest.outcome not in PASSING_OUTCOMES:
+            kinds["Not run"].append(test)
+        elif now - latest.at > freshness:
+            kinds["Stale"].append(test)
+        else:
+            kinds["Passing"].append(test)
+    return kinds
+
+
+def _verification(kinds: dict[str, list[TestFact]]) -> Verification:
+    if kinds["Failing"]:
         return Verification.FAILING
-    if any(result is None or result.outcome not in PASSING_OUTCOMES for result in latest):
+    if kinds["Not run"]:
         return Verification.NOT_RUN
-    if any(now - result.at > freshness for result in latest if result is not None):
+    if kinds["Stale"]:
         return Verification.STALE
     return Verification.PASSING
 
@@ -172,7 +196,8 @@ def overall_status(facts: ObligationFacts, now: datetime) -> StatusResult:
     8. IMPLEMENTED     all linked work is done, verification is missing, not run or stale.
     """
     implementation = implementation_of(facts.work_items)
-    verification = verification_of(facts.tests, now, facts.freshness)
+    kinds = _classify(facts.tests, now, facts.freshness)
+    verification = _verification(kinds) if facts.tests else Verification.UNCOVERED
     suspect_links = [item.key for item in facts.work_items if item.suspect] + [
         test.test_id for test in facts.tests if test.suspect
     ]
@@ -187,7 +212,7 @@ def overall_status(facts: ObligationFacts, now: datetime) -> StatusResult:
     if not facts.work_items and not facts.tests:
         return result(Status.GAP, "No Jira work item and no test is linked.")
     work = _describe_work(facts.work_items)
-    tests = _describe_tests(facts.tests, now, facts.freshness)
+    tests = _describe_tests(kinds, now, facts.freshness) if facts.tests else NO_TEST
     if suspect:
         return result(
             Status.SUSPECT,
@@ -219,24 +244,12 @@ def _describe_work(work_items: tuple[WorkItemFact, ...]) -> tuple[str, ...]:
     return ("Work: " + "; ".join(parts) + ".",)
 
 
+NO_TEST = ("No test is linked.",)
+
+
 def _describe_tests(
-    tests: tuple[TestFact, ...], now: datetime, freshness: timedelta
+    kinds: dict[str, list[TestFact]], now: datetime, freshness: timedelta
 ) -> tuple[str, ...]:
-    if not tests:
-        return ("No test is linked.",)
-    kinds: dict[str, list[TestFact]] = {"Failing": [], "Not run": [], "Stale": [], "Passing": []}
-    for test in tests:
-        latest = test.latest
-        if latest is None or (
-            latest.outcome not in FAILING_OUTCOMES and latest.outcome not in PASSING_OUTCOMES
-        ):
-            kinds["Not run"].append(test)
-        elif latest.outcome in FAILING_OUTCOMES:
-            kinds["Failing"].append(test)
-        elif now - latest.at > freshness:
-            kinds["Stale"].append(test)
-        else:
-            kinds["Passing"].append(test)
     reasons = []
     for label, members in kinds.items():
         if not members:

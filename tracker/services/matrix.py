@@ -64,7 +64,9 @@ def build_matrix(
         obligation_query = obligation_query.where(col(Obligation.retired_at).is_(None))
     if obligation_ids is not None:
         obligation_query = obligation_query.where(col(Obligation.id).in_(obligation_ids))
-    obligations = session.exec(obligation_query.order_by(Obligation.sort_key)).all()
+    # Core rows, not ORM ones: no per-row bookkeeping for tens of thousands of links.
+    rows_of = session.connection().execute
+    obligations = rows_of(obligation_query.order_by(Obligation.sort_key)).all()
     versions = {row[0]: row[7] for row in obligations}
 
     decisions: dict[str, tuple[bool, str]] = {}
@@ -77,7 +79,7 @@ def build_matrix(
         decision_query = decision_query.where(
             col(ApplicabilityDecision.obligation_id).in_(obligation_ids)
         )
-    for obligation_id, not_applicable, justification in session.exec(decision_query).all():
+    for obligation_id, not_applicable, justification in rows_of(decision_query).all():
         decisions[obligation_id] = (not_applicable, justification)
 
     work_query = (
@@ -94,12 +96,11 @@ def build_matrix(
         )
         .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
         .where(col(WorkItemLink.removed_at).is_(None))
-        .order_by(WorkItem.key)
     )
     if obligation_ids is not None:
         work_query = work_query.where(col(WorkItemLink.obligation_id).in_(obligation_ids))
     cells: dict[str, list[WorkItemCell]] = defaultdict(list)
-    for ob_id, reviewed, origin, key, summary, status, category, url, missing in session.exec(
+    for ob_id, reviewed, origin, key, summary, status, category, url, missing in rows_of(
         work_query
     ).all():
         if ob_id not in versions:
@@ -121,14 +122,10 @@ def build_matrix(
         select(TestLink.obligation_id, TestLink.reviewed_version, TestCase.id, TestCase.test_id)
         .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
         .where(col(TestLink.removed_at).is_(None))
-        .order_by(TestCase.test_id)
     )
     if obligation_ids is not None:
         test_query = test_query.where(col(TestLink.obligation_id).in_(obligation_ids))
-    # Core rows: no ORM bookkeeping for the tens of thousands of test links.
-    test_links = [
-        row for row in session.connection().execute(test_query).all() if row[0] in versions
-    ]
+    test_links = [row for row in rows_of(test_query).all() if row[0] in versions]
     results = latest_results(
         session, scope, {row[2] for row in test_links} if obligation_ids is not None else None
     )
@@ -144,7 +141,7 @@ def build_matrix(
     all_facts: dict[str, ObligationFacts] = {}
     for ob_id, instrument, citation, title, severity, tags, key, _version, freshness in obligations:
         decision = decisions.get(ob_id)
-        work_cells = tuple(cells.get(ob_id, ()))
+        work_cells = tuple(sorted(cells.get(ob_id, ()), key=_by_key))
         facts = ObligationFacts(
             obligation_id=ob_id,
             work_items=tuple(
@@ -157,7 +154,8 @@ def build_matrix(
                 )
                 for cell in work_cells
             ),
-            tests=tuple(tests.get(ob_id, ())),
+            # Sorting each short list here is cheaper than ORDER BY over every link in SQL.
+            tests=tuple(sorted(tests.get(ob_id, ()))),
             not_applicable=bool(decision and decision[0]),
             justification=decision[1] if decision else None,
             freshness=timedelta(days=freshness),
@@ -178,6 +176,10 @@ def build_matrix(
             )
         )
     return MatrixData(rows=rows, facts=all_facts, generated_at=now)
+
+
+def _by_key(cell: WorkItemCell) -> str:
+    return cell.key
 
 
 def _count(tests: tuple[TestFact, ...], now: datetime, freshness: timedelta) -> TestCounts:

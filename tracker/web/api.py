@@ -15,6 +15,7 @@ from tracker.errors import ValidationError
 from tracker.models import Obligation
 from tracker.services.matrix import build_matrix
 from tracker.services.obligations import ObligationDetail, obligation_detail
+from tracker.web.collector import with_collector_paused
 from tracker.web.views import evidence_scope, json_response, parse_matrix_query
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,6 +25,7 @@ MAX_LIMIT = 1000
 
 
 @api.get("/obligations")
+@with_collector_paused
 def list_obligations() -> Response:
     """List assessable obligations with their status; filter like the matrix, page by limit."""
     query = parse_matrix_query(request.args)
@@ -67,6 +69,7 @@ def get_obligation(obligation_id: str) -> Response:
 
 
 @api.get("/matrix")
+@with_collector_paused
 def matrix() -> Response:
     """Return the filtered and sorted matrix as {"generated_at", "rows"}."""
     query = parse_matrix_query(request.args)

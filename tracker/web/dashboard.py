@@ -8,12 +8,14 @@ from sqlmodel import Session, select
 from tracker.db import get_session
 from tracker.models import Instrument
 from tracker.services.matrix import build_matrix
+from tracker.web.collector import with_collector_paused
 from tracker.web.views import dashboard_page, evidence_scope
 
 dashboard = Blueprint("dashboard", __name__)
 
 
 @dashboard.get("/")
+@with_collector_paused
 def index() -> str:
     """Show counts per status for each instrument, linking into the filtered matrix."""
     session = get_session()

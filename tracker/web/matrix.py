@@ -10,6 +10,7 @@ from tracker.db import get_session
 from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_markdown
 from tracker.services.evidence_pages import scope_choices
 from tracker.services.matrix import MatrixData, build_matrix
+from tracker.web.collector import with_collector_paused
 from tracker.web.views import (
     MatrixQuery,
     evidence_scope,
@@ -22,6 +23,7 @@ matrix = Blueprint("matrix", __name__)
 
 
 @matrix.get("/matrix")
+@with_collector_paused
 def index() -> str:
     """Show every assessable obligation with its links, tests and status."""
     query = parse_matrix_query(request.args)
@@ -35,6 +37,7 @@ def index() -> str:
 
 
 @matrix.get("/matrix.csv")
+@with_collector_paused
 def export_csv() -> Response:
     """Download exactly the filtered and sorted matrix as CSV."""
     data, rows = _filtered()
@@ -42,6 +45,7 @@ def export_csv() -> Response:
 
 
 @matrix.get("/matrix.json")
+@with_collector_paused
 def export_json() -> Response:
     """Download exactly the filtered and sorted matrix as JSON."""
     data, rows = _filtered()
@@ -51,6 +55,7 @@ def export_json() -> Response:
 
 
 @matrix.get("/matrix.md")
+@with_collector_paused
 def export_markdown() -> Response:
     """Download exactly the filtered and sorted matrix as a Markdown table."""
     data, rows = _filtered()
