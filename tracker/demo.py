@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -126,22 +127,27 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         messages.append(f"Jira sync from the sandbox at {settings.url}: {synced.summary()}")
         pushed = push_links(engine=engine, gateway=gateway, public_url=app.config["PUBLIC_URL"])
         messages.append("Jira push: " + pushed.summary())
-    report = demo_report()
-    with session_scope(engine) as session:
-        ingested = ingest_report(
-            session=session,
-            source=report,
-            options=RunOptions(
-                suite="product-tests",
-                commit="4f2c9e1a7b3d",
-                branch=app.config["DEFAULT_BRANCH"],
-                release="2026.12",
-                environment="ci",
-                source_name="demo_results.xml",
-            ),
-            uploaded_by=DEMO_ACTOR,
-        )
-    messages.append("Test report: " + ingested.summary())
+    # Two earlier nightly runs and today's, so evidence pages show a history.
+    for days_ago, name, commit in (
+        (8, "demo_results_earlier.xml", "9b1e07c2d4aa"),
+        (1, "demo_results_earlier.xml", "c03f5d6e8b21"),
+        (0, "demo_results.xml", "4f2c9e1a7b3d"),
+    ):
+        with session_scope(engine) as session:
+            ingested = ingest_report(
+                session=session,
+                source=demo_report(name, days_ago),
+                options=RunOptions(
+                    suite="product-tests",
+                    commit=commit,
+                    branch=app.config["DEFAULT_BRANCH"],
+                    release="2026.12",
+                    environment="ci",
+                    source_name=name,
+                ),
+                uploaded_by=DEMO_ACTOR,
+            )
+        messages.append("Test report: " + ingested.summary())
     if settings is not None:
         pushed = push_links(
             engine=engine, gateway=make_gateway(settings), public_url=app.config["PUBLIC_URL"]
@@ -150,8 +156,8 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
     return messages
 
 
-def demo_report() -> bytes:
-    """Return the demo JUnit report, stamped with the start of today (one run per day)."""
-    template = resources.files("tracker.data").joinpath("demo_results.xml").read_text("utf-8")
-    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    return template.replace("{timestamp}", today.strftime("%Y-%m-%dT%H:%M:%S")).encode("utf-8")
+def demo_report(name: str = "demo_results.xml", days_ago: int = 0) -> bytes:
+    """Return a demo JUnit report stamped with the start of a day (one run per day and file)."""
+    template = resources.files("tracker.data").joinpath(name).read_text("utf-8")
+    day = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    return template.replace("{timestamp}", day.strftime("%Y-%m-%dT%H:%M:%S")).encode("utf-8")
