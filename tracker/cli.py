@@ -380,10 +380,11 @@ def results_ingest_command(
     """Ingest JUnit XML files (plain or gzip), each in one transaction."""
     from tracker.integrations.test_mapping import load_test_mapping
     from tracker.services.ingest import RunOptions, ingest_report
+    from tracker.test_mapping_config import configured_mapping
 
     failed = False
     try:
-        test_mapping = load_test_mapping(mapping) if mapping else None
+        test_mapping = load_test_mapping(mapping) if mapping else configured_mapping()
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     for file in files:

@@ -27,6 +27,7 @@ class Config:
     DEFAULT_FRESHNESS_DAYS: int = 30
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     ACTOR: str = "web user"
+    TEST_MAPPING_PATH: str | None = None
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -45,6 +46,8 @@ class Config:
             values["MAX_UPLOAD_BYTES"] = int(env["TRACKER_MAX_UPLOAD_BYTES"])
         if env.get("TRACKER_PUBLIC_URL"):
             values["PUBLIC_URL"] = env["TRACKER_PUBLIC_URL"].rstrip("/")
+        if env.get("TRACKER_TEST_MAPPING"):
+            values["TEST_MAPPING_PATH"] = env["TRACKER_TEST_MAPPING"]
         if env.get("TRACKER_ACTOR"):
             values["ACTOR"] = env["TRACKER_ACTOR"]
         return values

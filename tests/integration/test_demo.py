@@ -20,7 +20,11 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
             assert len(items) >= 40
             assert all(item.synced_at is not None for item in items)
             runs = session.exec(select(TestRun)).all()
-            assert [run.source_name for run in runs] == ["demo_results_earlier.xml", "demo_results_earlier.xml", "demo_results.xml"]
+            assert [run.source_name for run in runs] == [
+                "demo_results_earlier.xml",
+                "demo_results_earlier.xml",
+                "demo_results.xml",
+            ]
             statuses = {row.result.status.value for row in build_matrix(session=session).rows}
         assert {"VERIFIED", "FAILING", "IN_PROGRESS", "GAP", "NOT_APPLICABLE"} <= statuses
         linked = [

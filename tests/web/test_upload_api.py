@@ -352,3 +352,28 @@ def test_runs_can_be_listed_and_read_back(client, session, token):
     assert detail["results"][3]["unknown_ids"] == ["ALPHA-99"]
     assert client.get(f"{URL}/999").status_code == 404
     assert body_of(client.get(f"{URL}?limit=0"))["error"]["code"] == "bad_request"
+
+
+def test_the_server_mapping_file_links_uploaded_tests_that_cannot_be_annotated(
+    app, client, session, token, tmp_path
+):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        'mappings:\n  - tests: "pytest/tests.test_privacy/test_gpc_*"\n    obligations: [BETA-9]\n'
+    )
+    app.config["TEST_MAPPING_PATH"] = str(mapping)
+    response = post(client, report(case("test_gpc_header")), token)
+    assert response.status_code == 201
+    assert body_of(response)["links_added"] == 1
+
+
+def test_an_invalid_server_mapping_file_is_a_clear_500_and_writes_nothing(
+    app, client, session, token, tmp_path
+):
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("mappings: [{tests: '*', obligations: ['not an id']}]\n")
+    app.config["TEST_MAPPING_PATH"] = str(mapping)
+    response = post(client, report(case("test_gpc_header")), token)
+    assert response.status_code == 500
+    assert "TRACKER_TEST_MAPPING" in body_of(response)["error"]["message"]
+    assert runs(session) == []

@@ -12,12 +12,14 @@ from typing import IO, Any
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from tracker.db import get_session
-from tracker.errors import ReportError, ReportTooLargeError
+from tracker.errors import ReportError, ReportTooLargeError, ValidationError
 from tracker.integrations.junit import content_sha256
+from tracker.integrations.test_mapping import TestMapping
 from tracker.models import TestRun
 from tracker.services.evidence_pages import list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import authenticate
+from tracker.test_mapping_config import configured_mapping
 from tracker.web.evidence import parse_run_filter
 from tracker.web.views import integer_arg, json_response, text_arg
 
@@ -39,6 +41,18 @@ CREDENTIAL_HELP = (
     "Create a token with `tracker tokens create --name ci` and send it as "
     "'Authorization: Bearer <token>'."
 )
+
+
+def _server_mapping() -> TestMapping | None:
+    try:
+        return configured_mapping()
+    except ValidationError as exc:
+        raise _Refused(
+            500,
+            "invalid_test_mapping",
+            f"The server's test mapping file (TRACKER_TEST_MAPPING) is invalid: {exc} "
+            "Nothing was stored; ask the tracker's administrator to fix the file.",
+        ) from exc
 
 
 class _Refused(Exception):
@@ -87,11 +101,13 @@ def create_run() -> Response:
                     uploaded_by=f"{token.name} (API token #{token.id})",
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                     content_hash=received.digest,
+                    mapping=_server_mapping(),
                 )
     except _Refused as refusal:
         return _error(refusal.status, refusal.code, str(refusal))
     except ReportTooLargeError as exc:
         return _error(413, "payload_too_large", f"{exc}. Nothing was stored.")
+
     except ReportError as exc:
         return _error(
             400,
