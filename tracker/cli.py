@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -259,22 +260,20 @@ def jira_sync_command(full: bool, dry_run: bool) -> None:
 
     try:
         settings, gateway = require_gateway()
-        seen = [0]
-
-        def progress(count: int) -> None:
-            seen[0] += count
-            click.echo(f"\rRead {seen[0]} issues from Jira...", nl=False, err=True)
-
-        report = sync_jira(
-            engine=get_engine(),
-            gateway=gateway,
-            jql=settings.jql,
-            full=full,
-            dry_run=dry_run,
-            actor="tracker jira sync",
-            progress=progress,
-        )
-        click.echo("", err=True)
+        bar = _SyncProgress()
+        try:
+            report = sync_jira(
+                engine=get_engine(),
+                gateway=gateway,
+                jql=settings.jql,
+                full=full,
+                dry_run=dry_run,
+                actor="tracker jira sync",
+                progress=bar.advance,
+                on_total=bar.start,
+            )
+        finally:
+            bar.close()
         click.echo(f"Sync run #{report.run_id} {report.status}. {report.summary()}")
         for problem in report.problems:
             click.echo(f"  - {problem}", err=True)
@@ -285,6 +284,34 @@ def jira_sync_command(full: bool, dry_run: bool) -> None:
             click.echo("Push: " + pushed.summary())
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+class _SyncProgress:
+    """A progress bar over the issues a sync reads (a running count if Jira gave no total)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._seen = 0
+
+    def start(self, total: int | None) -> None:
+        if total:
+            self._bar = click.progressbar(
+                length=total, label="Reading issues from Jira", file=sys.stderr
+            )
+            self._bar.__enter__()
+
+    def advance(self, count: int) -> None:
+        self._seen += count
+        if self._bar is not None:
+            self._bar.update(count)
+        else:
+            click.echo(f"\rRead {self._seen} issues from Jira...", nl=False, err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+        else:
+            click.echo("", err=True)
 
 
 @jira.command("push")

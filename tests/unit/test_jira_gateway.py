@@ -1198,3 +1198,35 @@ def test_fake_pages_filters_links_and_fails_on_demand() -> None:
     with pytest.raises(JiraError) as caught:
         gateway.remote_links("NOPE-1")
     assert caught.value.status == 404
+
+
+# -- counting for progress ------------------------------------------------------------------
+
+
+def test_cloud_count_asks_the_approximate_count_endpoint_with_the_search_jql(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_server(rsps, "Cloud")
+    rsps.post(f"{API}/search/approximate-count", json={"count": 1234})
+    since = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
+    assert RestJiraGateway(cloud_settings()).count_issues(EPIC_JQL, updated_since=since) == 1234
+    [call] = [c for c in rsps.calls if c.request.url.endswith("/search/approximate-count")]
+    sent = json.loads(call.request.body)
+    assert sent["jql"].startswith("(issuetype = Epic) AND updated >= ")
+
+
+def test_count_is_unknown_rather_than_an_error_when_jira_cannot_tell(
+    rsps: responses.RequestsMock,
+) -> None:
+    register_server(rsps, "Cloud")
+    rsps.post(f"{API}/search/approximate-count", status=404, json={"errorMessages": ["gone"]})
+    assert RestJiraGateway(cloud_settings()).count_issues(EPIC_JQL, updated_since=None) is None
+
+
+def test_datacenter_count_spends_no_request(rsps: responses.RequestsMock) -> None:
+    register_server(rsps, "Server")
+    gateway = RestJiraGateway(datacenter_settings())
+    gateway.deployment()
+    before = len(rsps.calls)
+    assert gateway.count_issues(EPIC_JQL, updated_since=None) is None
+    assert len(rsps.calls) == before

@@ -105,6 +105,11 @@ class FakeJiraGateway:
         next_token = None if is_last else str(start + page_size)
         return SearchPage(issues=tuple(chunk), next_token=next_token, is_last=is_last)
 
+    def count_issues(self, jql: str, *, updated_since: datetime | None) -> int | None:
+        """Return how many issues match."""
+        self._enter("count_issues", jql, updated_since)
+        return len(self._matching(jql, updated_since))
+
     def iter_search(self, jql: str, *, updated_since: datetime | None) -> Iterator[SearchPage]:
         """Yield every page of matching issues."""
         self._enter("iter_search", jql, updated_since)

@@ -88,6 +88,10 @@ class JiraGateway(Protocol):
         """Return one page of issues matching jql, oldest update first."""
         ...
 
+    def count_issues(self, jql: str, *, updated_since: datetime | None) -> int | None:
+        """Return about how many issues a search will read (for progress), None if unknown."""
+        ...
+
     def iter_search(self, jql: str, *, updated_since: datetime | None) -> Iterator[SearchPage]:
         """Yield every page of issues matching jql, oldest update first."""
         ...
@@ -243,6 +247,24 @@ class RestJiraGateway:
             return self._search_cloud(jql, updated_since, page_token, page_size)
         cursor = _Cursor.decode(page_token) if page_token else _Cursor()
         return self._search_datacenter(jql, updated_since, cursor, page_size)
+
+    def count_issues(self, jql: str, *, updated_since: datetime | None) -> int | None:
+        """Return about how many issues a search will read (for progress), None if unknown."""
+        if self.deployment() != "cloud":
+            # Data Center would need one more search for its total: not worth a request.
+            return None
+        query = search_jql(jql, self._jql_time(updated_since) if updated_since else None)
+        try:
+            # Cloud's search has no total; this endpoint gives an estimate.
+            response = self._call(
+                "count issues",
+                lambda client: client._session.post(
+                    client._get_url("search/approximate-count"), data=json.dumps({"jql": query})
+                ),
+            )
+            return int(response.json()["count"])
+        except (JiraError, KeyError, TypeError, ValueError):
+            return None  # a progress estimate is never worth failing a sync for
 
     def iter_search(self, jql: str, *, updated_since: datetime | None) -> Iterator[SearchPage]:
         """Yield every page of issues matching jql, oldest update first."""

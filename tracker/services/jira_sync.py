@@ -65,8 +65,13 @@ def sync_jira(
     dry_run: bool = False,
     actor: str = "jira sync",
     progress: Progress | None = None,
+    on_total: Callable[[int | None], None] | None = None,
 ) -> SyncReport:
-    """Pull changed issues into work items; raise ConflictError if another sync is running."""
+    """Pull changed issues into work items; raise ConflictError if another sync is running.
+
+    With on_total, Jira is first asked how many issues the search will read (one extra
+    request), so a progress bar can show the whole.
+    """
     holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
     with held_lock(engine, LOCK_NAME, holder) as extend:
         with session_scope(engine) as session:
@@ -79,6 +84,8 @@ def sync_jira(
             run_id = run.id or 0
         report = SyncReport(run_id=run_id, status="running", dry_run=dry_run)
         try:
+            if on_total is not None:
+                on_total(gateway.count_issues(jql, updated_since=since))
             newest = _pull(
                 engine, gateway, jql, since, full, dry_run, actor, report, progress, extend
             )
