@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from tracker.sandbox.app import SandboxAuth
@@ -82,9 +84,8 @@ def jira_sandbox_command(
         click.echo(f"Webhooks ({signed}) go to {webhook.url}")
     click.echo(f"Admin: {server.url}/_sandbox/stats   Press Ctrl-C to stop.")
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     finally:
         server.stop()
     click.echo("Jira sandbox stopped.")

@@ -151,9 +151,8 @@ def push_links(
                 else:
                     gateway.upsert_remote_link(change.issue_key, spec)
             except JiraError as exc:
-                if spec is None and exc.status == 404:
-                    pass  # already gone in Jira: forget it below
-                else:
+                # A remote link already gone from Jira is what a delete wants: forget it below.
+                if spec is not None or exc.status != 404:
                     report.failed[change.issue_key] = str(exc)
                     continue
             accepted.append((change, spec))
