@@ -316,8 +316,9 @@ class _SyncProgress:
 
 @jira.command("push")
 @click.option("--dry-run", is_flag=True, help="Print the planned remote-link changes only.")
+@click.option("--full", is_flag=True, help="Send every remote link again, even unchanged ones.")
 @with_appcontext
-def jira_push_command(dry_run: bool) -> None:
+def jira_push_command(dry_run: bool, full: bool) -> None:
     """Put one remote link per obligation on every linked Jira issue, with its status."""
     from tracker.jira_config import require_gateway
     from tracker.services.jira_push import plan_push, push_links
@@ -326,17 +327,25 @@ def jira_push_command(dry_run: bool) -> None:
         _settings, gateway = require_gateway()
         if dry_run:
             report = push_links(
-                engine=get_engine(), gateway=gateway, public_url=_public_url(), dry_run=True
+                engine=get_engine(),
+                gateway=gateway,
+                public_url=_public_url(),
+                dry_run=True,
+                full=full,
             )
             for change in report.planned:
                 click.echo(change.describe())
             click.echo(report.summary())
             return
         with Session(get_engine()) as session:
-            total = len(plan_push(session=session, public_url=_public_url())[0])
+            total = len(plan_push(session=session, public_url=_public_url(), full=full)[0])
         with click.progressbar(length=total, label="Pushing remote links", file=sys.stderr) as bar:
             report = push_links(
-                engine=get_engine(), gateway=gateway, public_url=_public_url(), progress=bar.update
+                engine=get_engine(),
+                gateway=gateway,
+                public_url=_public_url(),
+                full=full,
+                progress=bar.update,
             )
         click.echo(report.summary())
         for key, message in sorted(report.failed.items()):

@@ -125,7 +125,10 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
             engine=engine, gateway=gateway, jql=settings.jql, full=True, actor=DEMO_ACTOR
         )
         messages.append(f"Jira sync from the sandbox at {settings.url}: {synced.summary()}")
-        pushed = push_links(engine=engine, gateway=gateway, public_url=app.config["PUBLIC_URL"])
+        # The sandbox starts empty each time: send every remote link, whatever was remembered.
+        pushed = push_links(
+            engine=engine, gateway=gateway, public_url=app.config["PUBLIC_URL"], full=True
+        )
         messages.append("Jira push: " + pushed.summary())
     # Two earlier nightly runs and today's, so evidence pages show a history.
     for days_ago, name, commit in (

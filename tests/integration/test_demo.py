@@ -41,3 +41,11 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
         assert any("already ingested" in message for message in again)
     finally:
         demo.server.stop()
+    # A restarted demo has a fresh, empty sandbox: its epics get their remote links again.
+    restarted = start_demo_jira(sandbox_port=0, tracker_url="http://127.0.0.1:9")
+    try:
+        prepare_demo(app, restarted.settings)
+        state = restarted.server.state
+        assert any(state.remote_links(issue.key) for issue in state.issues())
+    finally:
+        restarted.server.stop()

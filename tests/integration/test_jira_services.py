@@ -432,3 +432,14 @@ def test_a_repeated_delivery_is_applied_once(engine: Engine, loaded: Session) ->
 def test_webhook_that_is_not_json_is_refused(engine: Engine, loaded: Session) -> None:
     with pytest.raises(ValidationError):
         deliver(loaded, b"not json")
+
+
+def test_full_push_sends_every_link_again_for_a_jira_that_lost_them(engine: Engine, loaded: Session) -> None:
+    fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
+    synced(engine, fake)
+    push_links(engine=engine, gateway=fake, public_url="https://t")
+    fake.links.clear()  # someone removed the remote links in Jira
+    assert push_links(engine=engine, gateway=fake, public_url="https://t").done == 0
+    report = push_links(engine=engine, gateway=fake, public_url="https://t", full=True)
+    assert report.done == 1
+    assert set(fake.links["PRIV-1"]) == {"privacy-tracker:obligation=ALPHA-1.1"}

@@ -76,9 +76,14 @@ class PushReport:
 
 
 def plan_push(
-    *, session: Session, public_url: str
+    *, session: Session, public_url: str, full: bool = False
 ) -> tuple[list[tuple[PlannedChange, RemoteLinkSpec | None]], int]:
-    """Compare what Jira should show with what was pushed: the changes, and how many match."""
+    """Compare what Jira should show with what was pushed: the changes, and how many match.
+
+    With full, every wanted link is sent again whatever was remembered (for a Jira whose
+    remote links were removed or restored behind the tracker's back); globalIds keep that
+    harmless.
+    """
     rows = {row.id: row for row in build_matrix(session=session, include_retired=True).rows}
     links = session.exec(
         select(WorkItemLink.obligation_id, WorkItemLink.work_item_key)
@@ -109,7 +114,11 @@ def plan_push(
         state = pushed.get((key, gid))
         if state is None:
             changes.append((PlannedChange("create", key, obligation_id, spec.title), spec))
-        elif (state.title, state.url, state.resolved) != (spec.title, spec.url, spec.resolved):
+        elif full or (state.title, state.url, state.resolved) != (
+            spec.title,
+            spec.url,
+            spec.resolved,
+        ):
             changes.append((PlannedChange("update", key, obligation_id, spec.title), spec))
         else:
             unchanged += 1
@@ -125,12 +134,15 @@ def push_links(
     gateway: JiraGateway,
     public_url: str,
     dry_run: bool = False,
+    full: bool = False,
     actor: str = "jira push",
     progress: Progress | None = None,
 ) -> PushReport:
     """Make the remote links on Jira issues match the tracker's links and statuses."""
     with Session(engine) as session:
-        changes, unchanged = plan_push(session=session, public_url=public_url.rstrip("/"))
+        changes, unchanged = plan_push(
+            session=session, public_url=public_url.rstrip("/"), full=full
+        )
     report = PushReport(run_id=None, dry_run=dry_run, unchanged=unchanged)
     report.planned = [change for change, _ in changes]
     if dry_run:
