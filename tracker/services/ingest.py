@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
+from tracker.bulk import bulk_insert, is_one_of
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
 from tracker.integrations.test_mapping import TestMapping
 from tracker.models import (
@@ -145,8 +146,9 @@ def ingest_report(
     for start in range(0, len(test_ids), BATCH):
         batch = test_ids[start : start + BATCH]
         case_ids = _upsert_test_cases(session, batch, cases, now)
-        session.connection().execute(
-            _table(TestResult).insert(),
+        bulk_insert(
+            session,
+            _table(TestResult),
             [
                 {
                     "run_id": run_id,
@@ -223,14 +225,16 @@ def _upsert_test_cases(
 ) -> dict[str, int]:
     found = dict(
         session.exec(
-            select(TestCase.test_id, TestCase.id).where(col(TestCase.test_id).in_(test_ids))
+            select(TestCase.test_id, TestCase.id).where(
+                is_one_of(session, col(TestCase.test_id), test_ids)
+            )
         ).all()
     )
     new = [test_id for test_id in test_ids if test_id not in found]
     if new:
-        table = _table(TestCase)
-        inserted = session.connection().execute(
-            table.insert().returning(table.c.test_id, table.c.id),
+        bulk_insert(
+            session,
+            _table(TestCase),
             [
                 {
                     "test_id": test_id,
@@ -243,11 +247,19 @@ def _upsert_test_cases(
                 for test_id in new
             ],
         )
-        found.update((row[0], row[1]) for row in inserted)
+        found.update(
+            session.exec(
+                select(TestCase.test_id, TestCase.id).where(
+                    is_one_of(session, col(TestCase.test_id), new)
+                )
+            ).all()
+        )
     if len(new) < len(test_ids):
+        added = set(new)
+        seen_before = [test_id for test_id in test_ids if test_id not in added]
         session.execute(
             update(TestCase)
-            .where(col(TestCase.test_id).in_([t for t in test_ids if t not in new]))
+            .where(is_one_of(session, col(TestCase.test_id), seen_before))
             .values(last_seen_at=now)
         )
     return {test_id: int(case_id) for test_id, case_id in found.items() if case_id is not None}
@@ -270,7 +282,7 @@ def _sync_links(
     if keys:
         for obligation_id, key in session.exec(
             select(WorkItemLink.obligation_id, WorkItemLink.work_item_key).where(
-                col(WorkItemLink.work_item_key).in_(sorted(keys)),
+                is_one_of(session, col(WorkItemLink.work_item_key), sorted(keys)),
                 col(WorkItemLink.removed_at).is_(None),
             )
         ).all():
@@ -293,7 +305,7 @@ def _sync_links(
             wanted.setdefault((resolved[0], case_id), (origin, resolved[1], resolved[2]))
     active = session.exec(
         select(TestLink).where(
-            col(TestLink.test_case_id).in_(list(case_ids.values())),
+            is_one_of(session, col(TestLink.test_case_id), list(case_ids.values())),
             col(TestLink.removed_at).is_(None),
         )
     ).all()
@@ -319,15 +331,18 @@ def _sync_links(
         if (obligation_id, case_id) not in linked
     ]
     if rows:
-        session.connection().execute(_table(TestLink).insert(), rows)
+        bulk_insert(session, _table(TestLink), rows)
     # Keep only each test's newest unknown claims, for the orphans report.
     claim_table = _table(UnknownClaim)
     session.connection().execute(
-        claim_table.delete().where(claim_table.c.test_case_id.in_(list(case_ids.values())))
+        claim_table.delete().where(
+            is_one_of(session, claim_table.c.test_case_id, list(case_ids.values()))
+        )
     )
     if claims:
-        session.connection().execute(
-            claim_table.insert(),
+        bulk_insert(
+            session,
+            claim_table,
             [{"test_case_id": c, "claimed_id": ob, "run_id": run_id} for c, ob in sorted(claims)],
         )
     return len(rows), removed

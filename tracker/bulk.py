@@ -1,0 +1,37 @@
+"""Inserting many rows at once: COPY on PostgreSQL, executemany elsewhere, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ARRAY, Table, any_, bindparam
+from sqlmodel import Session
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) into table within the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), list(rows))
+        return
+    # psycopg's COPY streams rows without building (and parsing) statements with tens of
+    # thousands of placeholders, which is what executemany turns into for large batches.
+    columns = list(rows[0])
+    names = ", ".join(f'"{name}"' for name in columns)
+    driver_connection: Any = connection.connection.driver_connection
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+
+
+def is_one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """Return `column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many."""
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
