@@ -115,14 +115,9 @@ class WorkItem(SQLModel, table=True):
     synced_at: datetime | None = None
 
 
-class WorkItemLink(SQLModel, table=True):
-    """Obligation to work item; removed links keep their row with removed_at set."""
+class LinkRecord(SQLModel):
+    """What every link records: where it came from, its review and its removal (rows stay)."""
 
-    __table_args__ = (Index("ix_workitemlink_pair", "obligation_id", "work_item_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
-    work_item_key: str = Field(foreign_key="workitem.key", index=True, max_length=64)
     origin: str = Field(default="manual", max_length=16)
     reviewed_version: int = 1
     reviewed_fingerprint: str = Field(max_length=64)
@@ -132,6 +127,16 @@ class WorkItemLink(SQLModel, table=True):
     reviewed_at: datetime | None = None
     removed_by: str | None = Field(default=None, max_length=200)
     removed_at: datetime | None = None
+
+
+class WorkItemLink(LinkRecord, table=True):
+    """Obligation to work item; removed links keep their row with removed_at set."""
+
+    __table_args__ = (Index("ix_workitemlink_pair", "obligation_id", "work_item_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    work_item_key: str = Field(foreign_key="workitem.key", index=True, max_length=64)
 
 
 class JiraVersion(SQLModel, table=True):
@@ -235,7 +240,7 @@ class TestCase(SQLModel, table=True):
     last_seen_at: datetime | None = None
 
 
-class TestLink(SQLModel, table=True):
+class TestLink(LinkRecord, table=True):
     """Obligation to test case; removed links keep their row with removed_at set."""
 
     __test__ = False
@@ -244,15 +249,6 @@ class TestLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
     test_case_id: int = Field(foreign_key="testcase.id", index=True)
-    origin: str = Field(default="manual", max_length=16)
-    reviewed_version: int = 1
-    reviewed_fingerprint: str = Field(max_length=64)
-    created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=utcnow)
-    reviewed_by: str | None = Field(default=None, max_length=200)
-    reviewed_at: datetime | None = None
-    removed_by: str | None = Field(default=None, max_length=200)
-    removed_at: datetime | None = None
 
 
 class UnknownClaim(SQLModel, table=True):

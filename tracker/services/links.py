@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -51,36 +51,13 @@ def link_work_item(
         raise ValidationError(
             f"'{key}' is not a Jira key: use the form PROJECT-123, e.g. PRIV-42.", field="key"
         )
-    active = session.exec(
-        select(WorkItemLink).where(
-            WorkItemLink.obligation_id == obligation.id,
-            WorkItemLink.work_item_key == key,
-            col(WorkItemLink.removed_at).is_(None),
-        )
-    ).first()
-    if active is not None:
+    if _active(session, WorkItemLink, obligation.id, work_item_key=key) is not None:
         return LinkOutcome(False, f"{key} is already linked to {obligation.id}.")
     if session.get(WorkItem, key) is None:
         # Known once the next Jira sync runs; until then it shows as not yet synced.
         session.add(WorkItem(key=key, summary="", status="not yet synced", status_category="new"))
         session.flush()
-    link = WorkItemLink(
-        obligation_id=obligation.id,
-        work_item_key=key,
-        origin=origin,
-        reviewed_version=obligation.version,
-        reviewed_fingerprint=obligation.fingerprint,
-        created_by=actor,
-    )
-    session.add(link)
-    record_event(
-        session=session,
-        actor=actor,
-        action="link.added",
-        entity_type="obligation",
-        entity_id=obligation.id,
-        after={"work_item": key, "origin": origin},
-    )
+    _add(session, WorkItemLink(work_item_key=key), obligation, actor, origin, {"work_item": key})
     return LinkOutcome(True, f"Linked {key} to {obligation.id}.")
 
 
@@ -127,33 +104,9 @@ def link_test(
     obligation = get_obligation(session, obligation_id)
     case = ensure_test_case(session, test_id)
     case_id = cast(int, case.id)  # ensure_test_case flushed, so the id is set
-    active = session.exec(
-        select(TestLink).where(
-            TestLink.obligation_id == obligation.id,
-            TestLink.test_case_id == case_id,
-            col(TestLink.removed_at).is_(None),
-        )
-    ).first()
-    if active is not None:
+    if _active(session, TestLink, obligation.id, test_case_id=case_id) is not None:
         return LinkOutcome(False, f"{case.test_id} is already linked to {obligation.id}.")
-    session.add(
-        TestLink(
-            obligation_id=obligation.id,
-            test_case_id=case_id,
-            origin=origin,
-            reviewed_version=obligation.version,
-            reviewed_fingerprint=obligation.fingerprint,
-            created_by=actor,
-        )
-    )
-    record_event(
-        session=session,
-        actor=actor,
-        action="link.added",
-        entity_type="obligation",
-        entity_id=obligation.id,
-        after={"test": case.test_id, "origin": origin},
-    )
+    _add(session, TestLink(test_case_id=case_id), obligation, actor, origin, {"test": case.test_id})
     return LinkOutcome(True, f"Linked test {case.test_id} to {obligation.id}.")
 
 
@@ -175,6 +128,44 @@ def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: st
         raise NotFoundError(f"Test {test_id} is not linked to {obligation_id}.")
     _remove(session, list(links), actor, obligation_id, {"test": test_id})
     return LinkOutcome(True, f"Unlinked test {test_id} from {obligation_id}.")
+
+
+def _active(
+    session: Session, model: type[WorkItemLink] | type[TestLink], obligation_id: str, **target: Any
+) -> WorkItemLink | TestLink | None:
+    """Return the active link of this obligation to the target, if there is one."""
+    conditions = [getattr(model, name) == value for name, value in target.items()]
+    found: WorkItemLink | TestLink | None = session.exec(
+        select(model).where(  # type: ignore[call-overload]
+            model.obligation_id == obligation_id, col(model.removed_at).is_(None), *conditions
+        )
+    ).first()
+    return found
+
+
+def _add(
+    session: Session,
+    link: WorkItemLink | TestLink,
+    obligation: Obligation,
+    actor: str,
+    origin: str,
+    what: dict[str, str],
+) -> None:
+    """Add a link, reviewed against the obligation's current version, and record it."""
+    link.obligation_id = obligation.id
+    link.origin = origin
+    link.reviewed_version = obligation.version
+    link.reviewed_fingerprint = obligation.fingerprint
+    link.created_by = actor
+    session.add(link)
+    record_event(
+        session=session,
+        actor=actor,
+        action="link.added",
+        entity_type="obligation",
+        entity_id=obligation.id,
+        after=what | {"origin": origin},
+    )
 
 
 def _remove(
