@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from tracker.errors import JiraError
-from tracker.integrations import jira_gateway
+from tracker.integrations import jira_gateway, jira_paging
 from tracker.integrations.jira_gateway import RestJiraGateway
 from tracker.integrations.jira_records import JiraSettings, RemoteLinkSpec
 from tracker.sandbox import Fault, SandboxAuth, SandboxServer, SandboxState
@@ -60,7 +60,7 @@ def seeded_state() -> SandboxState:
 @pytest.fixture(params=["cloud", "datacenter"])
 def running(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     mode = request.param
-    monkeypatch.setattr(jira_gateway, "MAX_OFFSET", WINDOW)
+    monkeypatch.setattr(jira_paging, "MAX_OFFSET", WINDOW)
     monkeypatch.setattr(jira_gateway, "PAGE_SIZE", 50)
     # Retries sleep in the library; tests must not.
     monkeypatch.setattr("jira.resilientsession.time.sleep", lambda seconds: None)

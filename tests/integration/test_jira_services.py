@@ -434,7 +434,9 @@ def test_webhook_that_is_not_json_is_refused(engine: Engine, loaded: Session) ->
         deliver(loaded, b"not json")
 
 
-def test_full_push_sends_every_link_again_for_a_jira_that_lost_them(engine: Engine, loaded: Session) -> None:
+def test_full_push_sends_every_link_again_for_a_jira_that_lost_them(
+    engine: Engine, loaded: Session
+) -> None:
     fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
     synced(engine, fake)
     push_links(engine=engine, gateway=fake, public_url="https://t")

@@ -18,7 +18,7 @@ import responses
 from responses import matchers
 
 from tracker.errors import JiraError, ValidationError
-from tracker.integrations import jira_gateway
+from tracker.integrations import jira_gateway, jira_paging
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_gateway import (
     JiraGateway,
@@ -393,7 +393,7 @@ def datacenter_server(
 def test_datacenter_switches_to_keyset_windows_before_the_offset_limit(
     rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jira_gateway, "MAX_OFFSET", 5)
+    monkeypatch.setattr(jira_paging, "MAX_OFFSET", 5)
     monkeypatch.setattr(jira_gateway, "PAGE_SIZE", 2)
     register_server(rsps, "Server")
     asked = datacenter_server(rsps, _minute_issues(), max_offset=5)
@@ -411,7 +411,7 @@ def test_datacenter_switches_to_keyset_windows_before_the_offset_limit(
 def test_datacenter_keyset_window_starts_from_the_watermark(
     rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jira_gateway, "MAX_OFFSET", 5)
+    monkeypatch.setattr(jira_paging, "MAX_OFFSET", 5)
     monkeypatch.setattr(jira_gateway, "PAGE_SIZE", 2)
     register_server(rsps, "Server")
     asked = datacenter_server(rsps, _minute_issues(), max_offset=5)
@@ -426,7 +426,7 @@ def test_datacenter_keyset_window_starts_from_the_watermark(
 def test_datacenter_refuses_to_loop_when_one_minute_holds_more_than_the_window(
     rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jira_gateway, "MAX_OFFSET", 5)
+    monkeypatch.setattr(jira_paging, "MAX_OFFSET", 5)
     monkeypatch.setattr(jira_gateway, "PAGE_SIZE", 2)
     register_server(rsps, "Server")
     crowded = [issue_json(f"ABC-{n}", f"2026-11-20T10:00:{n:02}.000+0000") for n in range(1, 9)]
