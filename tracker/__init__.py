@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
+    from tracker.config import Config
 
-def create_app(config: dict[str, Any] | type | None = None, **overrides: Any) -> Flask:
+
+def create_app(config: dict[str, Any] | type[Config] | None = None, **overrides: Any) -> Flask:
     """Create the Flask app: load config, call each init_app, register blueprints."""
     from flask import Flask
 

@@ -42,7 +42,7 @@ def latest_run_ids(session: Session, scope: EvidenceScope) -> list[int]:
         query = query.where(TestRun.branch == scope.branch)
     elif not scope.release:
         query = query.where(
-            or_(col(TestRun.branch).is_(None), TestRun.branch == scope.default_branch)
+            or_(col(TestRun.branch).is_(None), col(TestRun.branch) == scope.default_branch)
         )
     if scope.environment:
         query = query.where(TestRun.environment == scope.environment)

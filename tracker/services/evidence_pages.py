@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import case, func, literal_column, union
-from sqlalchemy.sql import Select
+from sqlalchemy import Row, case, func, literal_column, union
+from sqlalchemy import select as core_select
+from sqlalchemy.sql import CompoundSelect, Select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from tracker.domain.matrix import MatrixRow
 from tracker.errors import NotFoundError
@@ -26,6 +29,9 @@ from tracker.services.links import get_obligation
 from tracker.services.matrix import build_matrix
 
 MAX_CHOICES = 200
+_Query = TypeVar("_Query", bound=SelectOfScalar[Any])
+_Columns = TypeVarTuple("_Columns")
+
 # Failures first, then skips, then passes: a run page opens on what needs attention.
 _OUTCOME_RANK = case(
     (col(TestResult.outcome).in_(("error", "failed")), 0),
@@ -189,7 +195,7 @@ class Orphans:
 def scope_choices(*, session: Session) -> ScopeChoices:
     """Return the releases, branches and environments a person can choose a scope from."""
     kinds: dict[str, set[str]] = {"release": set(), "branch": set(), "environment": set()}
-    query = union(
+    query: CompoundSelect[str, str | None] = union(
         select(literal_column("'release'").label("kind"), col(TestRun.release).label("value")),
         select(literal_column("'release'"), col(JiraVersion.name)),
         select(literal_column("'branch'"), col(TestRun.branch)),
@@ -234,21 +240,22 @@ def run_detail(*, session: Session, run_id: int, offset: int = 0, limit: int = 2
     total = session.exec(
         select(func.count(col(TestResult.id))).where(TestResult.run_id == run_id)
     ).one()
-    rows = session.exec(
-        select(
-            TestResult.test_case_id,
-            TestCase.test_id,
-            TestResult.outcome,
-            TestResult.flaky,
-            TestResult.duration,
-            TestResult.message,
+    rows = _rows(
+        session,
+        core_select(
+            col(TestResult.test_case_id),
+            col(TestCase.test_id),
+            col(TestResult.outcome),
+            col(TestResult.flaky),
+            col(TestResult.duration),
+            col(TestResult.message),
         )
         .join(TestCase, col(TestCase.id) == TestResult.test_case_id)
-        .where(TestResult.run_id == run_id)
+        .where(col(TestResult.run_id) == run_id)
         .order_by(_OUTCOME_RANK, col(TestCase.test_id))
         .offset(offset)
-        .limit(limit)
-    ).all()
+        .limit(limit),
+    )
     case_ids = [row[0] for row in rows]
     obligations: dict[int, list[str]] = defaultdict(list)
     unknown: dict[int, list[str]] = defaultdict(list)
@@ -387,19 +394,20 @@ def orphans(*, session: Session, limit: int = 500) -> Orphans:
     total = session.exec(select(func.count()).select_from(UnknownClaim)).one()
     claims = [
         ClaimLine(claimed, case_id, test_id, run_id, suite)
-        for claimed, case_id, test_id, run_id, suite in session.exec(
-            select(
-                UnknownClaim.claimed_id,
-                UnknownClaim.test_case_id,
-                TestCase.test_id,
-                UnknownClaim.run_id,
-                TestRun.suite,
+        for claimed, case_id, test_id, run_id, suite in _rows(
+            session,
+            core_select(
+                col(UnknownClaim.claimed_id),
+                col(UnknownClaim.test_case_id),
+                col(TestCase.test_id),
+                col(UnknownClaim.run_id),
+                col(TestRun.suite),
             )
             .join(TestCase, col(TestCase.id) == UnknownClaim.test_case_id)
             .join(TestRun, col(TestRun.id) == UnknownClaim.run_id)
             .order_by(col(UnknownClaim.claimed_id), col(TestCase.test_id))
-            .limit(limit)
-        ).all()
+            .limit(limit),
+        )
     ]
     # Obligations with at least one active linked test that has a result somewhere.
     ran = (
@@ -426,7 +434,12 @@ def orphans(*, session: Session, limit: int = 500) -> Orphans:
     return Orphans(claims=claims, total_claims=int(total), never_run=list(never.values()))
 
 
-def _filtered(query: Select[Any], run_filter: RunFilter) -> Select[Any]:
+def _rows(session: Session, query: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+    """Run a select of more columns than SQLModel's select() has types for, as session.exec."""
+    return session.execute(query).all()
+
+
+def _filtered(query: _Query, run_filter: RunFilter) -> _Query:
     if run_filter.suite:
         query = query.where(TestRun.suite == run_filter.suite)
     if run_filter.branch:

@@ -89,7 +89,7 @@ def plan_push(
         select(WorkItemLink.obligation_id, WorkItemLink.work_item_key)
         .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
         .where(col(WorkItemLink.removed_at).is_(None), WorkItem.missing == False)  # noqa: E712
-        .where(WorkItem.synced_at.is_not(None))  # type: ignore[union-attr]
+        .where(col(WorkItem.synced_at).is_not(None))
     ).all()
     wanted: dict[tuple[str, str], RemoteLinkSpec] = {}
     for obligation_id, key in links:

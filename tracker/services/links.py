@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,8 @@ from tracker.services.audit import record_event
 
 JIRA_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,9}$")
 MAX_TEST_ID_LENGTH = 1000
+
+_Link = TypeVar("_Link", WorkItemLink, TestLink)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def link_work_item(
         # Known once the next Jira sync runs; until then it shows as not yet synced.
         session.add(WorkItem(key=key, summary="", status="not yet synced", status_category="new"))
         session.flush()
-    _add(session, WorkItemLink(work_item_key=key), obligation, actor, origin, {"work_item": key})
+    link = WorkItemLink(work_item_key=key, **_new_link(obligation, actor, origin))
+    _add(session, link, obligation, actor, origin, {"work_item": key})
     return LinkOutcome(True, f"Linked {key} to {obligation.id}.")
 
 
@@ -106,7 +109,8 @@ def link_test(
     case_id = cast(int, case.id)  # ensure_test_case flushed, so the id is set
     if _active(session, TestLink, obligation.id, test_case_id=case_id) is not None:
         return LinkOutcome(False, f"{case.test_id} is already linked to {obligation.id}.")
-    _add(session, TestLink(test_case_id=case_id), obligation, actor, origin, {"test": case.test_id})
+    link = TestLink(test_case_id=case_id, **_new_link(obligation, actor, origin))
+    _add(session, link, obligation, actor, origin, {"test": case.test_id})
     return LinkOutcome(True, f"Linked test {case.test_id} to {obligation.id}.")
 
 
@@ -131,16 +135,36 @@ def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: st
 
 
 def _active(
-    session: Session, model: type[WorkItemLink] | type[TestLink], obligation_id: str, **target: Any
-) -> WorkItemLink | TestLink | None:
+    session: Session, model: type[_Link], obligation_id: str, **target: Any
+) -> _Link | None:
     """Return the active link of this obligation to the target, if there is one."""
     conditions = [getattr(model, name) == value for name, value in target.items()]
-    found: WorkItemLink | TestLink | None = session.exec(
-        select(model).where(  # type: ignore[call-overload]
+    return session.exec(
+        select(model).where(
             model.obligation_id == obligation_id, col(model.removed_at).is_(None), *conditions
         )
     ).first()
-    return found
+
+
+class _NewLink(TypedDict):
+    """The fields every new link sets: its obligation, origin, review and creator."""
+
+    obligation_id: str
+    origin: str
+    reviewed_version: int
+    reviewed_fingerprint: str
+    created_by: str
+
+
+def _new_link(obligation: Obligation, actor: str, origin: str) -> _NewLink:
+    """Return a new link's fields, reviewed against the obligation's current version."""
+    return {
+        "obligation_id": obligation.id,
+        "origin": origin,
+        "reviewed_version": obligation.version,
+        "reviewed_fingerprint": obligation.fingerprint,
+        "created_by": actor,
+    }
 
 
 def _add(
@@ -151,12 +175,7 @@ def _add(
     origin: str,
     what: dict[str, str],
 ) -> None:
-    """Add a link, reviewed against the obligation's current version, and record it."""
-    link.obligation_id = obligation.id
-    link.origin = origin
-    link.reviewed_version = obligation.version
-    link.reviewed_fingerprint = obligation.fingerprint
-    link.created_by = actor
+    """Add a link made with _new_link's fields, and record it."""
     session.add(link)
     record_event(
         session=session,
@@ -199,9 +218,9 @@ def review_links(*, session: Session, obligation_id: str, actor: str) -> LinkOut
     for model in (WorkItemLink, TestLink):
         rows = session.exec(
             select(model).where(
-                model.obligation_id == obligation.id,  # type: ignore[attr-defined]
-                col(model.removed_at).is_(None),  # type: ignore[attr-defined]
-                model.reviewed_version != obligation.version,  # type: ignore[attr-defined]
+                model.obligation_id == obligation.id,
+                col(model.removed_at).is_(None),
+                model.reviewed_version != obligation.version,
             )
         ).all()
         for link in rows:

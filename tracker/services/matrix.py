@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell
@@ -49,24 +50,25 @@ def build_matrix(
     """Compute every assessable obligation's status (or only the ids given)."""
     scope = scope or EvidenceScope()
     now = now or utcnow()
-    obligation_query = select(
-        Obligation.id,
-        Obligation.instrument_id,
-        Obligation.citation,
-        Obligation.title,
-        Obligation.severity,
-        Obligation.tags,
-        Obligation.sort_key,
-        Obligation.version,
-        Obligation.freshness_days,
-    ).where(Obligation.assessable == True)  # noqa: E712 - SQL expression
+    # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
+    obligation_query = core_select(
+        col(Obligation.id),
+        col(Obligation.instrument_id),
+        col(Obligation.citation),
+        col(Obligation.title),
+        col(Obligation.severity),
+        col(Obligation.tags),
+        col(Obligation.sort_key),
+        col(Obligation.version),
+        col(Obligation.freshness_days),
+    ).where(col(Obligation.assessable) == True)  # noqa: E712 - SQL expression
     if not include_retired:
         obligation_query = obligation_query.where(col(Obligation.retired_at).is_(None))
     if obligation_ids is not None:
         obligation_query = obligation_query.where(col(Obligation.id).in_(obligation_ids))
     # Core rows, not ORM ones: no per-row bookkeeping for tens of thousands of links.
     rows_of = session.connection().execute
-    obligations = rows_of(obligation_query.order_by(Obligation.sort_key)).all()
+    obligations = rows_of(obligation_query.order_by(col(Obligation.sort_key))).all()
     versions = {row[0]: row[7] for row in obligations}
 
     decisions: dict[str, tuple[bool, str]] = {}
@@ -83,16 +85,16 @@ def build_matrix(
         decisions[obligation_id] = (not_applicable, justification)
 
     work_query = (
-        select(
-            WorkItemLink.obligation_id,
-            WorkItemLink.reviewed_version,
-            WorkItemLink.origin,
-            WorkItem.key,
-            WorkItem.summary,
-            WorkItem.status,
-            WorkItem.status_category,
-            WorkItem.url,
-            WorkItem.missing,
+        core_select(
+            col(WorkItemLink.obligation_id),
+            col(WorkItemLink.reviewed_version),
+            col(WorkItemLink.origin),
+            col(WorkItem.key),
+            col(WorkItem.summary),
+            col(WorkItem.status),
+            col(WorkItem.status_category),
+            col(WorkItem.url),
+            col(WorkItem.missing),
         )
         .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
         .where(col(WorkItemLink.removed_at).is_(None))

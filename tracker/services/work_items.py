@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -118,7 +119,23 @@ def mark_missing(session: Session, keys: Iterable[str], reason: str) -> list[str
     return marked
 
 
-def _values(record: IssueRecord) -> dict[str, object]:
+class _IssueValues(TypedDict):
+    """The work-item fields a Jira issue sets."""
+
+    jira_id: str | None
+    project_key: str | None
+    summary: str
+    issue_type: str
+    status: str
+    status_category: str
+    fix_versions: list[str]
+    labels: list[str]
+    assignee: str | None
+    url: str | None
+    updated: datetime | None
+
+
+def _values(record: IssueRecord) -> _IssueValues:
     return {
         "jira_id": record.id,
         "project_key": record.project_key,

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from tracker.domain.status import STATUS_LABELS, STATUS_ORDER

@@ -268,7 +268,7 @@ def _received_report() -> Iterator[_Received]:
                 400, "bad_request", "Content-Encoding says gzip, but the body is not gzip data."
             )
         spool.seek(0)
-        yield _Received(spool, digest.hexdigest(), "")  # type: ignore[arg-type]
+        yield _Received(spool, digest.hexdigest(), "")
 
 
 def _run_options(name: str) -> RunOptions:
