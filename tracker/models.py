@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 
@@ -112,6 +113,8 @@ class WorkItem(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=500)
     updated: datetime | None = None
     missing: bool = False
+    # False when only fetched by key because it is linked (outside the sync's JQL).
+    in_scope: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
     synced_at: datetime | None = None
 
 

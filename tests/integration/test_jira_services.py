@@ -445,3 +445,23 @@ def test_full_push_sends_every_link_again_for_a_jira_that_lost_them(
     report = push_links(engine=engine, gateway=fake, public_url="https://t", full=True)
     assert report.done == 1
     assert set(fake.links["PRIV-1"]) == {"privacy-tracker:obligation=ALPHA-1.1"}
+
+
+def test_incremental_sync_refreshes_linked_items_outside_the_jql(
+    engine: Engine, loaded: Session
+) -> None:
+    fake = FakeJiraGateway(
+        issues=[issue("PRIV-1"), issue("APP-9", "indeterminate")],
+        jql_filter=lambda jql, i: i.key.startswith("PRIV"),
+    )
+    with transaction(loaded):
+        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-9", actor="eng")
+    sync_jira(engine=engine, gateway=fake, jql="project = PRIV")
+    fake.add_issue(issue("APP-9", "done", minutes=30))
+    fake.calls.clear()
+    sync_jira(engine=engine, gateway=fake, jql="project = PRIV")
+    assert [call.args[0] for call in fake.calls_to("get_issues")] == [("APP-9",)]
+    loaded.rollback()
+    item = loaded.get(WorkItem, "APP-9")
+    assert item is not None and item.status_category == "done" and not item.in_scope
+    assert loaded.get(WorkItem, "PRIV-1").in_scope  # type: ignore[union-attr]

@@ -168,7 +168,7 @@ def _pull(
     if keys:
         found, missing = gateway.get_issues(sorted(keys))
         with Session(engine, expire_on_commit=False) as session, session.begin() as transaction:
-            counts = apply_issues(session, found, ObligationIndex(session), actor)
+            counts = apply_issues(session, found, ObligationIndex(session), actor, in_scope=False)
             # A moved issue answers under its new key; the old key is then missing here.
             gone = set(missing) | (keys - {issue.key for issue in found})
             marked = mark_missing(session, gone, "not found in Jira (deleted, moved or no access)")
@@ -202,7 +202,10 @@ def _keys_to_fetch(session: Session, seen: set[str], full: bool) -> set[str]:
     linked = select(WorkItemLink.work_item_key).where(col(WorkItemLink.removed_at).is_(None))
     query = select(WorkItem.key).where(col(WorkItem.key).in_(linked))
     if not full:
-        query = query.where(col(WorkItem.synced_at).is_(None))
+        # Never synced, or outside the JQL: the scoped search will not bring their changes.
+        query = query.where(
+            col(WorkItem.synced_at).is_(None) | (WorkItem.in_scope == False)  # noqa: E712
+        )
     else:
         query = select(WorkItem.key).where(
             (col(WorkItem.key).in_(linked)) | (WorkItem.missing == False)  # noqa: E712

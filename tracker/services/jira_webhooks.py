@@ -82,7 +82,9 @@ def handle_webhook(
         record = issue_record(issue, jira_url)
     except (KeyError, TypeError, ValueError, JiraError) as exc:
         raise ValidationError(f"The issue in the delivery is incomplete: {exc}") from exc
-    counts = apply_issues(session, [record], ObligationIndex(session), actor="jira webhook")
+    counts = apply_issues(
+        session, [record], ObligationIndex(session), actor="jira webhook", in_scope=None
+    )
     return WebhookOutcome(
         event,
         key,

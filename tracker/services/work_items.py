@@ -61,9 +61,18 @@ class ObligationIndex:
 
 
 def apply_issues(
-    session: Session, records: Sequence[IssueRecord], index: ObligationIndex, actor: str
+    session: Session,
+    records: Sequence[IssueRecord],
+    index: ObligationIndex,
+    actor: str,
+    *,
+    in_scope: bool | None = True,
 ) -> ApplyCounts:
-    """Upsert issues as work items and make their label links match; a fixed number of queries."""
+    """Upsert issues as work items and make their label links match; a fixed number of queries.
+
+    in_scope says whether the issues came from the sync's own search (True), were fetched by
+    key because they are linked (False), or arrived otherwise, e.g. by webhook (None: keep).
+    """
     counts = ApplyCounts()
     if not records:
         return counts
@@ -77,19 +86,24 @@ def apply_issues(
         values = _values(record)
         item = existing.get(record.key)
         if item is None:
-            session.add(WorkItem(key=record.key, synced_at=now, **values))
+            scoped = True if in_scope is None else in_scope
+            session.add(WorkItem(key=record.key, synced_at=now, in_scope=scoped, **values))
             counts.created += 1
         elif item.missing or any(getattr(item, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(item, name, value)
             item.missing = False
             item.synced_at = now
+            if in_scope is not None:
+                item.in_scope = in_scope
             session.add(item)
             counts.updated += 1
         else:
             counts.unchanged += 1
-            if item.synced_at is None:
-                item.synced_at = now
+            if item.synced_at is None or (in_scope is not None and item.in_scope != in_scope):
+                item.synced_at = item.synced_at or now
+                if in_scope is not None:
+                    item.in_scope = in_scope
                 session.add(item)
     session.flush()
     counts.add(_sync_label_links(session, records, index, actor))
