@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,14 +39,23 @@ def create_app(config: dict[str, Any] | type[Config] | None = None, **overrides:
 
 def _instance_secret(instance_path: str) -> str:
     """Return a per-installation secret kept in instance/, created on first use."""
+    import os
     import secrets
     from pathlib import Path
 
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    try:
+        # Exclusive creation: when several workers start at once, exactly one writes the key
+        # and every worker then reads that same key (a token signed by one is valid in all).
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)  # the creating worker has not written it yet
+        raise RuntimeError(f"{path} is empty: delete it, or set TRACKER_SECRET_KEY") from None
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
