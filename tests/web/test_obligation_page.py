@@ -89,6 +89,8 @@ def test_obligation_page_shows_the_catalog_fields(client, session):
     assert "<strong>Automated test</strong>: End-to-end erasure test over every store." in text
     assert "Test results count for 30 days" in text
     assert "<dt>Lifecycle</dt><dd>active</dd>" in text
+    # No date of its own: the instrument's applies, and the page says so.
+    assert "<dt>Effective from</dt><dd>2020-01-01 (date of ALPHA as a whole)</dd>" in text
 
 
 def test_obligation_page_shows_parent_children_and_mappings_in_both_directions(client, session):

@@ -236,7 +236,12 @@ def obligation_page(
         assessable=obligation.assessable,
         severity=obligation.severity or "—",
         lifecycle=obligation.lifecycle_status,
-        effective_date=_day(obligation.effective_date),
+        effective_date=(
+            _day(obligation.effective_date)
+            if obligation.effective_date or not detail.instrument.effective_date
+            else f"{_day(detail.instrument.effective_date)} "
+            f"(date of {detail.instrument.id} as a whole)"
+        ),
         retired=retired,
         retired_at=_when(obligation.retired_at) if obligation.retired_at else "",
         version=obligation.version,
