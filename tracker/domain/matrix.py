@@ -7,13 +7,12 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.domain.status import STATUS_ORDER, Status, StatusResult
 
 
-@dataclass(frozen=True, slots=True)
-class WorkItemCell:
+class WorkItemCell(NamedTuple):
     """A linked work item as shown in a matrix row."""
 
     key: str
@@ -26,11 +25,8 @@ class WorkItemCell:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
-class TestCounts:
+class TestCounts(NamedTuple):
     """How the linked tests' latest results add up."""
-
-    __test__ = False
 
     total: int = 0
     passed: int = 0
@@ -39,8 +35,10 @@ class TestCounts:
     stale: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class MatrixRow:
+TestCounts.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class
+
+
+class MatrixRow(NamedTuple):
     """One obligation in the matrix with its status and why."""
 
     id: str

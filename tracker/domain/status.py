@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -105,8 +104,7 @@ class TestFact(NamedTuple):
 TestFact.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class
 
 
-@dataclass(frozen=True, slots=True)
-class ObligationFacts:
+class ObligationFacts(NamedTuple):
     """Everything the rule needs about one obligation."""
 
     obligation_id: str
@@ -117,8 +115,7 @@ class ObligationFacts:
     freshness: timedelta = timedelta(days=30)
 
 
-@dataclass(frozen=True, slots=True)
-class StatusResult:
+class StatusResult(NamedTuple):
     """The computed status of one obligation and why."""
 
     status: Status
