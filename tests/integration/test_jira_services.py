@@ -465,3 +465,25 @@ def test_incremental_sync_refreshes_linked_items_outside_the_jql(
     item = loaded.get(WorkItem, "APP-9")
     assert item is not None and item.status_category == "done" and not item.in_scope
     assert loaded.get(WorkItem, "PRIV-1").in_scope  # type: ignore[union-attr]
+
+
+def test_a_second_concurrent_push_is_refused_and_a_dead_push_is_marked_interrupted(
+    engine: Engine, loaded: Session
+) -> None:
+    fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
+    synced(engine, fake)
+    with held_lock(engine, "Jira push", "someone else"):
+        with pytest.raises(ConflictError, match="Another Jira push is running"):
+            push_links(engine=engine, gateway=fake, public_url="https://t")
+    with transaction(loaded):
+        loaded.add(SyncRun(kind="push", actor="killed"))  # a push whose process died
+    report = push_links(engine=engine, gateway=fake, public_url="https://t")
+    assert report.done == 1
+    loaded.rollback()
+    statuses = [
+        run.status
+        for run in loaded.exec(
+            select(SyncRun).where(SyncRun.kind == "push").order_by(col(SyncRun.id))
+        ).all()
+    ]
+    assert statuses == ["interrupted", "succeeded"]

@@ -244,7 +244,7 @@ def test_sync_now_while_another_sync_runs_says_so(
     with held_lock(engine, "Jira sync", "tracker jira sync (cron)"):
         page = post(jira_client, "/jira/sync")
     (message,) = flashes(page)
-    assert message.startswith("Another sync is running")
+    assert message.startswith("Another Jira sync is running")
     assert "by tracker jira sync (cron)" in message
     assert fake.calls_to("search") == []
 

@@ -10,6 +10,8 @@ globalId makes harmless.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,8 +26,10 @@ from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import RemoteLinkSpec
 from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink, utcnow
 from tracker.services.matrix import build_matrix
+from tracker.services.sync_lock import held_lock
 
 GLOBAL_ID_PREFIX = "privacy-tracker:obligation="
+LOCK_NAME = "Jira push"
 #: Changes recorded per transaction: one commit per change made large pushes disk-bound.
 REMEMBER_BATCH = 100
 
@@ -58,6 +62,9 @@ class PushReport:
     run_id: int | None
     dry_run: bool
     planned: list[PlannedChange] = field(default_factory=list)
+    changes: list[tuple[PlannedChange, RemoteLinkSpec | None]] = field(
+        default_factory=list, repr=False
+    )
     done: int = 0
     unchanged: int = 0
     failed: dict[str, str] = field(default_factory=dict)
@@ -138,23 +145,48 @@ def push_links(
     actor: str = "jira push",
     progress: Progress | None = None,
 ) -> PushReport:
-    """Make the remote links on Jira issues match the tracker's links and statuses."""
+    """Make the remote links on Jira issues match the tracker's links and statuses.
+
+    A push holds its own lock (one push at a time); a push whose process died is marked
+    interrupted by the next one, which sends whatever is still not in Jira.
+    """
+    if dry_run:
+        return _plan_report(engine, public_url, full, dry_run=True)
+    holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
+    with held_lock(engine, LOCK_NAME, holder) as extend:
+        report = _plan_report(engine, public_url, full, dry_run=False)
+        with session_scope(engine) as session:
+            _close_interrupted_pushes(session)
+            run = SyncRun(kind="push", actor=actor)
+            session.add(run)
+            session.flush()
+            report.run_id = run.id
+        _send(engine, gateway, report, progress, extend)
+        _finish(engine, report)
+    return report
+
+
+def _plan_report(engine: Engine, public_url: str, full: bool, *, dry_run: bool) -> PushReport:
     with Session(engine) as session:
         changes, unchanged = plan_push(
             session=session, public_url=public_url.rstrip("/"), full=full
         )
     report = PushReport(run_id=None, dry_run=dry_run, unchanged=unchanged)
     report.planned = [change for change, _ in changes]
-    if dry_run:
-        return report
-    with session_scope(engine) as session:
-        run = SyncRun(kind="push", actor=actor)
-        session.add(run)
-        session.flush()
-        report.run_id = run.id
+    report.changes = changes
+    return report
+
+
+def _send(
+    engine: Engine,
+    gateway: JiraGateway,
+    report: PushReport,
+    progress: Progress | None,
+    extend: Callable[[], None],
+) -> None:
     accepted: list[tuple[PlannedChange, RemoteLinkSpec | None]] = []
     try:
-        for change, spec in changes:
+        for change, spec in report.changes:
             if change.issue_key in report.failed:
                 continue
             try:
@@ -172,10 +204,14 @@ def push_links(
             if len(accepted) >= REMEMBER_BATCH:
                 _remember(engine, accepted)
                 accepted.clear()
+                extend()
             if progress is not None:
                 progress(1)
     finally:
         _remember(engine, accepted)
+
+
+def _finish(engine: Engine, report: PushReport) -> None:
     with session_scope(engine) as session:
         finished = session.get(SyncRun, report.run_id)
         if finished is not None:
@@ -191,7 +227,20 @@ def push_links(
             ]
             finished.finished_at = utcnow()
             session.add(finished)
-    return report
+
+
+def _close_interrupted_pushes(session: Session) -> None:
+    # Under the lock no other push runs, so a push still "running" died on the way.
+    for run in session.exec(
+        select(SyncRun).where(SyncRun.kind == "push", SyncRun.status == "running")
+    ).all():
+        run.status = "interrupted"
+        run.problems = [
+            *run.problems,
+            "The push stopped before it finished (process killed or crashed). What Jira had "
+            "accepted was recorded; the next push sent the rest.",
+        ]
+        session.add(run)
 
 
 def _remember(engine: Engine, accepted: list[tuple[PlannedChange, RemoteLinkSpec | None]]) -> None:

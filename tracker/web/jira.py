@@ -65,9 +65,8 @@ def sync_now() -> ResponseReturnValue:
         _flash_sync(report)
         if settings.push_after_sync and report.status != "failed":
             _flash_push(_push(gateway))
-    except ConflictError as error:
-        flash(f"Another sync is running, so this one did not start. {error}", "error")
-    except JiraError as error:
+    except (ConflictError, JiraError) as error:
+        # ConflictError says which of sync or push is already running, and since when.
         flash(str(error), "error")
     finally:
         _close(gateway)
@@ -84,7 +83,7 @@ def push_now() -> ResponseReturnValue:
         return _back()
     try:
         _flash_push(_push(gateway))
-    except JiraError as error:
+    except (ConflictError, JiraError) as error:
         flash(str(error), "error")
     finally:
         _close(gateway)
