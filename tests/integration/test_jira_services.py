@@ -487,3 +487,29 @@ def test_a_second_concurrent_push_is_refused_and_a_dead_push_is_marked_interrupt
         ).all()
     ]
     assert statuses == ["interrupted", "succeeded"]
+
+
+def test_old_delivery_identifiers_are_forgotten(engine: Engine, loaded: Session) -> None:
+    from tracker.models import WebhookDelivery
+
+    with transaction(loaded):
+        loaded.add(
+            WebhookDelivery(
+                identifier="old",
+                event="jira:issue_updated",
+                received_at=datetime.now(UTC) - timedelta(days=30),
+            )
+        )
+        loaded.add(
+            WebhookDelivery(
+                identifier="recent",
+                event="jira:issue_updated",
+                received_at=datetime.now(UTC) - timedelta(days=1),
+            )
+        )
+    deliver(loaded, payload("jira:issue_updated"), identifier="new")
+    loaded.rollback()
+    assert sorted(d.identifier for d in loaded.exec(select(WebhookDelivery)).all()) == [
+        "new",
+        "recent",
+    ]

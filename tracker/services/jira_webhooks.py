@@ -7,18 +7,21 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_gateway import issue_record
-from tracker.models import WebhookDelivery
+from tracker.models import WebhookDelivery, utcnow
 from tracker.services.work_items import ObligationIndex, apply_issues, mark_missing
 
 ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
 SIGNATURE_HEADER = "X-Hub-Signature"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
+DELIVERY_MEMORY = timedelta(days=14)
 
 
 class SignatureError(ValidationError):
@@ -67,6 +70,10 @@ def handle_webhook(
     issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else None
     key = str(issue.get("key")) if issue and issue.get("key") else None
     identifier = headers.get(IDENTIFIER_HEADER)
+    # Jira retries a delivery for hours, not weeks: older identifiers can go.
+    session.execute(
+        delete(WebhookDelivery).where(col(WebhookDelivery.received_at) < utcnow() - DELIVERY_MEMORY)
+    )
     if identifier:
         if session.get(WebhookDelivery, identifier) is not None:
             return WebhookOutcome(event, key, True, f"Delivery {identifier} was already processed.")
