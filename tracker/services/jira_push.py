@@ -26,6 +26,7 @@ from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import RemoteLinkSpec
 from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink, utcnow
 from tracker.services.matrix import build_matrix
+from tracker.services.run_records import mark_interrupted
 from tracker.services.sync_lock import held_lock
 
 GLOBAL_ID_PREFIX = "privacy-tracker:obligation="
@@ -156,7 +157,12 @@ def push_links(
     with held_lock(engine, LOCK_NAME, holder) as extend:
         report = _plan_report(engine, public_url, full, dry_run=False)
         with session_scope(engine) as session:
-            _close_interrupted_pushes(session)
+            mark_interrupted(
+                session,
+                "push",
+                "The push stopped before it finished (process killed or crashed). What Jira had "
+                "accepted was recorded; the next push sent the rest.",
+            )
             run = SyncRun(kind="push", actor=actor)
             session.add(run)
             session.flush()
@@ -227,20 +233,6 @@ def _finish(engine: Engine, report: PushReport) -> None:
             ]
             finished.finished_at = utcnow()
             session.add(finished)
-
-
-def _close_interrupted_pushes(session: Session) -> None:
-    # Under the lock no other push runs, so a push still "running" died on the way.
-    for run in session.exec(
-        select(SyncRun).where(SyncRun.kind == "push", SyncRun.status == "running")
-    ).all():
-        run.status = "interrupted"
-        run.problems = [
-            *run.problems,
-            "The push stopped before it finished (process killed or crashed). What Jira had "
-            "accepted was recorded; the next push sent the rest.",
-        ]
-        session.add(run)
 
 
 def _remember(engine: Engine, accepted: list[tuple[PlannedChange, RemoteLinkSpec | None]]) -> None:

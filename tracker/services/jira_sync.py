@@ -21,6 +21,7 @@ from tracker.db import session_scope
 from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink, utcnow
+from tracker.services.run_records import mark_interrupted
 from tracker.services.sync_lock import held_lock
 from tracker.services.work_items import ApplyCounts, ObligationIndex, apply_issues, mark_missing
 
@@ -75,7 +76,12 @@ def sync_jira(
     holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
     with held_lock(engine, LOCK_NAME, holder) as extend:
         with session_scope(engine) as session:
-            _close_interrupted_runs(session)
+            mark_interrupted(
+                session,
+                "sync",
+                "The run stopped before it finished (process killed or crashed). Every page it "
+                "stored is consistent; the next run started again from the previous watermark.",
+            )
             since = None if full else _last_watermark(session)
             run = SyncRun(kind="sync", full=full, dry_run=dry_run, actor=actor)
             run.watermark_from = since
@@ -101,20 +107,6 @@ def sync_jira(
 def last_sync_runs(session: Session, limit: int = 50) -> list[SyncRun]:
     """Return the newest sync and push runs first."""
     return list(session.exec(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)).all())
-
-
-def _close_interrupted_runs(session: Session) -> None:
-    # Under the lock no other sync runs, so a sync run still "running" died on the way.
-    for run in session.exec(
-        select(SyncRun).where(SyncRun.kind == "sync", SyncRun.status == "running")
-    ).all():
-        run.status = "interrupted"
-        run.problems = [
-            *run.problems,
-            "The run stopped before it finished (process killed or crashed). Every page it "
-            "stored is consistent; the next run started again from the previous watermark.",
-        ]
-        session.add(run)
 
 
 def _last_watermark(session: Session) -> datetime | None:
