@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
@@ -13,9 +12,8 @@ from xml.parsers import expat
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from tracker.domain.catalog_schema import OBLIGATION_ID_PATTERN
 from tracker.errors import ReportError
-from tracker.integrations.junit_collector import CaseCollector
+from tracker.integrations.junit_collector import CaseCollector, is_obligation_id
 from tracker.integrations.junit_input import ReportSource, open_source, xml_chunks
 from tracker.integrations.junit_records import (
     INVALID_ID_LIMIT,
@@ -55,8 +53,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
-
-_OBLIGATION_ID = re.compile(OBLIGATION_ID_PATTERN)
 
 
 class JUnitReader:
@@ -131,11 +127,6 @@ def read_report(
     reader = JUnitReader(source, max_bytes=max_bytes)
     cases = list(reader.cases())
     return cases, reader.summary
-
-
-def is_obligation_id(value: str) -> bool:
-    """Return True when value has the shape of a catalog obligation id."""
-    return _OBLIGATION_ID.fullmatch(value) is not None
 
 
 def content_sha256(source: ReportSource) -> str:

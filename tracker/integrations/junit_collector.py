@@ -23,6 +23,13 @@ from tracker.integrations.junit_records import (
 )
 
 _OBLIGATION_ID = re.compile(OBLIGATION_ID_PATTERN)
+
+
+def is_obligation_id(value: str) -> bool:
+    """Return True when value has the shape of a catalog obligation id."""
+    return _OBLIGATION_ID.fullmatch(value) is not None
+
+
 _CACHE_LIMIT = 4096
 _RESULT_TAGS = frozenset(
     ("failure", "error", "skipped", "flakyFailure", "flakyError", "rerunFailure", "rerunError")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -53,40 +54,23 @@ def index() -> str:
 @jira.post("/jira/sync")
 def sync_now() -> ResponseReturnValue:
     """Pull changed work items from Jira now (and push links when TRACKER_JIRA_PUSH is on)."""
-    try:
-        settings, gateway = require_gateway()
-    except JiraError as error:
-        flash(str(error), "error")
-        return _back()
-    try:
+
+    def sync(settings: JiraSettings, gateway: JiraGateway) -> None:
         report = sync_jira(
             engine=get_engine(), gateway=gateway, jql=settings.jql, actor=_actor("Sync now")
         )
         _flash_sync(report)
         if settings.push_after_sync and report.status != "failed":
             _flash_push(_push(gateway))
-    except (ConflictError, JiraError) as error:
-        # ConflictError says which of sync or push is already running, and since when.
-        flash(str(error), "error")
-    finally:
-        _close(gateway)
+
+    _with_jira(sync)
     return _back()
 
 
 @jira.post("/jira/push")
 def push_now() -> ResponseReturnValue:
     """Make the remote links on Jira issues match the tracker's links and statuses."""
-    try:
-        _settings_unused, gateway = require_gateway()
-    except JiraError as error:
-        flash(str(error), "error")
-        return _back()
-    try:
-        _flash_push(_push(gateway))
-    except (ConflictError, JiraError) as error:
-        flash(str(error), "error")
-    finally:
-        _close(gateway)
+    _with_jira(lambda _settings, gateway: _flash_push(_push(gateway)))
     return _back()
 
 
@@ -94,14 +78,9 @@ def push_now() -> ResponseReturnValue:
 def create_epic_for(obligation_id: str) -> ResponseReturnValue:
     """Create (once) a Jira epic for an obligation that is a gap, and link it."""
     project = request.form.get("project", "")
-    target = url_for("obligations.show", obligation_id=obligation_id) + "#status"
-    try:
-        _settings_unused, gateway = require_gateway()
-    except JiraError as error:
-        flash(str(error), "error")
-        return redirect(target, code=303)
-    session = get_session()
-    try:
+
+    def create(_settings: JiraSettings, gateway: JiraGateway) -> None:
+        session = get_session()
         with session.begin():
             outcome = create_epic(
                 session=session,
@@ -111,16 +90,32 @@ def create_epic_for(obligation_id: str) -> ResponseReturnValue:
                 actor=current_actor(),
                 public_url=_public_url(),
             )
-    except (ValidationError, ConflictError, JiraError) as error:
-        flash(f"No epic was created. {error}", "error")
-    else:
         if outcome.created:
             flash(outcome.message, "success")
         else:
             flash(f"{outcome.message} No second epic was created.", "info")
+
+    _with_jira(create, failure_prefix="No epic was created. ")
+    target = url_for("obligations.show", obligation_id=obligation_id) + "#status"
+    return redirect(target, code=303)
+
+
+def _with_jira(
+    action: Callable[[JiraSettings, JiraGateway], None], failure_prefix: str = ""
+) -> None:
+    """Run an action with the configured gateway; say any failure in a message, then close."""
+    try:
+        settings, gateway = require_gateway()
+    except JiraError as error:
+        flash(str(error), "error")
+        return
+    try:
+        action(settings, gateway)
+    except (ValidationError, ConflictError, JiraError) as error:
+        # ConflictError says which of sync or push is already running, and since when.
+        flash(f"{failure_prefix}{error}", "error")
     finally:
         _close(gateway)
-    return redirect(target, code=303)
 
 
 def epic_form(detail: ObligationDetail) -> EpicForm | None:
