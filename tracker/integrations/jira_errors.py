@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import math
 import re
@@ -207,10 +208,8 @@ def _connection_reason(error: requests.ConnectionError) -> str:
 
 
 def _retry_after_seconds(value: str) -> int | None:
-    try:
+    with contextlib.suppress(ValueError):  # not a number of seconds: maybe an HTTP date
         return max(0, math.ceil(float(value)))
-    except ValueError:
-        pass
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
