@@ -11,7 +11,7 @@ from tracker.models import WorkItem
 from tracker.services.catalog import load_catalog
 from tracker.services.links import link_work_item
 from tracker.web import add_nav_item
-from tracker.web.views import bar_widths
+from tracker.web.dashboard.page import bar_widths
 
 
 def load_with_one_planned(session: Session) -> None:

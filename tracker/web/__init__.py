@@ -1,19 +1,15 @@
-"""The web layer: CSRF, blueprints, navigation, error pages and objects, security headers."""
+"""The web layer: CSRF, navigation, template globals, and the registration of every blueprint."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request, url_for
-from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, request, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from tracker.domain.status import STATUS_LABELS, STATUS_ORDER
-from tracker.errors import ConflictError, NotFoundError, ValidationError
 from tracker.web.actor import current_actor
-from tracker.web.views import json_response
 
 csrf = CSRFProtect()
 
@@ -21,38 +17,6 @@ csrf = CSRFProtect()
 assets = Blueprint("web", __name__, static_folder="static", static_url_path="/assets")
 
 NAV_KEY = "tracker.nav"
-
-# No script at all, styles only from our own style sheet, no framing, forms post only here.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
-
-ERROR_CODES = {
-    400: "bad_request",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    500: "internal_error",
-}
-ERROR_TITLES = {
-    400: "This request cannot be handled",
-    403: "Not allowed",
-    404: "Not found",
-    405: "This action is not available here",
-    409: "Not possible right now",
-    413: "The upload is too large",
-    500: "Something went wrong on our side",
-}
-ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 413: "errors/413.html"}
 
 
 @dataclass(frozen=True)
@@ -72,32 +36,35 @@ def add_nav_item(app: Flask, label: str, endpoint: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Wire CSRF protection, the blueprints, navigation, error handling and headers."""
-    from tracker.web.api import api
-    from tracker.web.dashboard import dashboard
-    from tracker.web.evidence import init_app as init_evidence
-    from tracker.web.jira import jira
-    from tracker.web.matrix import matrix
-    from tracker.web.obligations import obligations
-    from tracker.web.webhooks import webhooks
+    from tracker.web import errors, security
+    from tracker.web.api.routes import api
+    from tracker.web.api.runs import runs_api
+    from tracker.web.dashboard.routes import dashboard
+    from tracker.web.evidence.routes import evidence
+    from tracker.web.jira.routes import jira
+    from tracker.web.matrix.routes import matrix
+    from tracker.web.obligations.routes import obligations
+    from tracker.web.webhooks.routes import webhooks
 
     csrf.init_app(app)
     # Read-only JSON for scripts; a later write route there must authenticate with a token.
     csrf.exempt(api)
     # Jira signs its deliveries with a shared secret (HMAC), which the view verifies.
     csrf.exempt(webhooks)
+    # Uploads authenticate with an API token, not a session, so a CSRF token means nothing.
+    csrf.exempt(runs_api)
     for blueprint in (assets, dashboard, matrix, obligations, api, jira, webhooks):
         app.register_blueprint(blueprint)
     add_nav_item(app, "Dashboard", "dashboard.index")
     add_nav_item(app, "Matrix", "matrix.index")
-    init_evidence(app)  # evidence pages, "Test evidence" nav item, token-authenticated upload API
+    app.register_blueprint(evidence)
+    app.register_blueprint(runs_api)
+    add_nav_item(app, "Test evidence", "evidence.runs")
     add_nav_item(app, "Jira", "jira.index")
 
     app.context_processor(_template_globals)
-    app.after_request(_security_headers)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(NotFoundError, _tracker_error(404))
-    app.register_error_handler(ValidationError, _tracker_error(400))
-    app.register_error_handler(ConflictError, _tracker_error(409))
+    security.init_app(app)
+    errors.init_app(app)
 
 
 def _template_globals() -> dict[str, Any]:
@@ -119,50 +86,3 @@ def _template_globals() -> dict[str, Any]:
         "status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
         "status_order": [status.value for status in STATUS_ORDER],
     }
-
-
-def _security_headers(response: Any) -> Any:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
-def _wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def _http_error(error: HTTPException) -> ResponseReturnValue:
-    code = error.code or 500
-    if isinstance(error, CSRFError):
-        message = (
-            "The form was missing its security token or it had expired, so nothing was saved. "
-            "Reload the page and submit the form again."
-        )
-    elif code == 413:
-        limit = request.max_content_length
-        size = f" ({limit // (1024 * 1024)} MB)" if limit and limit >= 1024 * 1024 else ""
-        message = f"The request is larger than the limit{size}. Send a smaller file or less text."
-    elif code == 405:
-        message = f"{request.method} is not allowed on {request.path}."
-    elif code >= 500:
-        message = "The error was logged. Try again; if it persists, tell the tracker's maintainers."
-    else:
-        message = error.description or ERROR_TITLES.get(code, "Error")
-    return _error_response(code, message)
-
-
-def _tracker_error(code: int) -> Any:
-    def handler(error: Exception) -> ResponseReturnValue:
-        return _error_response(code, str(error))
-
-    return handler
-
-
-def _error_response(code: int, message: str) -> ResponseReturnValue:
-    if _wants_json():
-        error_code = ERROR_CODES.get(code, "internal_error" if code >= 500 else "bad_request")
-        body = {"error": {"status": code, "code": error_code, "message": message}}
-        return json_response(body, status=code)
-    template = ERROR_TEMPLATES.get(code, "errors/500.html" if code >= 500 else "errors/400.html")
-    title = ERROR_TITLES.get(code, "Error")
-    return render_template(template, code=code, title=title, message=message), code

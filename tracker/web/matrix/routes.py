@@ -11,13 +11,9 @@ from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_m
 from tracker.services.evidence_pages import scope_choices
 from tracker.services.matrix import MatrixData, build_matrix
 from tracker.web.collector import with_collector_paused
-from tracker.web.views import (
-    MatrixQuery,
-    evidence_scope,
-    json_response,
-    matrix_page,
-    parse_matrix_query,
-)
+from tracker.web.matrix.page import MatrixQuery, matrix_page, parse_matrix_query
+from tracker.web.request_args import evidence_scope
+from tracker.web.responses import json_response
 
 matrix = Blueprint("matrix", __name__)
 

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, render_template, request
 
 from tracker.db import get_session
 from tracker.services.evidence_pages import (
-    RunFilter,
     list_runs,
     obligation_evidence,
     orphans,
     run_detail,
     test_history,
 )
-from tracker.web.evidence_views import (
+from tracker.web.evidence.page import (
     obligation_evidence_page,
     orphans_page,
     run_page,
     runs_list_page,
     test_page,
 )
-from tracker.web.views import evidence_scope, integer_arg, parse_scope_args, text_arg
+from tracker.web.request_args import evidence_scope, integer_arg, parse_run_filter
 
 evidence = Blueprint("evidence", __name__)
 
@@ -30,18 +27,6 @@ RUNS_PER_PAGE = 50
 RESULTS_PER_PAGE = 200
 HISTORY_RUNS = 30
 TEST_HISTORY_RUNS = 100
-MAX_SUITE = 300
-
-
-def init_app(app: Flask) -> None:
-    """Register the evidence pages, the upload API (token-authenticated, so CSRF-exempt), nav."""
-    from tracker.web import add_nav_item, csrf
-    from tracker.web.test_runs_api import test_runs_api
-
-    app.register_blueprint(evidence)
-    app.register_blueprint(test_runs_api)
-    csrf.exempt(test_runs_api)
-    add_nav_item(app, "Test evidence", "evidence.runs")
 
 
 @evidence.get("/evidence/runs")
@@ -99,14 +84,3 @@ def orphans_report() -> str:
     """List tests tagged with unknown obligation ids and obligations whose tests never ran."""
     data = orphans(session=get_session())
     return render_template("evidence/orphans.html", page=orphans_page(data))
-
-
-def parse_run_filter(args: Mapping[str, str]) -> RunFilter:
-    """Read suite, branch, release and environment filters from query arguments."""
-    scope = parse_scope_args(args)
-    return RunFilter(
-        suite=text_arg(args, "suite", MAX_SUITE),
-        branch=scope["branch"],
-        release=scope["release"],
-        environment=scope["environment"],
-    )

@@ -22,9 +22,9 @@ from tracker.services.links import (
 )
 from tracker.services.obligations import obligation_detail
 from tracker.web.actor import current_actor
-from tracker.web.jira import epic_form
-from tracker.web.obligation_page import obligation_page
-from tracker.web.views import evidence_scope
+from tracker.web.jira.routes import epic_form
+from tracker.web.obligations.page import obligation_page
+from tracker.web.request_args import evidence_scope
 
 obligations = Blueprint("obligations", __name__)
 

@@ -16,7 +16,9 @@ from tracker.models import Obligation
 from tracker.services.matrix import build_matrix
 from tracker.services.obligations import ObligationDetail, obligation_detail
 from tracker.web.collector import with_collector_paused
-from tracker.web.views import evidence_scope, json_response, parse_matrix_query
+from tracker.web.matrix.page import parse_matrix_query
+from tracker.web.request_args import evidence_scope
+from tracker.web.responses import json_response
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 

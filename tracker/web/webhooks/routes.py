@@ -17,7 +17,7 @@ from tracker.services.jira_webhooks import (
     SignatureError,
     handle_webhook,
 )
-from tracker.web.views import json_response
+from tracker.web.responses import json_response
 
 LOG = logging.getLogger(__name__)
 

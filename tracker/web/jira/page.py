@@ -1,4 +1,4 @@
-"""The Jira page's view object: settings without secrets, recent runs, missing work items."""
+"""The Jira page's view object (settings without secrets, runs, missing items); the epic form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import SyncRun
 from tracker.services.jira_overview import JiraOverview
-from tracker.web.views import safe_url
+from tracker.web.links import safe_url
 
 #: Every setting, described; the page never shows their values, only whether secrets are set.
 VARIABLES: tuple[tuple[str, str], ...] = (
@@ -43,6 +43,13 @@ RUN_STATUS_CSS = {
     "failed": "run-failed",
     "interrupted": "run-failed",
 }
+
+
+@dataclass(frozen=True)
+class EpicForm:
+    """The "Create epic in Jira" form on the page of an obligation that is a gap."""
+
+    project: str
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,19 +20,12 @@ from tracker.services.jira_push import PushReport, push_links
 from tracker.services.jira_sync import SyncReport, sync_jira
 from tracker.services.obligations import ObligationDetail
 from tracker.web.actor import current_actor
-from tracker.web.jira_page import jira_page
+from tracker.web.jira.page import EpicForm, jira_page
 
 jira = Blueprint("jira", __name__)
 
 #: The first project key a JQL names, offered as the project of a new epic.
 _JQL_PROJECT = re.compile(r"\bproject\s*(?:=|in\s*\()\s*\"?([A-Za-z][A-Za-z0-9_]*)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class EpicForm:
-    """The "Create epic in Jira" form on the page of an obligation that is a gap."""
-
-    project: str
 
 
 @jira.get("/jira")

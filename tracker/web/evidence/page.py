@@ -1,98 +1,38 @@
-"""View objects for the test-evidence pages, and the pass/fail chart drawn as inline SVG."""
+"""View objects for the test-evidence pages: runs, one run, a test, an obligation, orphans."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from flask import url_for
 
 from tracker.domain.status import FAILING_OUTCOMES, PASSING_OUTCOMES, STATUS_LABELS
-from tracker.models import TestRun
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import (
     ObligationEvidence,
     Orphans,
     RunDetail,
     RunFilter,
-    RunOutcome,
     RunsPage,
     TestHistory,
 )
-from tracker.web.views import STATUS_CSS, VERIFICATION_CSS, VERIFICATION_LABELS
-
-OUTCOME_LABELS = {"passed": "Passed", "failed": "Failed", "error": "Error", "skipped": "Skipped"}
-OUTCOME_CSS = {
-    "passed": "outcome-pass",
-    "failed": "outcome-fail",
-    "error": "outcome-fail",
-    "skipped": "outcome-none",
-}
-EXCERPT_LENGTH = 240
-MAX_UNKNOWN_SHOWN = 5
-
-# Chart geometry in SVG user units; the CSS scales the drawing to the page width.
-BAR_WIDTH = 14
-BAR_GAP = 4
-CHART_HEIGHT = 80
-CHART_PADDING = 2
-
-
-@dataclass(frozen=True)
-class Pager:
-    """Where a page of a long list is, with links to its neighbours."""
-
-    first: int
-    last: int
-    total: int
-    noun: str
-    previous_href: str | None
-    next_href: str | None
-
-    @property
-    def summary(self) -> str:
-        """Return e.g. '51–100 of 230 runs'."""
-        if not self.total:
-            return f"No {self.noun}"
-        if self.first > self.total:
-            return f"Nothing on this page; there are {self.total} {self.noun}"
-        return f"{self.first}–{self.last} of {self.total} {self.noun}"
-
-    @property
-    def needed(self) -> bool:
-        """Return whether there is more than one page."""
-        return self.previous_href is not None or self.next_href is not None
-
-
-@dataclass(frozen=True)
-class RunRow:
-    """A run as lists and headings show it."""
-
-    id: int
-    href: str
-    started: str
-    received: str
-    suite: str
-    commit: str
-    commit_short: str
-    branch: str
-    release: str
-    environment: str
-    source: str
-    uploaded_by: str
-    total: int
-    passed: int
-    failed: int
-    errors: int
-    skipped: int
-    flaky: int
-    state_label: str
-    state_css: str
-    unknown_ids: list[str]
-    unknown_more: int
-    invalid_ids: list[str]
+from tracker.web.evidence.chart import Chart, outcome_chart
+from tracker.web.evidence.rows import (
+    OUTCOME_CSS,
+    OUTCOME_LABELS,
+    HistoryRow,
+    Pager,
+    RunRow,
+    duration,
+    excerpt,
+    history_row,
+    pager,
+    run_row,
+    when,
+)
+from tracker.web.links import obligation_href_prefix
+from tracker.web.status_style import STATUS_CSS, VERIFICATION_CSS, VERIFICATION_LABELS
 
 
 @dataclass(frozen=True)
@@ -149,59 +89,6 @@ class RunPage:
     results: list[ResultRow]
     pager: Pager
     api_href: str
-
-
-@dataclass(frozen=True)
-class ChartBar:
-    """One coloured segment of a run's column."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-    css: str
-
-
-@dataclass(frozen=True)
-class ChartColumn:
-    """One run in the chart: its segments, a link to the run and its description."""
-
-    href: str
-    label: str
-    bars: list[ChartBar]
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A small pass/fail chart over runs, oldest on the left, with its text alternative."""
-
-    width: int
-    height: int
-    columns: list[ChartColumn]
-    title: str
-    description: str
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One test's outcome in one run."""
-
-    run_id: int
-    run_href: str
-    started: str
-    suite: str
-    commit: str
-    commit_short: str
-    branch: str
-    release: str
-    environment: str
-    test_id: str
-    test_href: str
-    outcome_label: str
-    outcome_css: str
-    flaky: bool
-    duration: str
-    excerpt: str
 
 
 @dataclass(frozen=True)
@@ -319,7 +206,7 @@ def run_page(data: RunDetail) -> RunPage:
     run = data.run
     base = url_for("evidence.run", run_id=run.id)
     test_prefix = _test_href_prefix()
-    obligation_prefix = _obligation_href_prefix()
+    obligation_prefix = obligation_href_prefix()
     return RunPage(
         run=run_row(run, unknown_limit=None),
         results=[
@@ -329,7 +216,7 @@ def run_page(data: RunDetail) -> RunPage:
                 outcome_label=OUTCOME_LABELS.get(line.outcome, line.outcome),
                 outcome_css=OUTCOME_CSS.get(line.outcome, "outcome-none"),
                 flaky=line.flaky,
-                duration=_duration(line.duration),
+                duration=duration(line.duration),
                 excerpt=excerpt(line.message),
                 message=_more_than_excerpt(line.message),
                 obligations=[
@@ -355,14 +242,14 @@ def test_page(data: TestHistory) -> TestPage:
     """Return the test page's view object."""
     test_case = data.case
     href = url_for("evidence.test", test_case_id=test_case.id)
-    rows = [_history_row(result, test_case.test_id, href) for result in data.results]
+    rows = [history_row(result, test_case.test_id, href) for result in data.results]
     return TestPage(
         test_id=test_case.test_id,
         suite=test_case.suite,
         classname=test_case.classname,
         name=test_case.name,
-        first_seen=_when(test_case.first_seen_at),
-        last_seen=_when(test_case.last_seen_at),
+        first_seen=when(test_case.first_seen_at),
+        last_seen=when(test_case.last_seen_at),
         obligations=[
             ObligationRef(
                 item.id,
@@ -413,7 +300,7 @@ def obligation_evidence_page(
                 failed=failed,
                 other=len(outcomes) - passed - failed,
                 results=[
-                    _history_row(
+                    history_row(
                         result,
                         names.get(result.test_case_id, ""),
                         test_prefix + str(result.test_case_id),
@@ -479,114 +366,6 @@ def orphans_page(data: Orphans) -> OrphansPage:
     )
 
 
-def run_row(run: TestRun, unknown_limit: int | None = MAX_UNKNOWN_SHOWN) -> RunRow:
-    """Return a run's strings for lists and headings."""
-    unknown = list(run.unknown_ids or ())
-    shown = unknown if unknown_limit is None else unknown[:unknown_limit]
-    failing = run.failed + run.errors
-    if failing:
-        state = (f"{failing} failing", "st-failing")
-    elif run.total and run.passed == run.total:
-        state = ("All passed", "st-verified")
-    elif run.total:
-        state = ("No failures", "st-implemented")
-    else:
-        state = ("Empty", "st-planned")
-    return RunRow(
-        id=run.id or 0,
-        href=url_for("evidence.run", run_id=run.id),
-        started=_when(run.started_at),
-        received=_when(run.created_at),
-        suite=run.suite,
-        commit=run.commit or "",
-        commit_short=(run.commit or "")[:12],
-        branch=run.branch or "",
-        release=run.release or "",
-        environment=run.environment or "",
-        source=run.source_name,
-        uploaded_by=run.uploaded_by,
-        total=run.total,
-        passed=run.passed,
-        failed=run.failed,
-        errors=run.errors,
-        skipped=run.skipped,
-        flaky=run.flaky,
-        state_label=state[0],
-        state_css=state[1],
-        unknown_ids=shown,
-        unknown_more=len(unknown) - len(shown),
-        invalid_ids=list(run.invalid_ids or ()),
-    )
-
-
-def outcome_chart(runs: Sequence[tuple[TestRun, Sequence[str]]], title: str) -> Chart | None:
-    """Return a stacked pass/fail/other column per run (newest-first input, drawn oldest left)."""
-    if not runs:
-        return None
-    inner = CHART_HEIGHT - 2 * CHART_PADDING
-    columns = []
-    all_passed = with_failures = 0
-    for index, (run, outcomes) in enumerate(reversed(runs)):
-        passed = sum(outcome in PASSING_OUTCOMES for outcome in outcomes)
-        failed = sum(outcome in FAILING_OUTCOMES for outcome in outcomes)
-        other = len(outcomes) - passed - failed
-        all_passed += bool(outcomes) and passed == len(outcomes)
-        with_failures += failed > 0
-        x = CHART_PADDING + index * (BAR_WIDTH + BAR_GAP)
-        bars = []
-        bottom = CHART_HEIGHT - CHART_PADDING
-        heights = _split(inner, [passed, other, failed], len(outcomes))
-        for css, height in zip(("chart-pass", "chart-other", "chart-fail"), heights, strict=True):
-            if height:
-                bars.append(ChartBar(x, bottom - height, BAR_WIDTH, height, css))
-                bottom -= height
-        if not outcomes:
-            bars.append(ChartBar(x, CHART_HEIGHT - CHART_PADDING - 2, BAR_WIDTH, 2, "chart-other"))
-        columns.append(
-            ChartColumn(
-                href=url_for("evidence.run", run_id=run.id),
-                label=f"Run #{run.id} on {_when(run.started_at)}: {passed} passed, "
-                f"{failed} failed, {other} skipped or other",
-                bars=bars,
-            )
-        )
-    latest_run, latest = runs[0]
-    latest_passed = sum(outcome in PASSING_OUTCOMES for outcome in latest)
-    latest_failed = sum(outcome in FAILING_OUTCOMES for outcome in latest)
-    noun = "run" if len(runs) == 1 else "runs"
-    description = (
-        f"{len(runs)} {noun}, oldest on the left: {all_passed} with every result passed, "
-        f"{with_failures} with failures. Latest: run #{latest_run.id} on "
-        f"{_when(latest_run.started_at)}, {latest_passed} passed and {latest_failed} failed."
-    )
-    width = 2 * CHART_PADDING + len(runs) * (BAR_WIDTH + BAR_GAP) - BAR_GAP
-    return Chart(
-        width=width, height=CHART_HEIGHT, columns=columns, title=title, description=description
-    )
-
-
-def pager(offset: int, limit: int, total: int, noun: str, href: Callable[[int], str]) -> Pager:
-    """Return the pager of a list page (pages are numbered from 1)."""
-    page = offset // limit + 1
-    last_page = max(1, (total + limit - 1) // limit)
-    return Pager(
-        first=offset + 1,
-        last=min(offset + limit, total),
-        total=total,
-        noun=noun,
-        previous_href=href(min(page - 1, last_page)) if page > 1 else None,
-        next_href=href(page + 1) if page < last_page else None,
-    )
-
-
-def excerpt(message: str | None) -> str:
-    """Return the start of a failure message on one line (the template escapes it)."""
-    if not message:
-        return ""
-    line = " ".join(message.split())
-    return line if len(line) <= EXCERPT_LENGTH else line[: EXCERPT_LENGTH - 1] + "…"
-
-
 def _last(count: int) -> str:
     return "the last run" if count == 1 else f"the last {count} runs"
 
@@ -605,40 +384,6 @@ def _shown_note(shown: int, total: int, noun: str) -> str:
 def _more_than_excerpt(message: str | None) -> str:
     """Return the whole message when its excerpt does not already show all of it."""
     return message if message and excerpt(message) != message else ""
-
-
-def _split(space: int, counts: Sequence[int], total: int) -> list[int]:
-    """Return heights proportional to counts that add up to space (largest remainders)."""
-    if not total or not any(counts):
-        return [0 for _ in counts]
-    exact = [space * count / total for count in counts]
-    heights = [int(value) for value in exact]
-    by_remainder = sorted(range(len(counts)), key=lambda i: exact[i] - heights[i], reverse=True)
-    for index in by_remainder[: space - sum(heights)]:
-        heights[index] += 1
-    return heights
-
-
-def _history_row(result: RunOutcome, test_id: str, test_href: str) -> HistoryRow:
-    run = result.run
-    return HistoryRow(
-        run_id=run.id or 0,
-        run_href=url_for("evidence.run", run_id=run.id),
-        started=_when(run.started_at),
-        suite=run.suite,
-        commit=run.commit or "",
-        commit_short=(run.commit or "")[:12],
-        branch=run.branch or "",
-        release=run.release or "",
-        environment=run.environment or "",
-        test_id=test_id,
-        test_href=test_href,
-        outcome_label=OUTCOME_LABELS.get(result.outcome, result.outcome),
-        outcome_css=OUTCOME_CSS.get(result.outcome, "outcome-none"),
-        flaky=result.flaky,
-        duration=_duration(result.duration),
-        excerpt=excerpt(result.message),
-    )
 
 
 def _filter_args(run_filter: RunFilter) -> dict[str, str]:
@@ -667,16 +412,3 @@ def _query(args: dict[str, str]) -> str:
 
 def _test_href_prefix() -> str:
     return url_for("evidence.test", test_case_id=0).removesuffix("0")
-
-
-def _obligation_href_prefix() -> str:
-    marker = "__OBLIGATION__"
-    return url_for("obligations.show", obligation_id=marker).replace(marker, "")
-
-
-def _duration(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds:.2f} s"
-
-
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""

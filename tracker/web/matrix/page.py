@@ -1,35 +1,25 @@
-"""View objects for the dashboard and the matrix, matrix query parsing, and JSON responses."""
+"""The matrix page's view objects, and the parsing of its filters, sort and scope."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, request, url_for
+from flask import url_for
 
 from tracker.domain.matrix import SORT_KEYS, MatrixFilter, MatrixRow, status_counts
-from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status, Verification
+from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status
 from tracker.errors import ValidationError
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import ScopeChoices
+from tracker.web.links import obligation_href_prefix, safe_url
+from tracker.web.request_args import parse_scope_args
+from tracker.web.status_style import STATUS_CSS, VERIFICATION_CSS, VERIFICATION_LABELS
 
 MAX_TEXT_FILTER = 200
-MAX_SCOPE_VALUE = 200
-SCOPE_FIELDS = ("release", "branch", "environment")
-VERIFICATION_LABELS: dict[Verification, str] = {
-    Verification.UNCOVERED: "Uncovered",
-    Verification.NOT_RUN: "Not run",
-    Verification.STALE: "Stale",
-    Verification.PASSING: "Passing",
-    Verification.FAILING: "Failing",
-}
-VERIFICATION_CSS: dict[Verification, str] = {
-    verification: "vf-" + verification.value.replace(" ", "-") for verification in Verification
-}
 SORT_LABELS = {
     "id": "Obligation",
     "instrument": "Instrument",
@@ -37,94 +27,6 @@ SORT_LABELS = {
     "severity": "Severity",
     "status": "Status",
 }
-STATUS_CSS: dict[Status, str] = {
-    status: "st-" + status.value.lower().replace("_", "-") for status in Status
-}
-
-
-def status_css(status: Status | str) -> str:
-    """Return the CSS class that colours a status (the label is always shown too)."""
-    return STATUS_CSS[Status(status)]
-
-
-def safe_url(url: str | None) -> str | None:
-    """Return the URL when it is http(s), else None (never a javascript: or data: link)."""
-    if url and url.strip().lower().startswith(("https://", "http://")):
-        return url.strip()
-    return None
-
-
-def evidence_scope(args: Mapping[str, str] | None = None) -> EvidenceScope:
-    """Return the evidence scope asked for by release, branch and environment (query args).
-
-    Without any of them it is the newest run of each suite on the default branch.
-    """
-    values = parse_scope_args(request.args if args is None else args)
-    return EvidenceScope(
-        release=values["release"],
-        branch=values["branch"],
-        environment=values["environment"],
-        default_branch=current_app.config.get("DEFAULT_BRANCH", "main"),
-    )
-
-
-def parse_scope_args(args: Mapping[str, str]) -> dict[str, str | None]:
-    """Read release, branch and environment; ValidationError names an unusable value."""
-    return {name: text_arg(args, name, MAX_SCOPE_VALUE) for name in SCOPE_FIELDS}
-
-
-def text_arg(args: Mapping[str, str], name: str, max_length: int) -> str | None:
-    """Return a stripped text argument (None when empty); refuse over-long or control text."""
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
-    if len(value) > max_length:
-        raise ValidationError(
-            f"{name} is too long: use at most {max_length} characters.", field=name
-        )
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValidationError(f"{name} must not contain control characters.", field=name)
-    return value
-
-
-def integer_arg(
-    args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
-) -> int:
-    """Return a whole-number argument within bounds; ValidationError says what is allowed."""
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return default
-    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
-        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
-    value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
-    return value
-
-
-def json_response(
-    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    """Return UTF-8 JSON (non-ASCII kept as is) with an explicit charset."""
-    body = json.dumps(data, ensure_ascii=False, default=_json_default, indent=None)
-    return Response(
-        body,
-        status=status,
-        content_type="application/json; charset=utf-8",
-        headers=dict(headers or {}),
-    )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds") + ("Z" if value.tzinfo is None else "")
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-# --- the matrix query -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -207,9 +109,6 @@ def parse_matrix_query(args: Mapping[str, str]) -> MatrixQuery:
     )
 
 
-# --- matrix page ----------------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class WorkItemChip:
     """A linked work item as a matrix cell shows it."""
@@ -290,12 +189,6 @@ class MatrixPage:
     branches: list[str] = field(default_factory=list)
     environments: list[str] = field(default_factory=list)
     default_branch: str = "main"
-
-
-def obligation_href_prefix() -> str:
-    """Return the obligation page URL without the id, so rows need no url_for each."""
-    marker = "__OBLIGATION__"
-    return url_for("obligations.show", obligation_id=marker).replace(marker, "")
 
 
 def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
@@ -408,133 +301,3 @@ def matrix_page(
         environments=list(choices.environments),
         default_branch=scope.default_branch,
     )
-
-
-# --- dashboard ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatusCell:
-    """One status count of an instrument, linking to the matrix filtered to it."""
-
-    status: str
-    label: str
-    css: str
-    count: int
-    href: str
-    width: str
-    title: str
-
-
-@dataclass(frozen=True)
-class InstrumentSummary:
-    """An instrument's obligations counted per status."""
-
-    id: str
-    title: str
-    total: int
-    href: str
-    cells: list[StatusCell]
-
-    @property
-    def segments(self) -> list[StatusCell]:
-        """Return the cells drawn in the bar (those with a count)."""
-        return [cell for cell in self.cells if cell.count]
-
-
-@dataclass(frozen=True)
-class DashboardPage:
-    """Everything the dashboard shows."""
-
-    instruments: list[InstrumentSummary]
-    overall: InstrumentSummary
-    generated_at: str
-    scope: str
-
-    @property
-    def empty(self) -> bool:
-        """Return whether no obligation is loaded yet."""
-        return self.overall.total == 0
-
-
-def dashboard_page(
-    rows: Sequence[MatrixRow],
-    instrument_titles: Mapping[str, str],
-    generated_at: datetime,
-    scope: EvidenceScope,
-) -> DashboardPage:
-    """Return the dashboard's view object: counts per instrument and overall."""
-    base = url_for("matrix.index")
-    by_instrument: dict[str, list[MatrixRow]] = {}
-    for row in rows:
-        by_instrument.setdefault(row.instrument, []).append(row)
-    instruments = [
-        _summary(base, instrument, instrument_titles.get(instrument, instrument), members)
-        for instrument, members in sorted(by_instrument.items())
-    ]
-    return DashboardPage(
-        instruments=instruments,
-        overall=_summary(base, None, "All instruments", rows),
-        generated_at=f"{generated_at:%Y-%m-%d %H:%M} UTC",
-        scope=scope.describe(),
-    )
-
-
-def _summary(
-    base: str, instrument: str | None, title: str, rows: Sequence[MatrixRow]
-) -> InstrumentSummary:
-    counts = status_counts(rows)
-    total = sum(counts.values())
-    widths = bar_widths([counts[status] for status in STATUS_ORDER])
-    scope = {"instrument": instrument} if instrument else {}
-    cells = []
-    for status, width in zip(STATUS_ORDER, widths, strict=True):
-        count = counts[status]
-        label = STATUS_LABELS[status]
-        noun = "obligation" if total == 1 else "obligations"
-        cells.append(
-            StatusCell(
-                status=status.value,
-                label=label,
-                css=STATUS_CSS[status],
-                count=count,
-                href=f"{base}?{urlencode(scope | {'status': status.value})}",
-                width=f"w-{width}",
-                title=f"{label}: {count} of {total} {noun}",
-            )
-        )
-    return InstrumentSummary(
-        id=instrument or "",
-        title=title,
-        total=total,
-        href=base + (f"?{urlencode(scope)}" if scope else ""),
-        cells=cells,
-    )
-
-
-def bar_widths(counts: Sequence[int]) -> list[int]:
-    """Return whole-percent widths summing to 100; every non-zero count gets at least 1."""
-    total = sum(counts)
-    if total == 0:
-        return [0 for _ in counts]
-    shares = [count * 100 / total for count in counts]
-    widths = [
-        max(1, int(share)) if count else 0 for count, share in zip(counts, shares, strict=True)
-    ]
-    by_remainder = sorted(
-        (index for index, count in enumerate(counts) if count),
-        key=lambda index: shares[index] - int(shares[index]),
-        reverse=True,
-    )
-    surplus = sum(widths) - 100
-    while surplus < 0:
-        for index in by_remainder:
-            if surplus == 0:
-                break
-            widths[index] += 1
-            surplus += 1
-    while surplus > 0:
-        widest = max(range(len(widths)), key=lambda index: widths[index])
-        widths[widest] -= 1
-        surplus -= 1
-    return widths

@@ -9,7 +9,8 @@ from tracker.db import get_session
 from tracker.models import Instrument
 from tracker.services.matrix import build_matrix
 from tracker.web.collector import with_collector_paused
-from tracker.web.views import dashboard_page, evidence_scope
+from tracker.web.dashboard.page import dashboard_page
+from tracker.web.request_args import evidence_scope
 
 dashboard = Blueprint("dashboard", __name__)
 

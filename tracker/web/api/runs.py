@@ -20,10 +20,11 @@ from tracker.services.evidence_pages import list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import authenticate
 from tracker.test_mapping_config import configured_mapping
-from tracker.web.evidence import parse_run_filter
-from tracker.web.views import integer_arg, json_response, text_arg
+from tracker.web.request_args import integer_arg, parse_run_filter, text_arg
+from tracker.web.responses import json_response
 
-test_runs_api = Blueprint("test_runs_api", __name__, url_prefix="/api/v1")
+#: Named "test_runs_api" since its first release: url_for and clients use its endpoint names.
+runs_api = Blueprint("test_runs_api", __name__, url_prefix="/api/v1")
 
 RAW_TYPES = frozenset(
     ("application/xml", "text/xml", "application/octet-stream", "application/gzip")
@@ -73,7 +74,7 @@ class _Received:
     name: str
 
 
-@test_runs_api.post("/test-runs")
+@runs_api.post("/test-runs")
 def create_run() -> Response:
     """Ingest one JUnit XML report (raw body or multipart field 'report'); one transaction."""
     secret = _bearer_secret()
@@ -128,7 +129,7 @@ def create_run() -> Response:
     return json_response(body, status=200 if report.duplicate else 201, headers=headers)
 
 
-@test_runs_api.get("/test-runs")
+@runs_api.get("/test-runs")
 def list_test_runs() -> Response:
     """List runs newest first; filter by suite, branch, release, environment; page by limit."""
     limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -149,7 +150,7 @@ def list_test_runs() -> Response:
     )
 
 
-@test_runs_api.get("/test-runs/<int:run_id>")
+@runs_api.get("/test-runs/<int:run_id>")
 def get_run(run_id: int) -> Response:
     """Return one run with a page of its results (failures first)."""
     limit = integer_arg(request.args, "limit", DEFAULT_LIMIT * 2, 1, MAX_LIMIT)

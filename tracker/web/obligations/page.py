@@ -10,7 +10,8 @@ from typing import Any
 from tracker.domain.diff import FieldChange
 from tracker.domain.status import STATUS_LABELS
 from tracker.services.obligations import ObligationDetail
-from tracker.web.views import STATUS_CSS, safe_url
+from tracker.web.links import safe_url
+from tracker.web.status_style import STATUS_CSS
 
 RELATIONSHIP_WORDS = {
     "equivalent-to": "is equivalent to",

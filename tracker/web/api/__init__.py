@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: the read API and the token-authenticated test-run API."""

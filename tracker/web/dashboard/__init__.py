@@ -1,0 +1,1 @@
+"""The dashboard: each instrument's obligations counted per status."""

@@ -1,0 +1,82 @@
+"""Error pages and JSON error bodies: HTTP errors and the tracker's own errors, by status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from tracker.errors import ConflictError, NotFoundError, ValidationError
+from tracker.web.responses import json_response
+
+ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    500: "internal_error",
+}
+ERROR_TITLES = {
+    400: "This request cannot be handled",
+    403: "Not allowed",
+    404: "Not found",
+    405: "This action is not available here",
+    409: "Not possible right now",
+    413: "The upload is too large",
+    500: "Something went wrong on our side",
+}
+ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 413: "errors/413.html"}
+
+
+def init_app(app: Flask) -> None:
+    """Answer HTTP errors and NotFound/Validation/Conflict errors with a page or JSON."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(NotFoundError, _tracker_error(404))
+    app.register_error_handler(ValidationError, _tracker_error(400))
+    app.register_error_handler(ConflictError, _tracker_error(409))
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    if isinstance(error, CSRFError):
+        message = (
+            "The form was missing its security token or it had expired, so nothing was saved. "
+            "Reload the page and submit the form again."
+        )
+    elif code == 413:
+        limit = request.max_content_length
+        size = f" ({limit // (1024 * 1024)} MB)" if limit and limit >= 1024 * 1024 else ""
+        message = f"The request is larger than the limit{size}. Send a smaller file or less text."
+    elif code == 405:
+        message = f"{request.method} is not allowed on {request.path}."
+    elif code >= 500:
+        message = "The error was logged. Try again; if it persists, tell the tracker's maintainers."
+    else:
+        message = error.description or ERROR_TITLES.get(code, "Error")
+    return _error_response(code, message)
+
+
+def _tracker_error(code: int) -> Any:
+    def handler(error: Exception) -> ResponseReturnValue:
+        return _error_response(code, str(error))
+
+    return handler
+
+
+def _error_response(code: int, message: str) -> ResponseReturnValue:
+    if _wants_json():
+        error_code = ERROR_CODES.get(code, "internal_error" if code >= 500 else "bad_request")
+        body = {"error": {"status": code, "code": error_code, "message": message}}
+        return json_response(body, status=code)
+    template = ERROR_TEMPLATES.get(code, "errors/500.html" if code >= 500 else "errors/400.html")
+    title = ERROR_TITLES.get(code, "Error")
+    return render_template(template, code=code, title=title, message=message), code

@@ -1,0 +1,1 @@
+"""The traceability matrix page and its exports."""

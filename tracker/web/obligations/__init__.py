@@ -1,0 +1,1 @@
+"""The obligation page and its forms."""
