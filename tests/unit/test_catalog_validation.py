@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tracker.catalog import known_obligation_ids, read_catalog
-from tracker.cli import render_schema
+from tracker.cli.catalog import render_schema
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.errors import CatalogError
 

@@ -1,0 +1,94 @@
+"""`tracker catalog`: validate and load the obligation catalog, write its JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from tracker.catalog import read_catalog
+from tracker.db import get_engine, session_scope
+from tracker.domain.catalog_schema import catalog_json_schema
+from tracker.errors import TrackerError
+from tracker.services.catalog import load_catalog
+
+SCHEMA_FILE = "schema.json"
+
+
+@click.group("catalog", cls=AppGroup)
+def catalog() -> None:
+    """The obligation catalog (YAML files owned by legal)."""
+
+
+def _catalog_path(path: Path | None) -> Path:
+    return path if path is not None else Path(current_app.config["CATALOG_PATH"])
+
+
+@catalog.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def catalog_validate(path: Path | None) -> None:
+    """Check every catalog file and list every problem with file:line, id and field."""
+    target = _catalog_path(path)
+    try:
+        result = read_catalog(target)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    if not result.ok:
+        click.echo(f"{len(result.problems)} problem(s) in {target}.", err=True)
+        sys.exit(1)
+    assessable = sum(1 for item in result.obligations if item.spec.assessable)
+    click.echo(
+        f"{target}: valid. {len(result.instruments)} instruments, "
+        f"{len(result.obligations)} entries ({assessable} assessable obligations)."
+    )
+
+
+@catalog.command("load")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--actor", default="catalog load", show_default=True, help="Name in the audit log.")
+@with_appcontext
+def catalog_load(path: Path | None, actor: str) -> None:
+    """Validate the catalog, then load it in one transaction (all or nothing)."""
+    target = _catalog_path(path)
+    try:
+        result = read_catalog(target)
+        if not result.ok:
+            for problem in result.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(
+                f"{len(result.problems)} problem(s) in {target}; nothing was loaded."
+            )
+        with session_scope(get_engine()) as session:
+            report = load_catalog(session=session, catalog=result, actor=actor)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report.summary())
+
+
+@catalog.command("schema")
+@click.option("--check", is_flag=True, help="Fail if the file is not up to date, write nothing.")
+@click.option("--output", type=click.Path(path_type=Path), help="Where to write it.")
+@with_appcontext
+def catalog_schema(check: bool, output: Path | None) -> None:
+    """Write the JSON Schema editors use to validate catalog files (schema.json)."""
+    target = output or Path(current_app.config["CATALOG_PATH"]) / SCHEMA_FILE
+    text = render_schema()
+    if check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{target} is out of date: run `tracker catalog schema`.")
+        click.echo(f"{target} is up to date.")
+        return
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {target}.")
+
+
+def render_schema() -> str:
+    """Return the JSON Schema text exactly as stored in the catalog folder."""
+    return json.dumps(catalog_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

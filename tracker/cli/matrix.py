@@ -1,0 +1,60 @@
+"""`tracker matrix`: export the traceability matrix as JSON, CSV or Markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+
+from tracker.db import get_engine
+from tracker.domain.matrix import MatrixFilter, apply_filter, to_csv, to_json, to_markdown
+from tracker.domain.status import Status
+from tracker.services.evidence import EvidenceScope
+from tracker.services.matrix import build_matrix
+
+
+@click.command("matrix")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md"]), default="json")
+@click.option("--instrument", help="Only this instrument, e.g. GDPR.")
+@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
+@click.option("--tag", help="Only obligations with this tag.")
+@click.option("--release", help="Evidence from this release only.")
+@click.option("--branch", help="Evidence from this branch (default: the default branch).")
+@click.option("--environment", help="Evidence from this environment only.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write to a file, not stdout.")
+@with_appcontext
+def matrix_command(
+    fmt: str,
+    instrument: str | None,
+    status: str | None,
+    tag: str | None,
+    release: str | None,
+    branch: str | None,
+    environment: str | None,
+    output: Path | None,
+) -> None:
+    """Export the traceability matrix as JSON, CSV or Markdown."""
+    scope = EvidenceScope(
+        release=release,
+        branch=branch,
+        environment=environment,
+        default_branch=current_app.config["DEFAULT_BRANCH"],
+    )
+    with Session(get_engine()) as session:
+        data = build_matrix(session=session, scope=scope)
+    rows = apply_filter(data.rows, MatrixFilter(instrument=instrument, status=status, tag=tag))
+    if fmt == "json":
+        text = json.dumps(to_json(rows, data.generated_at), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = to_csv(rows)
+    else:
+        text = to_markdown(rows, data.generated_at)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(rows)} rows to {output}.", err=True)
