@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = PROJECT_ROOT / "requirements_catalog"
 INSTANCE_PATH = PROJECT_ROOT / "instance"
+JIRA_PREFIX = "TRACKER_JIRA_"
 
 
 def default_database_url() -> str:
@@ -51,6 +53,12 @@ class Config:
         if env.get("TRACKER_ACTOR"):
             values["ACTOR"] = env["TRACKER_ACTOR"]
         return values
+
+
+def jira_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the TRACKER_JIRA_* variables as they are now (JiraSettings.from_env reads them)."""
+    env = os.environ if environ is None else environ
+    return {name: value for name, value in env.items() if name.startswith(JIRA_PREFIX)}
 
 
 class TestConfig(Config):

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
 from tracker.errors import ReportError
-from tracker.integrations.test_mapping import parse_test_mapping
+from tracker.integrations.result_mapping import parse_test_mapping
 from tracker.models import TestCase, TestLink, TestResult, TestRun, utcnow
 from tracker.services.catalog import load_catalog
 from tracker.services.evidence import EvidenceScope

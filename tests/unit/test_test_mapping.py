@@ -8,7 +8,7 @@ import pytest
 
 from tracker.errors import ValidationError
 from tracker.integrations.junit import read_report
-from tracker.integrations.test_mapping import (
+from tracker.integrations.result_mapping import (
     MappingRule,
     TestMapping,
     load_test_mapping,

@@ -15,7 +15,7 @@ from tests.helpers import SMALL_CATALOG, csrf_token, transaction
 from tracker.catalog import read_catalog
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord, JiraSettings
-from tracker.jira_config import NOT_CONFIGURED
+from tracker.integrations.jira_setup import NOT_CONFIGURED
 from tracker.models import EpicRequest, SyncRun, WorkItem, WorkItemLink
 from tracker.services.catalog import load_catalog
 from tracker.services.jira_sync import sync_jira

@@ -29,7 +29,7 @@ def _public_url() -> str:
 @with_appcontext
 def jira_sync_command(full: bool, dry_run: bool) -> None:
     """Pull work items from Jira (incremental unless --full), then push if TRACKER_JIRA_PUSH=1."""
-    from tracker.jira_config import require_gateway
+    from tracker.integrations.jira_setup import require_gateway
     from tracker.services.jira_push import push_links
     from tracker.services.jira_sync import sync_jira
 
@@ -95,7 +95,7 @@ class _SyncProgress:
 @with_appcontext
 def jira_push_command(dry_run: bool, full: bool) -> None:
     """Put one remote link per obligation on every linked Jira issue, with its status."""
-    from tracker.jira_config import require_gateway
+    from tracker.integrations.jira_setup import require_gateway
     from tracker.services.jira_push import plan_push, push_links
 
     try:
@@ -137,7 +137,7 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
 @with_appcontext
 def jira_create_epic_command(obligation: str, project: str) -> None:
     """Create (once) an epic for an obligation that is a gap, and link it."""
-    from tracker.jira_config import require_gateway
+    from tracker.integrations.jira_setup import require_gateway
     from tracker.services.jira_epics import create_epic
 
     try:

@@ -43,9 +43,8 @@ def results_ingest_command(
     mapping: Path | None,
 ) -> None:
     """Ingest JUnit XML files (plain or gzip), each in one transaction."""
-    from tracker.integrations.test_mapping import load_test_mapping
+    from tracker.integrations.result_mapping import configured_mapping, load_test_mapping
     from tracker.services.ingest import RunOptions, ingest_report
-    from tracker.test_mapping_config import configured_mapping
 
     failed = False
     try:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
-from tracker.integrations.test_mapping import TestMapping
+from tracker.integrations.result_mapping import TestMapping
 from tracker.models import (
     TestCase,
     TestLink,

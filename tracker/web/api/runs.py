@@ -14,12 +14,11 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from tracker.db import get_session
 from tracker.errors import ReportError, ReportTooLargeError, ValidationError
 from tracker.integrations.junit import content_sha256
-from tracker.integrations.test_mapping import TestMapping
+from tracker.integrations.result_mapping import TestMapping, configured_mapping
 from tracker.models import TestRun
 from tracker.services.evidence_pages import list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import authenticate
-from tracker.test_mapping_config import configured_mapping
 from tracker.web.request_args import integer_arg, parse_run_filter, text_arg
 from tracker.web.responses import json_response
 

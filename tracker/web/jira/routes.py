@@ -13,7 +13,7 @@ from tracker.domain.status import Status
 from tracker.errors import ConflictError, JiraError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import JiraSettings
-from tracker.jira_config import NOT_CONFIGURED, jira_settings, require_gateway
+from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings, require_gateway
 from tracker.services.jira_epics import create_epic
 from tracker.services.jira_overview import jira_overview
 from tracker.services.jira_push import PushReport, push_links

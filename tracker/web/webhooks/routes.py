@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.db import get_session
 from tracker.errors import ValidationError
-from tracker.jira_config import jira_settings
+from tracker.integrations.jira_setup import jira_settings
 from tracker.services.jira_webhooks import (
     IDENTIFIER_HEADER,
     SIGNATURE_HEADER,

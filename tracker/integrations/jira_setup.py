@@ -1,11 +1,10 @@
-"""Where the running app finds its Jira settings and gateway."""
+"""Where the running app finds its Jira settings and gateway, and what to say when it has none."""
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, current_app
 
+from tracker.config import jira_environment
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway, make_gateway
 from tracker.integrations.jira_records import JiraSettings
@@ -24,7 +23,8 @@ def jira_settings(app: Flask | None = None) -> JiraSettings | None:
     if "JIRA_SETTINGS" in config:
         settings: JiraSettings | None = config["JIRA_SETTINGS"]
         return settings
-    return JiraSettings.from_env(os.environ)
+    # Read when Jira is used, not at start-up: invalid settings must not stop the app.
+    return JiraSettings.from_env(jira_environment())
 
 
 def require_gateway(app: Flask | None = None) -> tuple[JiraSettings, JiraGateway]:

@@ -1,4 +1,4 @@
-"""Glob rules linking test ids to obligations, for tests that cannot carry annotations."""
+"""Glob rules linking test ids to obligations (for tests without annotations), and the server's."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
+from flask import Flask, current_app
 
 from tracker.domain.catalog_schema import OBLIGATION_ID_PATTERN
 from tracker.errors import ValidationError
@@ -69,6 +71,12 @@ class TestMapping:
     def obligation_ids(self) -> frozenset[str]:
         """Return every obligation id the rules mention (to check them against the catalog)."""
         return frozenset(i for rule in self.rules for i in rule.obligations)
+
+
+def configured_mapping(app: Flask | None = None) -> TestMapping | None:
+    """Return the server-wide mapping (TRACKER_TEST_MAPPING), read afresh, or None if unset."""
+    path = (app or current_app).config.get("TEST_MAPPING_PATH")
+    return load_test_mapping(Path(path)) if path else None
 
 
 def load_test_mapping(path: str | os.PathLike[str]) -> TestMapping:
