@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tracker.domain.access import cli_actor
+
 OBLIGATIONS = 300
 
 
@@ -93,7 +95,7 @@ def phase_ingest(report: Path, url: str) -> dict[str, float]:
             session=session,
             source=report,
             options=RunOptions(source_name=report.name),
-            uploaded_by="bench",
+            uploaded_by=cli_actor("bench"),
         )
     seconds = time.perf_counter() - started
     assert result.total > 0 and not result.unknown_ids, result.summary()
@@ -171,7 +173,9 @@ def main() -> None:
         write_catalog(folder)
         with session_scope(engine) as session:
             load_catalog(
-                session=session, catalog=read_catalog(folder / "bench.yaml"), actor="bench"
+                session=session,
+                catalog=read_catalog(folder / "bench.yaml"),
+                actor=cli_actor("bench"),
             )
         engine.dispose()
 

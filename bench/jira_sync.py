@@ -26,6 +26,7 @@ from tracker import create_app, migrate
 from tracker.catalog import read_catalog
 from tracker.config import DEFAULT_CATALOG_PATH, TestConfig
 from tracker.db import get_engine, session_scope
+from tracker.domain.access import cli_actor
 from tracker.integrations.jira_gateway import RestJiraGateway
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import RemoteLinkState, WorkItem, WorkItemLink
@@ -119,7 +120,11 @@ def main() -> None:
                 connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         migrate.upgrade(engine)
         with session_scope(engine) as session:
-            load_catalog(session=session, catalog=read_catalog(DEFAULT_CATALOG_PATH), actor="bench")
+            load_catalog(
+                session=session,
+                catalog=read_catalog(DEFAULT_CATALOG_PATH),
+                actor=cli_actor("bench"),
+            )
 
         state = SandboxState()
         started = time.perf_counter()
@@ -137,12 +142,19 @@ def main() -> None:
 
             def sync(full: bool) -> Callable[[], Any]:
                 return lambda: sync_jira(
-                    engine=engine, gateway=RestJiraGateway(settings), jql=JQL, full=full
+                    actor=cli_actor("test"),
+                    engine=engine,
+                    gateway=RestJiraGateway(settings),
+                    jql=JQL,
+                    full=full,
                 )
 
             def push() -> Any:
                 return push_links(
-                    engine=engine, gateway=RestJiraGateway(settings), public_url=PUBLIC_URL
+                    actor=cli_actor("test"),
+                    engine=engine,
+                    gateway=RestJiraGateway(settings),
+                    public_url=PUBLIC_URL,
                 )
 
             phases = [

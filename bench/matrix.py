@@ -18,6 +18,7 @@ from tracker import create_app, migrate
 from tracker.catalog import read_catalog
 from tracker.config import TestConfig
 from tracker.db import get_engine, session_scope
+from tracker.domain.access import cli_actor
 from tracker.models import TestCase, TestLink, TestResult, TestRun, WorkItem, WorkItemLink, utcnow
 from tracker.services.catalog import load_catalog
 
@@ -175,7 +176,7 @@ def main() -> None:
         catalog = read_catalog(catalog_dir)
         read_seconds = time.perf_counter() - started
         with session_scope(engine) as session:
-            load_catalog(session=session, catalog=catalog, actor="bench")
+            load_catalog(session=session, catalog=catalog, actor=cli_actor("bench"))
         load_seconds = time.perf_counter() - started
         ids = sorted(located.spec.id for located in catalog.obligations)
         seed_links(engine, ids, args.tests)

@@ -72,9 +72,35 @@ def app(engine: Engine, database_url: str, tmp_path: Path):  # type: ignore[no-u
     )
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the smallest cost: the same code path, without 50 ms per hash."""
+    from argon2 import PasswordHasher
+
+    from tracker.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def anonymous(app):  # type: ignore[no-untyped-def]
+    """A test client nobody is signed in to."""
     return app.test_client()
+
+
+@pytest.fixture
+def client(app, engine):  # type: ignore[no-untyped-def]
+    """A test client signed in as an admin (who may do everything): for tests of behaviour.
+
+    Who may do what is tested with clients of each role in tests/web/test_permissions.py.
+    """
+    from tests.auth_helpers import make_user, sign_in
+
+    test_client = app.test_client()
+    sign_in(test_client, engine, make_user(engine, "admin", email="admin@example.com"))
+    return test_client
 
 
 @pytest.fixture

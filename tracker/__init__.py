@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | type[Config] | None = None, **overrides:
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=None,  # the style sheet is served by the web blueprint under /assets
         instance_path=str(INSTANCE_PATH),
     )
     base = config if isinstance(config, type) else Config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,8 +29,17 @@ class Config:
     MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
     DEFAULT_FRESHNESS_DAYS: int = 30
     PUBLIC_URL: str = "http://127.0.0.1:5000"
-    ACTOR: str = "web user"
     TEST_MAPPING_PATH: str | None = None
+    ANONYMOUS_READ: bool = False
+    SESSION_IDLE_MINUTES: int = 8 * 60
+    REDIS_URL: str | None = None
+    TRUSTED_USER_HEADER: str | None = None
+    TRUSTED_PROXY_NETWORKS: list[Any] = []
+    OIDC_ISSUER: str | None = None
+    OIDC_CLIENT_ID: str | None = None
+    OIDC_CLIENT_SECRET: str | None = None
+    OIDC_ROLE_CLAIM: str | None = None
+    OIDC_ROLE_MAP: dict[str, Any] = {}
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -50,9 +60,58 @@ class Config:
             values["PUBLIC_URL"] = env["TRACKER_PUBLIC_URL"].rstrip("/")
         if env.get("TRACKER_TEST_MAPPING"):
             values["TEST_MAPPING_PATH"] = env["TRACKER_TEST_MAPPING"]
-        if env.get("TRACKER_ACTOR"):
-            values["ACTOR"] = env["TRACKER_ACTOR"]
+        values.update(_access_settings(env))
         return values
+
+
+def _access_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Read who may sign in and how: sessions, SSO, the authenticating proxy, rate limits."""
+    from tracker.domain.access import Role
+
+    values: dict[str, Any] = {
+        "ANONYMOUS_READ": env.get("TRACKER_ANONYMOUS_READ", "").strip().lower()
+        in ("1", "true", "yes", "on"),
+        "REDIS_URL": env.get("TRACKER_REDIS_URL") or None,
+        "TRUSTED_USER_HEADER": (env.get("TRACKER_TRUSTED_USER_HEADER") or "").strip() or None,
+        "OIDC_ISSUER": (env.get("TRACKER_OIDC_ISSUER") or "").strip().rstrip("/") or None,
+        "OIDC_CLIENT_ID": env.get("TRACKER_OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env.get("TRACKER_OIDC_CLIENT_SECRET") or None,
+        "OIDC_ROLE_CLAIM": (env.get("TRACKER_OIDC_ROLE_CLAIM") or "").strip() or None,
+    }
+    if env.get("TRACKER_SESSION_IDLE_MINUTES"):
+        values["SESSION_IDLE_MINUTES"] = _positive_int(env, "TRACKER_SESSION_IDLE_MINUTES")
+    networks = []
+    for part in (env.get("TRACKER_TRUSTED_PROXIES") or "").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"TRACKER_TRUSTED_PROXIES: '{part.strip()}' is not an IP address or network "
+                    "(write e.g. 10.0.0.5,10.1.0.0/16)."
+                ) from None
+    values["TRUSTED_PROXY_NETWORKS"] = networks
+    role_map: dict[str, Role] = {}
+    for pair in (env.get("TRACKER_OIDC_ROLE_MAP") or "").split(","):
+        if not pair.strip():
+            continue
+        group, _, role = pair.partition("=")
+        try:
+            role_map[group.strip()] = Role(role.strip())
+        except ValueError:
+            raise ValueError(
+                f"TRACKER_OIDC_ROLE_MAP: '{pair.strip()}' must be group=role with a role of "
+                f"{', '.join(item.value for item in Role)}."
+            ) from None
+    values["OIDC_ROLE_MAP"] = role_map
+    return values
+
+
+def _positive_int(env: Mapping[str, str], name: str) -> int:
+    text = env[name].strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"{name} must be a whole number of minutes, e.g. 480.")
+    return int(text)
 
 
 def jira_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -66,3 +125,5 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    # Tests run many requests from 127.0.0.1; the brute-force tests turn this back on.
+    RATELIMIT_ENABLED = False

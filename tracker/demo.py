@@ -15,15 +15,26 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from flask import Flask
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tracker import migrate
 from tracker.catalog import read_catalog
 from tracker.db import get_engine, session_scope
-from tracker.errors import CatalogError
+from tracker.domain.access import Role, cli_actor
+from tracker.errors import CatalogError, NotFoundError
 from tracker.integrations.jira_gateway import make_gateway
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import ApplicabilityDecision, utcnow
+from tracker.services.accounts import (
+    create_user,
+    find_user,
+    generate_password,
+    reset_password,
+    set_active,
+    set_role,
+    user_actor,
+)
 from tracker.services.catalog import load_catalog
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.jira_push import push_links
@@ -35,7 +46,8 @@ if TYPE_CHECKING:
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_JQL = "project in (PRIV, APP, WEB) AND issuetype = Epic"
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = cli_actor("tracker demo")
+DEMO_ACCOUNT_DOMAIN = "demo.example"
 
 
 @dataclass
@@ -106,7 +118,10 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
     with session_scope(engine) as session:
         loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
     messages.append("Catalog: " + loaded.summary())
+    accounts = demo_accounts(engine)
+    messages.extend(account_lines(accounts))
     with session_scope(engine) as session:
+        legal = find_user(session, accounts[Role.LEGAL].email)
         if session.exec(select(ApplicabilityDecision)).first() is None:
             # What legal records from the obligation page when a duty does not apply.
             decide_applicability(
@@ -117,7 +132,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
                     "The product stores no ePHI outside the claims system, whose emergency "
                     "access procedure is run and evidenced by the hosting provider."
                 ),
-                actor="privacy legal (demo)",
+                actor=user_actor(legal),
             )
     if settings is not None:
         gateway = make_gateway(settings)
@@ -127,7 +142,11 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         messages.append(f"Jira sync from the sandbox at {settings.url}: {synced.summary()}")
         # The sandbox starts empty each time: send every remote link, whatever was remembered.
         pushed = push_links(
-            engine=engine, gateway=gateway, public_url=app.config["PUBLIC_URL"], full=True
+            engine=engine,
+            gateway=gateway,
+            public_url=app.config["PUBLIC_URL"],
+            full=True,
+            actor=DEMO_ACTOR,
         )
         messages.append("Jira push: " + pushed.summary())
     # Two earlier nightly runs and today's, so evidence pages show a history.
@@ -153,10 +172,59 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         messages.append("Test report: " + ingested.summary())
     if settings is not None:
         pushed = push_links(
-            engine=engine, gateway=make_gateway(settings), public_url=app.config["PUBLIC_URL"]
+            engine=engine,
+            gateway=make_gateway(settings),
+            public_url=app.config["PUBLIC_URL"],
+            actor=DEMO_ACTOR,
         )
         messages.append("Jira push after the test report: " + pushed.summary())
     return messages
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account and its freshly generated password (printed once, never stored)."""
+
+    email: str
+    role: Role
+    password: str
+
+
+def demo_accounts(engine: Engine) -> dict[Role, DemoAccount]:
+    """Create one account per role, or give the existing ones new generated passwords."""
+    accounts: dict[Role, DemoAccount] = {}
+    with session_scope(engine) as session:
+        for role in Role:
+            email = f"{role.value}@{DEMO_ACCOUNT_DOMAIN}"
+            password = generate_password()
+            try:
+                find_user(session, email)
+            except NotFoundError:
+                create_user(
+                    session=session,
+                    email=email,
+                    role=role,
+                    display_name=f"Demo {role.value}",
+                    password=password,
+                    actor=DEMO_ACTOR,
+                )
+            else:
+                set_role(session=session, email=email, role=role, actor=DEMO_ACTOR)
+                set_active(session=session, email=email, active=True, actor=DEMO_ACTOR)
+                reset_password(session=session, email=email, password=password, actor=DEMO_ACTOR)
+            accounts[role] = DemoAccount(email, role, password)
+    return accounts
+
+
+def account_lines(accounts: dict[Role, DemoAccount]) -> list[str]:
+    """Return the console lines that show the demo accounts (the only place passwords appear)."""
+    width = max(len(account.email) for account in accounts.values())
+    lines = ["Demo accounts (new passwords each start; sign in at /login):"]
+    lines += [
+        f"  {account.role.value:<10} {account.email:<{width}}  {account.password}"
+        for account in accounts.values()
+    ]
+    return lines
 
 
 def demo_report(name: str = "demo_results.xml", days_ago: int = 0) -> bytes:

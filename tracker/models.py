@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -278,6 +279,7 @@ class TestRun(SQLModel, table=True):
     source_name: str = Field(default="", max_length=300)
     content_hash: str = Field(max_length=64, unique=True)
     uploaded_by: str = Field(default="", max_length=200)
+    token_id: int | None = Field(default=None, foreign_key="apitoken.id")
     started_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     total: int = 0
@@ -305,14 +307,49 @@ class TestResult(SQLModel, table=True):
     message: str | None = Field(default=None, sa_column=Column(Text))
 
 
+class User(SQLModel, table=True):
+    """A person's account: e-mail, name, role; a password hash (Argon2id) or a single sign-on."""
+
+    __tablename__ = "useraccount"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    active: bool = True
+    password_hash: str | None = Field(default=None, max_length=255)
+    sso_subject: str | None = Field(default=None, max_length=255, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in browser: ended by log-out, idleness, a password reset or disabling."""
+
+    id: str = Field(primary_key=True, max_length=64)  # SHA-256 of the key in the cookie
+    user_id: int = Field(foreign_key="useraccount.id", index=True)
+    method: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
 class ApiToken(SQLModel, table=True):
-    """A token for CI uploads; only its hash is stored."""
+    """A token for CI and scripts: its scopes, limits and owner; only its hash is stored."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = _json_list()
+    suites: list[str] = _json_list()
+    branches: list[str] = _json_list()
+    owner_id: int | None = Field(default=None, foreign_key="useraccount.id", index=True)
+    created_by: str = Field(default="", max_length=200)
+    # Tokens made before scopes existed were given results:write and no expiry.
+    migrated: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 
@@ -332,15 +369,28 @@ class ApplicabilityDecision(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who did what to which thing, with the state before and after."""
+    """Who did what to which thing, with the state before and after; append-only, hash-chained."""
 
     __table_args__ = (Index("ix_auditevent_entity", "entity_type", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=200)
+    actor_ref: str = Field(default="system", max_length=64, index=True)
+    actor_role: str | None = Field(default=None, max_length=16)
     action: str = Field(max_length=64)
     entity_type: str = Field(max_length=32)
     entity_id: str = Field(max_length=1000)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The last audit event written: appends lock this row, and a verifier checks the tail."""
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.errors import CatalogError
 from tracker.models import (
     AuditEvent,
@@ -25,7 +26,7 @@ from tracker.services.matrix import build_matrix
 
 def load(session: Session, path: Path) -> object:
     with transaction(session):
-        report = load_catalog(session=session, catalog=read_catalog(path), actor="legal")
+        report = load_catalog(session=session, catalog=read_catalog(path), actor=cli_actor("legal"))
     return report
 
 
@@ -73,7 +74,9 @@ def test_normative_change_makes_a_new_version_and_links_suspect(
 ) -> None:
     load(session, catalog_copy)
     with transaction(session):
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
+        )
     edit(
         catalog_copy / "alpha.yaml",
         "without undue delay when they ask",
@@ -90,7 +93,7 @@ def test_normative_change_makes_a_new_version_and_links_suspect(
     row = build_matrix(session=session, obligation_ids=["ALPHA-1.1"]).rows[0]
     assert row.result.status.value == "SUSPECT"
     with transaction(session):
-        review_links(session=session, obligation_id="ALPHA-1.1", actor="eng")
+        review_links(session=session, obligation_id="ALPHA-1.1", actor=cli_actor("eng"))
     row = build_matrix(session=session, obligation_ids=["ALPHA-1.1"]).rows[0]
     assert row.result.status.value == "PLANNED"
     actions = [e.action for e in session.exec(select(AuditEvent)).all()]
@@ -102,7 +105,9 @@ def test_non_normative_change_keeps_the_version_and_links_reviewed(
 ) -> None:
     load(session, catalog_copy)
     with transaction(session):
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
+        )
     edit(
         catalog_copy / "alpha.yaml",
         "tags: [deletion]\n  - id: ALPHA-1.2",
@@ -119,7 +124,7 @@ def test_removed_obligation_is_retired_and_keeps_its_links(
 ) -> None:
     load(session, catalog_copy)
     with transaction(session):
-        link_work_item(session=session, obligation_id="BETA-9", key="WEB-1", actor="eng")
+        link_work_item(session=session, obligation_id="BETA-9", key="WEB-1", actor=cli_actor("eng"))
     text = (catalog_copy / "beta.yaml").read_text(encoding="utf-8")
     (catalog_copy / "beta.yaml").write_text(text[: text.index("  - id: BETA-9")], encoding="utf-8")
     report = load(session, catalog_copy)
@@ -143,7 +148,7 @@ def test_an_invalid_catalog_loads_nothing(session: Session, catalog_copy: Path) 
     edit(catalog_copy / "alpha.yaml", "Delete a person's data", "Erase a person's data")
     edit(catalog_copy / "beta.yaml", "severity: high", "severity: enormous")
     with pytest.raises(CatalogError), transaction(session):
-        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor=cli_actor("legal"))
     obligation = session.get(Obligation, "ALPHA-1.1")
     assert obligation is not None and obligation.version == 1
     assert obligation.summary.startswith("Delete")
@@ -161,7 +166,7 @@ def test_a_failure_mid_load_rolls_everything_back(
 
     monkeypatch.setattr(service, "_replace_mappings", explode)
     with pytest.raises(RuntimeError), transaction(session):
-        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(catalog_copy), actor=cli_actor("legal"))
     session.expire_all()
     obligation = session.get(Obligation, "ALPHA-1.1")
     assert obligation is not None and obligation.version == 1

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.cli import main
+from tracker.domain.access import cli_actor
 from tracker.models import Obligation
 from tracker.services.links import link_test, link_work_item
 
@@ -52,8 +53,10 @@ def test_load_of_a_broken_catalog_writes_nothing(runner, session: Session, tmp_p
 def test_load_then_matrix_json_has_the_documented_shape(runner, session: Session) -> None:  # type: ignore[no-untyped-def]
     assert "6 obligations created" in invoke(runner, "catalog", "load").output
     with transaction(session):
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="t")
-        link_test(session=session, obligation_id="ALPHA-1.1", test_id="s/c/t", actor="t")
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("t")
+        )
+        link_test(session=session, obligation_id="ALPHA-1.1", test_id="s/c/t", actor=cli_actor("t"))
     result = invoke(runner, "matrix", "--format", "json")
     data = json.loads(result.output)
     assert set(data) == {"generated_at", "rows"}

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.errors import ReportError
 from tracker.integrations.result_mapping import parse_test_mapping
 from tracker.models import TestCase, TestLink, TestResult, TestRun, utcnow
@@ -48,9 +49,13 @@ def case(name: str, obligations: str = "", outcome: str = "", extra: str = "") -
 @pytest.fixture
 def loaded(session: Session) -> Session:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
-        link_work_item(session=session, obligation_id="BETA-7", key="PRIV-2", actor="eng")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
+        )
+        link_work_item(
+            session=session, obligation_id="BETA-7", key="PRIV-2", actor=cli_actor("eng")
+        )
     with transaction(session):
         from tracker.models import WorkItem
 
@@ -65,7 +70,7 @@ def loaded(session: Session) -> Session:
 def ingest(session: Session, data: bytes, **options: str):  # type: ignore[no-untyped-def]
     with transaction(session):
         return ingest_report(
-            session=session, source=data, options=RunOptions(**options), uploaded_by="ci"
+            session=session, source=data, options=RunOptions(**options), uploaded_by=cli_actor("ci")
         )
 
 
@@ -119,7 +124,7 @@ def test_malformed_xml_writes_nothing_and_says_where(loaded: Session) -> None:
             session=loaded,
             source=b"<testsuites>\n<testsuite name='x'>\n<testcase name='a'>\n</testsuites>",
             options=RunOptions(),
-            uploaded_by="ci",
+            uploaded_by=cli_actor("ci"),
         )
     assert error.value.line == 4
     loaded.rollback()
@@ -129,7 +134,9 @@ def test_malformed_xml_writes_nothing_and_says_where(loaded: Session) -> None:
 def test_a_dtd_is_refused(loaded: Session) -> None:
     hostile = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><testsuites>&a;</testsuites>'
     with pytest.raises(ReportError), transaction(loaded):
-        ingest_report(session=loaded, source=hostile, options=RunOptions(), uploaded_by="ci")
+        ingest_report(
+            session=loaded, source=hostile, options=RunOptions(), uploaded_by=cli_actor("ci")
+        )
     loaded.rollback()
     assert loaded.exec(select(TestRun)).all() == []
 
@@ -143,7 +150,7 @@ def test_removing_the_marker_removes_the_report_link_but_not_manual_links(loaded
             session=loaded,
             obligation_id="BETA-7",
             test_id="pytest/tests.test_privacy/test_erasure",
-            actor="eng",
+            actor=cli_actor("eng"),
         )
     result = ingest(loaded, report(case("test_erasure")), commit="2")
     assert result.links_removed == 1
@@ -169,7 +176,7 @@ def test_a_mapping_file_links_tests_that_cannot_be_annotated(loaded: Session) ->
             session=loaded,
             source=report(case("test_gpc_header")),
             options=RunOptions(),
-            uploaded_by="ci",
+            uploaded_by=cli_actor("ci"),
             mapping=mapping,
         )
     links = loaded.exec(select(TestLink.obligation_id, TestLink.origin)).all()

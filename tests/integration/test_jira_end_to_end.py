@@ -33,6 +33,7 @@ from tests.integration.jira_checks import (
 from tracker.catalog import read_catalog
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.demo import DEMO_JQL
+from tracker.domain.access import cli_actor
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink
 from tracker.sandbox import (
@@ -251,7 +252,7 @@ def test_a_status_changed_in_jira_reaches_the_tracker_by_signed_webhook(
     app: Flask, served: Served, engine: Engine, session: Session, mode: str
 ) -> None:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
     secret = "whsec-e2e-0f4d2a"
     state = SandboxState()
     state.add_project("PRIV", "Privacy")

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.errors import ConflictError, JiraError, ValidationError
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord
@@ -57,7 +58,7 @@ def issue(
 @pytest.fixture
 def loaded(session: Session) -> Session:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
     return session
 
 
@@ -79,7 +80,7 @@ def test_first_sync_stores_issues_and_links_from_labels(engine: Engine, loaded: 
             issue("PRIV-3", labels=("obligation-NOPE-1",), minutes=2),
         ]
     )
-    report = sync_jira(engine=engine, gateway=fake, jql="issuetype = Epic")
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="issuetype = Epic")
     assert (report.status, report.created, report.links_added) == ("succeeded with problems", 3, 2)
     assert links(loaded) == {("ALPHA-1.1", "PRIV-1", "jira"), ("BETA-9", "PRIV-2", "jira")}
     assert any(
@@ -98,9 +99,9 @@ def test_incremental_sync_with_nothing_changed_makes_one_search(
     engine: Engine, loaded: Session
 ) -> None:
     fake = FakeJiraGateway(issues=[issue(f"PRIV-{n}", minutes=n) for n in range(1, 150)])
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     fake.calls.clear()
-    report = sync_jira(engine=engine, gateway=fake, jql="x")
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     assert len(fake.calls_to("search")) == 1
     assert report.created == report.updated == 0
     since = fake.calls_to("search")[0].args[1]
@@ -111,11 +112,13 @@ def test_removing_the_label_removes_the_jira_link_but_not_manual_ones(
     engine: Engine, loaded: Session
 ) -> None:
     fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="ALPHA-2", key="PRIV-1", actor="eng")
+        link_work_item(
+            session=loaded, obligation_id="ALPHA-2", key="PRIV-1", actor=cli_actor("eng")
+        )
     fake.add_issue(issue("PRIV-1", labels=(), minutes=10))
-    report = sync_jira(engine=engine, gateway=fake, jql="x")
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     assert report.links_removed == 1
     assert links(loaded) == {("ALPHA-2", "PRIV-1", "manual")}
 
@@ -126,9 +129,9 @@ def test_full_sync_marks_deleted_issues_missing_and_keeps_links(
     fake = FakeJiraGateway(
         issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",)), issue("PRIV-2")]
     )
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     del fake.issues["PRIV-1"]
-    report = sync_jira(engine=engine, gateway=fake, jql="x", full=True)
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x", full=True)
     assert report.missing == 1
     loaded.rollback()
     assert loaded.get(WorkItem, "PRIV-1").missing  # type: ignore[union-attr]
@@ -144,9 +147,11 @@ def test_linked_items_outside_the_search_are_fetched_by_key(
         issues=[issue("PRIV-1"), outside], jql_filter=lambda jql, i: i.key.startswith("PRIV")
     )
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-9", actor="eng")
-        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-404", actor="eng")
-    report = sync_jira(engine=engine, gateway=fake, jql="project = PRIV")
+        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-9", actor=cli_actor("eng"))
+        link_work_item(
+            session=loaded, obligation_id="ALPHA-2", key="APP-404", actor=cli_actor("eng")
+        )
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="project = PRIV")
     loaded.rollback()
     assert loaded.get(WorkItem, "APP-9").status == "In Progress"  # type: ignore[union-attr]
     assert loaded.get(WorkItem, "APP-404").missing  # type: ignore[union-attr]
@@ -157,13 +162,18 @@ def test_a_second_concurrent_sync_is_refused(engine: Engine, loaded: Session) ->
     fake = FakeJiraGateway(issues=[issue("PRIV-1")])
     with held_lock(engine, "Jira sync", "someone else"):
         with pytest.raises(ConflictError, match="Another Jira sync is running"):
-            sync_jira(engine=engine, gateway=fake, jql="x")
-    assert sync_jira(engine=engine, gateway=fake, jql="x").status == "succeeded"
+            sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
+    assert (
+        sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x").status
+        == "succeeded"
+    )
 
 
 def test_an_expired_lock_of_a_dead_sync_is_taken_over(engine: Engine, loaded: Session) -> None:
     with held_lock(engine, "Jira sync", "dead", ttl=timedelta(seconds=-1)):
-        report = sync_jira(engine=engine, gateway=FakeJiraGateway(), jql="x")
+        report = sync_jira(
+            actor=cli_actor("test"), engine=engine, gateway=FakeJiraGateway(), jql="x"
+        )
     assert report.status == "succeeded"
 
 
@@ -171,7 +181,7 @@ def test_a_sync_failing_mid_way_keeps_what_it_stored_and_the_next_run_converges(
     engine: Engine, loaded: Session
 ) -> None:
     fake = FakeJiraGateway(issues=[issue(f"PRIV-{n}", minutes=n) for n in range(1, 251)])
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     # Everything changes; Jira then fails on the second page.
     for n in range(1, 251):
         fake.add_issue(issue(f"PRIV-{n}", "indeterminate", minutes=300 + n))
@@ -185,13 +195,13 @@ def test_a_sync_failing_mid_way_keeps_what_it_stored_and_the_next_run_converges(
         return original(*args, **kwargs)
 
     fake.search = flaky_search  # type: ignore[method-assign]
-    failed = sync_jira(engine=engine, gateway=fake, jql="x")
+    failed = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     assert failed.status == "failed" and failed.updated == 100
     loaded.rollback()
     run = loaded.get(SyncRun, failed.run_id)
     assert run is not None and run.watermark_to is None
     fake.search = original  # type: ignore[method-assign]
-    again = sync_jira(engine=engine, gateway=fake, jql="x")
+    again = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     assert again.status == "succeeded"
     loaded.rollback()
     categories = {item.status_category for item in loaded.exec(select(WorkItem)).all()}
@@ -200,7 +210,7 @@ def test_a_sync_failing_mid_way_keeps_what_it_stored_and_the_next_run_converges(
 
 def test_dry_run_sync_writes_no_work_items(engine: Engine, loaded: Session) -> None:
     fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
-    report = sync_jira(engine=engine, gateway=fake, jql="x", dry_run=True)
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x", dry_run=True)
     assert (report.created, report.links_added) == (1, 1)
     loaded.rollback()
     assert loaded.exec(select(WorkItem)).all() == []
@@ -208,7 +218,9 @@ def test_dry_run_sync_writes_no_work_items(engine: Engine, loaded: Session) -> N
 
 
 def synced(engine: Engine, fake: FakeJiraGateway) -> None:
-    assert sync_jira(engine=engine, gateway=fake, jql="x").status.startswith("succeeded")
+    assert sync_jira(
+        actor=cli_actor("test"), engine=engine, gateway=fake, jql="x"
+    ).status.startswith("succeeded")
 
 
 def test_push_adds_one_remote_link_per_obligation_and_a_rerun_changes_nothing(
@@ -218,7 +230,12 @@ def test_push_adds_one_remote_link_per_obligation_and_a_rerun_changes_nothing(
         issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1", "obligation-ALPHA-2"))]
     )
     synced(engine, fake)
-    report = push_links(engine=engine, gateway=fake, public_url="https://tracker.example.test/")
+    report = push_links(
+        actor=cli_actor("test"),
+        engine=engine,
+        gateway=fake,
+        public_url="https://tracker.example.test/",
+    )
     assert report.done == 2 and not report.failed
     remote = fake.links["PRIV-1"]
     assert set(remote) == {
@@ -230,7 +247,12 @@ def test_push_adds_one_remote_link_per_obligation_and_a_rerun_changes_nothing(
     assert link.url == "https://tracker.example.test/obligations/ALPHA-1.1"
     assert not link.resolved
     fake.calls.clear()
-    again = push_links(engine=engine, gateway=fake, public_url="https://tracker.example.test")
+    again = push_links(
+        actor=cli_actor("test"),
+        engine=engine,
+        gateway=fake,
+        public_url="https://tracker.example.test",
+    )
     assert (again.done, again.unchanged) == (0, 2)
     assert fake.calls == []
 
@@ -245,9 +267,9 @@ def test_push_marks_verified_obligations_resolved_and_deletes_removed_links(
         issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1", "obligation-ALPHA-2"))]
     )
     synced(engine, fake)
-    push_links(engine=engine, gateway=fake, public_url="https://t")
+    push_links(actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t")
     with transaction(loaded):
-        link_test(session=loaded, obligation_id="ALPHA-1.1", test_id="s/c/t", actor="ci")
+        link_test(session=loaded, obligation_id="ALPHA-1.1", test_id="s/c/t", actor=cli_actor("ci"))
         run = TestRun(suite="s", branch="main", content_hash="h1")
         loaded.add(run)
         loaded.flush()
@@ -255,12 +277,14 @@ def test_push_marks_verified_obligations_resolved_and_deletes_removed_links(
         loaded.add(TestResult(run_id=run.id or 0, test_case_id=case.id or 0, outcome="passed"))
     fake.add_issue(issue("PRIV-1", labels=("obligation-ALPHA-1.1",), minutes=5))
     synced(engine, fake)
-    preview = push_links(engine=engine, gateway=fake, public_url="https://t", dry_run=True)
+    preview = push_links(
+        actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t", dry_run=True
+    )
     assert sorted(c.action for c in preview.planned) == ["delete", "update"]
     assert fake.links["PRIV-1"]["privacy-tracker:obligation=ALPHA-1.1"].title.endswith(
         "IMPLEMENTED"
     )
-    push_links(engine=engine, gateway=fake, public_url="https://t")
+    push_links(actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t")
     assert set(fake.links["PRIV-1"]) == {"privacy-tracker:obligation=ALPHA-1.1"}
     verified = fake.links["PRIV-1"]["privacy-tracker:obligation=ALPHA-1.1"]
     assert verified.resolved and verified.title.endswith("VERIFIED")
@@ -283,10 +307,12 @@ def test_push_partial_failure_names_the_issues_and_a_rerun_finishes(
         JiraError("Jira rate limit reached.", status=429, retryable=True),
         times=1,
     )
-    first = push_links(engine=engine, gateway=fake, public_url="https://t")
+    first = push_links(actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t")
     assert list(first.failed) == ["PRIV-1"] and first.done == 1
     assert "Run the push again" in first.summary()
-    second = push_links(engine=engine, gateway=fake, public_url="https://t")
+    second = push_links(
+        actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t"
+    )
     assert second.done == 1 and not second.failed
     assert set(fake.links) == {"PRIV-1", "PRIV-2"}
 
@@ -299,7 +325,7 @@ def test_create_epic_for_a_gap_once(engine: Engine, loaded: Session) -> None:
             gateway=fake,
             obligation_id="BETA-9",
             project_key="priv",
-            actor="legal",
+            actor=cli_actor("legal"),
             public_url="https://t",
         )
     assert outcome.created and outcome.key == "PRIV-1"
@@ -314,7 +340,7 @@ def test_create_epic_for_a_gap_once(engine: Engine, loaded: Session) -> None:
             gateway=fake,
             obligation_id="BETA-9",
             project_key="PRIV",
-            actor="legal",
+            actor=cli_actor("legal"),
             public_url="https://t",
         )
     assert (again.key, again.created) == ("PRIV-1", False)
@@ -330,7 +356,7 @@ def test_create_epic_adopts_an_epic_whose_answer_was_lost(engine: Engine, loaded
             gateway=fake,
             obligation_id="BETA-9",
             project_key="PRIV",
-            actor="legal",
+            actor=cli_actor("legal"),
             public_url="https://t",
         )
     assert (outcome.key, outcome.created) == ("PRIV-7", False)
@@ -341,14 +367,14 @@ def test_create_epic_refuses_an_obligation_that_is_not_a_gap(
     engine: Engine, loaded: Session
 ) -> None:
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="BETA-9", key="PRIV-1", actor="eng")
+        link_work_item(session=loaded, obligation_id="BETA-9", key="PRIV-1", actor=cli_actor("eng"))
     with pytest.raises(ConflictError, match="not a gap"), transaction(loaded):
         create_epic(
             session=loaded,
             gateway=FakeJiraGateway(),
             obligation_id="BETA-9",
             project_key="PRIV",
-            actor="legal",
+            actor=cli_actor("legal"),
             public_url="https://t",
         )
 
@@ -439,10 +465,17 @@ def test_full_push_sends_every_link_again_for_a_jira_that_lost_them(
 ) -> None:
     fake = FakeJiraGateway(issues=[issue("PRIV-1", labels=("obligation-ALPHA-1.1",))])
     synced(engine, fake)
-    push_links(engine=engine, gateway=fake, public_url="https://t")
+    push_links(actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t")
     fake.links.clear()  # someone removed the remote links in Jira
-    assert push_links(engine=engine, gateway=fake, public_url="https://t").done == 0
-    report = push_links(engine=engine, gateway=fake, public_url="https://t", full=True)
+    assert (
+        push_links(
+            actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t"
+        ).done
+        == 0
+    )
+    report = push_links(
+        actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t", full=True
+    )
     assert report.done == 1
     assert set(fake.links["PRIV-1"]) == {"privacy-tracker:obligation=ALPHA-1.1"}
 
@@ -455,11 +488,11 @@ def test_incremental_sync_refreshes_linked_items_outside_the_jql(
         jql_filter=lambda jql, i: i.key.startswith("PRIV"),
     )
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-9", actor="eng")
-    sync_jira(engine=engine, gateway=fake, jql="project = PRIV")
+        link_work_item(session=loaded, obligation_id="ALPHA-2", key="APP-9", actor=cli_actor("eng"))
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="project = PRIV")
     fake.add_issue(issue("APP-9", "done", minutes=30))
     fake.calls.clear()
-    sync_jira(engine=engine, gateway=fake, jql="project = PRIV")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="project = PRIV")
     assert [call.args[0] for call in fake.calls_to("get_issues")] == [("APP-9",)]
     loaded.rollback()
     item = loaded.get(WorkItem, "APP-9")
@@ -474,10 +507,12 @@ def test_a_second_concurrent_push_is_refused_and_a_dead_push_is_marked_interrupt
     synced(engine, fake)
     with held_lock(engine, "Jira push", "someone else"):
         with pytest.raises(ConflictError, match="Another Jira push is running"):
-            push_links(engine=engine, gateway=fake, public_url="https://t")
+            push_links(actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t")
     with transaction(loaded):
         loaded.add(SyncRun(kind="push", actor="killed"))  # a push whose process died
-    report = push_links(engine=engine, gateway=fake, public_url="https://t")
+    report = push_links(
+        actor=cli_actor("test"), engine=engine, gateway=fake, public_url="https://t"
+    )
     assert report.done == 1
     loaded.rollback()
     statuses = [

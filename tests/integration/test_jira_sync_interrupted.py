@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from tests.helpers import SMALL_CATALOG, transaction
 from tests.integration.jira_checks import AUTH, EMAIL, TOKEN, assert_converged
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.integrations.jira_gateway import RestJiraGateway
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import Obligation, SyncLock, SyncRun, WorkItem, WorkItemLink
@@ -137,9 +138,11 @@ def test_a_killed_sync_leaves_whole_pages_and_the_next_run_converges(
 ) -> None:
     state = sandbox.state
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
     settings = JiraSettings(url=sandbox.url, email=EMAIL, api_token=TOKEN, jql=JQL, timeout=20)
-    first = sync_jira(engine=engine, gateway=RestJiraGateway(settings), jql=JQL)
+    first = sync_jira(
+        actor=cli_actor("test"), engine=engine, gateway=RestJiraGateway(settings), jql=JQL
+    )
     assert first.created == ISSUES and running_run(engine) is None
 
     # Everything changes in Jira; the next sync has five pages to read, each answered slowly.
@@ -174,7 +177,9 @@ def test_a_killed_sync_leaves_whole_pages_and_the_next_run_converges(
     state.add_issue("PRIV", "Epic added after the crash", labels=["obligation-BETA-7"])
 
     started = time.monotonic()
-    again = sync_jira(engine=engine, gateway=RestJiraGateway(settings), jql=JQL)
+    again = sync_jira(
+        actor=cli_actor("test"), engine=engine, gateway=RestJiraGateway(settings), jql=JQL
+    )
     assert time.monotonic() - started < 30  # no waiting for the 15-minute lock expiry
     assert again.status == "succeeded with problems"  # the NOPE-3 labels, as before
     assert again.created == 1 and again.updated + again.unchanged == ISSUES

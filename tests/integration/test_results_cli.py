@@ -43,7 +43,7 @@ def test_ingest_prints_each_files_summary_with_counts(runner, session, sample, s
     assert result.stdout.startswith(f"{path}: Run #1 ({suite}): {counts}; links +0/-0.")
     assert "Unknown obligation ids (fix the tests or the catalog):" in result.stdout
     (run,) = stored_runs(session)
-    assert run.source_name == sample and run.uploaded_by == "tracker results ingest"
+    assert run.source_name == sample and run.uploaded_by.startswith("tracker results ingest")
 
 
 def test_ingest_stores_run_metadata_and_links_for_every_file(runner, session, tmp_path: Path):
@@ -123,7 +123,7 @@ def test_a_bad_file_among_good_ones_fails_alone(runner, session):
 
 
 def test_tokens_create_prints_the_secret_once_and_stores_only_its_hash(runner, session, engine):
-    result = runner.invoke(args=["tokens", "create", "--name", "ci"])
+    result = runner.invoke(args=["tokens", "create", "--name", "ci", "--scope", "results:write"])
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip()
     assert secret.startswith("trk_") and "\n" not in secret
@@ -135,17 +135,20 @@ def test_tokens_create_prints_the_secret_once_and_stores_only_its_hash(runner, s
 
 
 def test_tokens_list_never_shows_a_secret_and_revoke_works(runner, session):
-    secret = runner.invoke(args=["tokens", "create", "--name", "ci"]).stdout.strip()
-    runner.invoke(args=["tokens", "create", "--name", "nightly"])
+    secret = runner.invoke(
+        args=["tokens", "create", "--name", "ci", "--scope", "results:write"]
+    ).stdout.strip()
+    runner.invoke(args=["tokens", "create", "--name", "nightly", "--scope", "results:write"])
     listed = runner.invoke(args=["tokens", "list"]).stdout
     assert secret not in listed
-    assert f"#1  ci  {secret[:10]}...  active, never used" in listed
+    assert f"#1  ci  {secret[:10]}...  active  scopes: results:write" in listed
+    assert "last used: never" in listed
     assert "#2  nightly" in listed
     revoked = runner.invoke(args=["tokens", "revoke", "1"])
     assert revoked.exit_code == 0 and "Token #1 'ci' is revoked." in revoked.stdout
     listed = runner.invoke(args=["tokens", "list"]).stdout
-    assert "#1  ci" in listed and "revoked" in listed.splitlines()[1]
-    assert "active" in listed.splitlines()[0]  # newest first: nightly is still active
+    assert "#1  ci" in listed and "  revoked  " in listed.splitlines()[1]
+    assert "  active  " in listed.splitlines()[0]  # newest first: nightly is still active
     session.rollback()
     assert session.get(ApiToken, 1).revoked_at is not None  # type: ignore[union-attr]
 
@@ -158,7 +161,9 @@ def test_revoking_an_unknown_token_fails_and_says_how_to_list_them(runner, sessi
 
 def test_a_token_from_the_cli_authenticates_uploads_until_revoked(runner, client, session):
     load_small_catalog(session)
-    secret = runner.invoke(args=["tokens", "create", "--name", "ci"]).stdout.strip()
+    secret = runner.invoke(
+        args=["tokens", "create", "--name", "ci", "--scope", "results:write"]
+    ).stdout.strip()
     headers = {"Authorization": f"Bearer {secret}"}
     data = report(case("test_erasure", "ALPHA-1.1"))
     assert client.post("/api/v1/test-runs", data=data, headers=headers).status_code == 415

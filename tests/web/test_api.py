@@ -10,16 +10,18 @@ from sqlmodel import Session
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.domain.matrix import MatrixFilter, apply_filter, to_json
 from tracker.models import WorkItem
 from tracker.services.catalog import load_catalog
 from tracker.services.links import decide_applicability, link_test, link_work_item
 from tracker.services.matrix import build_matrix
+from tracker.web.auth import public
 
 
 def load(session: Session) -> None:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="test")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("test"))
 
 
 def get_json(client, url: str, status: int = 200) -> Any:  # type: ignore[no-untyped-def]
@@ -76,7 +78,7 @@ def test_obligation_list_filters_like_the_matrix_and_pages(client, session, quer
             obligation_id="ALPHA-2",
             not_applicable=True,
             justification="No breach duty for the test instrument.",
-            actor="legal",
+            actor=cli_actor("legal"),
         )
     body = get_json(client, f"/api/v1/obligations?{query}")
     assert [item["id"] for item in body["items"]] == expected
@@ -106,8 +108,12 @@ def test_obligation_detail_has_catalog_fields_mappings_versions_links_and_status
     with transaction(session):
         session.add(WorkItem(key="PRIV-1", summary="Erase", status="Done", status_category="done"))
         session.flush()
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
-        link_test(session=session, obligation_id="ALPHA-1.1", test_id="api/E/ok", actor="qa")
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
+        )
+        link_test(
+            session=session, obligation_id="ALPHA-1.1", test_id="api/E/ok", actor=cli_actor("qa")
+        )
     body = get_json(client, "/api/v1/obligations/ALPHA-1.1")
     assert body["id"] == "ALPHA-1.1"
     assert body["instrument"]["id"] == "ALPHA"
@@ -202,7 +208,7 @@ def test_too_large_request_is_a_413_error_object(app):
     from flask import request
 
     app.add_url_rule(
-        "/api/v1/test-upload", "test_upload", lambda: request.get_data(), methods=["PUT"]
+        "/api/v1/test-upload", "test_upload", public(lambda: request.get_data()), methods=["PUT"]
     )
     app.config["MAX_CONTENT_LENGTH"] = 100
     response = app.test_client().put("/api/v1/test-upload", data=b"x" * 1000)
@@ -216,7 +222,7 @@ def test_unexpected_failure_is_a_500_error_object_without_details(app):
     def broken() -> str:
         raise RuntimeError("secret internals: password=hunter2")
 
-    app.add_url_rule("/api/v1/test-broken", "test_broken", broken)
+    app.add_url_rule("/api/v1/test-broken", "test_broken", public(broken))
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().get("/api/v1/test-broken")
     assert response.status_code == 500

@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.models import WorkItem
 from tracker.services.catalog import load_catalog
 from tracker.services.links import link_work_item
@@ -16,10 +17,12 @@ from tracker.web.dashboard.page import bar_widths
 
 def load_with_one_planned(session: Session) -> None:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="test")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("test"))
         session.add(WorkItem(key="PRIV-1", summary="", status="To Do", status_category="new"))
         session.flush()
-        link_work_item(session=session, obligation_id="ALPHA-2", key="PRIV-1", actor="test")
+        link_work_item(
+            session=session, obligation_id="ALPHA-2", key="PRIV-1", actor=cli_actor("test")
+        )
 
 
 def test_dashboard_without_a_catalog_says_how_to_load_it(client):

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
+from tests.auth_helpers import signed_in_client
 from tests.evidence_helpers import (
     HOSTILE,
     SCRIPT,
@@ -19,6 +20,7 @@ from tests.evidence_helpers import (
     report,
 )
 from tests.helpers import transaction
+from tracker.domain.access import cli_actor
 from tracker.models import TestCase, TestRun
 from tracker.services.links import link_test
 
@@ -264,7 +266,9 @@ def test_orphans_lists_unknown_claims_and_obligations_whose_tests_never_ran(clie
             ("BETA-9", "e2e/gpc/test_cookie"),
             ("BETA-7", "e2e/delete/test_never"),  # BETA-7 has another test that ran
         ):
-            link_test(session=session, obligation_id=obligation_id, test_id=test_id, actor="qa")
+            link_test(
+                session=session, obligation_id=obligation_id, test_id=test_id, actor=cli_actor("qa")
+            )
     text = text_of(client, "/evidence/orphans")
     typo = case_id(session, "pytest/tests.test_privacy/test_typo")
     assert (
@@ -309,7 +313,10 @@ def _grow(session: Session, runs: int, tests: int) -> None:
     with transaction(session):
         for index in range(tests):
             link_test(
-                session=session, obligation_id="BETA-9", test_id=f"never/x/t{index}", actor="qa"
+                session=session,
+                obligation_id="BETA-9",
+                test_id=f"never/x/t{index}",
+                actor=cli_actor("qa"),
             )
 
 
@@ -338,7 +345,7 @@ def test_evidence_page_query_count_does_not_grow_with_runs_and_results(app, engi
         target = url.replace("runs/1", f"runs/{first_run}").replace(
             "tests/1", f"tests/{first_case}"
         )
-        client = app.test_client()
+        client = signed_in_client(app)
         client.get(target)  # warm-up: connection pool, first-request setup
         with count_statements(engine) as statements:
             response = client.get(target)

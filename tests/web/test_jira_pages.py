@@ -11,8 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from tests.auth_helpers import signed_in_client
 from tests.helpers import SMALL_CATALOG, csrf_token, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord, JiraSettings
 from tracker.integrations.jira_setup import NOT_CONFIGURED
@@ -58,7 +60,7 @@ def epic(key: str, labels: tuple[str, ...] = (), minutes: int = 0) -> IssueRecor
 @pytest.fixture
 def loaded(session: Session) -> Session:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
     return session
 
 
@@ -87,7 +89,7 @@ def jira_app(app: Flask, fake: FakeJiraGateway) -> Flask:
 
 @pytest.fixture
 def jira_client(jira_app: Flask) -> FlaskClient:
-    return jira_app.test_client()
+    return signed_in_client(jira_app)
 
 
 def text_of(client: FlaskClient, url: str) -> str:
@@ -145,11 +147,11 @@ def test_an_invalid_jira_environment_shows_the_problem_but_no_secret(
 def test_configured_page_shows_the_connection_and_lists_runs(
     engine: Engine, loaded: Session, jira_client: FlaskClient, fake: FakeJiraGateway
 ) -> None:
-    sync_jira(engine=engine, gateway=fake, jql="x", actor="nightly job")
+    sync_jira(engine=engine, gateway=fake, jql="x", actor=cli_actor("nightly job"))
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="BETA-7", key="PRIV-1", actor="eng")
+        link_work_item(session=loaded, obligation_id="BETA-7", key="PRIV-1", actor=cli_actor("eng"))
     del fake.issues["PRIV-1"]
-    sync_jira(engine=engine, gateway=fake, jql="x", full=True, actor="nightly job")
+    sync_jira(engine=engine, gateway=fake, jql="x", full=True, actor=cli_actor("nightly job"))
 
     text = text_of(jira_client, "/jira")
     assert "<dt>Jira</dt><dd>https://jira.example.test</dd>" in text
@@ -176,13 +178,13 @@ def test_configured_page_shows_the_connection_and_lists_runs(
 def test_no_secret_appears_on_any_page(
     engine: Engine, loaded: Session, jira_app: Flask, fake: FakeJiraGateway
 ) -> None:
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     for settings in (
         jira_app.config["JIRA_SETTINGS"],
         JiraSettings(url="https://dc.example.test", pat=PAT, webhook_secret=WEBHOOK_SECRET),
     ):
         jira_app.config["JIRA_SETTINGS"] = settings
-        client = jira_app.test_client()
+        client = signed_in_client(jira_app)
         for url in ("/", "/matrix", "/jira", "/obligations/ALPHA-1.1", "/obligations/BETA-9"):
             text = text_of(client, url)
             for secret in (API_TOKEN, WEBHOOK_SECRET, PAT):
@@ -220,7 +222,7 @@ def test_sync_now_runs_the_sync_and_reports_it(
     loaded.rollback()
     assert {item.key for item in loaded.exec(select(WorkItem)).all()} == {"PRIV-1", "PRIV-2"}
     run = loaded.exec(select(SyncRun)).one()
-    assert run.actor == "web user (Sync now)" and run.finished_at is not None
+    assert run.actor == "admin@example.com (Sync now)" and run.finished_at is not None
     assert '<th scope="row">#1</th>' in page
 
 
@@ -278,7 +280,7 @@ def test_sync_now_pushes_too_when_push_after_sync_is_on(
     jira_app.config["JIRA_SETTINGS"] = replace(
         jira_app.config["JIRA_SETTINGS"], push_after_sync=True
     )
-    page = post(jira_app.test_client(), "/jira/sync")
+    page = post(signed_in_client(jira_app), "/jira/sync")
     assert flashes(page)[1] == "Push: 1 remote link change(s) made, 0 unchanged."
     assert set(fake.links["PRIV-1"]) == {"privacy-tracker:obligation=ALPHA-1.1"}
 
@@ -286,7 +288,7 @@ def test_sync_now_pushes_too_when_push_after_sync_is_on(
 def test_push_to_jira_puts_remote_links_and_a_second_push_changes_nothing(
     engine: Engine, loaded: Session, jira_client: FlaskClient, fake: FakeJiraGateway
 ) -> None:
-    sync_jira(engine=engine, gateway=fake, jql="x")
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
     first = post(jira_client, "/jira/push")
     assert flashes(first) == ["Push: 1 remote link change(s) made, 0 unchanged."]
     link = fake.links["PRIV-1"]["privacy-tracker:obligation=ALPHA-1.1"]
@@ -305,7 +307,9 @@ def test_create_epic_button_is_shown_only_for_a_gap_when_jira_is_configured(
     app: Flask, jira_client: FlaskClient, loaded: Session
 ) -> None:
     with transaction(loaded):
-        link_work_item(session=loaded, obligation_id="ALPHA-2", key="PRIV-5", actor="eng")
+        link_work_item(
+            session=loaded, obligation_id="ALPHA-2", key="PRIV-5", actor=cli_actor("eng")
+        )
     gap = text_of(jira_client, "/obligations/BETA-9")
     assert "Create epic in Jira</button>" in gap
     assert 'action="/obligations/BETA-9/create-epic"' in gap

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel
 
 from tests.helpers import SMALL_CATALOG, csrf_token, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.models import Obligation, WorkItem
 from tracker.services.catalog import load_catalog
 from tracker.services.links import link_test, link_work_item
@@ -35,7 +36,7 @@ POST_ROUTES = [
 
 def load(session: Session) -> None:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="test")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("test"))
 
 
 def snapshot(engine: Engine) -> dict[str, list[str]]:
@@ -64,12 +65,14 @@ def add_hostile_data(session: Session) -> None:
             )
         )
         session.flush()
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=HOSTILE)
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor(HOSTILE)
+        )
         link_test(
             session=session,
             obligation_id="ALPHA-1.1",
             test_id=f"suite/Class/test {HOSTILE}",
-            actor="qa",
+            actor=cli_actor("qa"),
         )
 
 
@@ -143,8 +146,12 @@ def test_a_post_without_csrf_token_is_a_400_and_writes_nothing(client, session, 
     with transaction(session):
         session.add(WorkItem(key="PRIV-1", summary="x", status="To Do", status_category="new"))
         session.flush()
-        link_work_item(session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor="eng")
-        link_test(session=session, obligation_id="ALPHA-1.1", test_id="api/a/b", actor="qa")
+        link_work_item(
+            session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
+        )
+        link_test(
+            session=session, obligation_id="ALPHA-1.1", test_id="api/a/b", actor=cli_actor("qa")
+        )
     before = snapshot(engine)
     response = client.post(url, data=data)
     assert response.status_code == 400

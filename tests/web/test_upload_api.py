@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from tests.evidence_helpers import case, load_small_catalog, new_token, report, snapshot
 from tests.helpers import DATA, transaction
+from tracker.domain.access import cli_actor
 from tracker.models import ApiToken, TestResult, TestRun
 from tracker.services.tokens import revoke_token
 
@@ -65,7 +66,7 @@ def test_raw_xml_upload_is_201_with_the_run_counts_and_unknown_ids(client, sessi
     assert "ALPHA-99" in body["summary"]
     assert client.get(body["url"]).status_code == 200
     (run,) = runs(session)
-    assert run.id == body["id"] and run.uploaded_by.startswith("ci (API token #")
+    assert run.id == body["id"] and run.uploaded_by == "token ci" and run.token_id == 1
 
 
 def test_run_metadata_comes_from_query_parameters(client, session, token):
@@ -194,7 +195,7 @@ def test_missing_or_wrong_token_is_401_says_how_to_get_one_and_writes_nothing(
 def test_revoked_token_is_refused_and_writes_nothing(client, session, engine, token):
     with transaction(session):
         token_id = session.exec(select(ApiToken.id)).one()
-        revoke_token(session=session, token_id=token_id, actor="admin")  # type: ignore[arg-type]
+        revoke_token(session=session, token_id=token_id, actor=cli_actor("admin"))  # type: ignore[arg-type]
     before = snapshot(engine)
     response = post(client, MIXED, token)
     assert response.status_code == 401

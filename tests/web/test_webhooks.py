@@ -13,8 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
+from tests.auth_helpers import signed_in_client
 from tests.helpers import SMALL_CATALOG, transaction
 from tracker.catalog import read_catalog
+from tracker.domain.access import cli_actor
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import AuditEvent, WebhookDelivery, WorkItem
 from tracker.services.catalog import load_catalog
@@ -26,11 +28,11 @@ CATEGORIES = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
 @pytest.fixture
 def hooked(app: Flask, session: Session) -> FlaskClient:
     with transaction(session):
-        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor="legal")
+        load_catalog(session=session, catalog=read_catalog(SMALL_CATALOG), actor=cli_actor("legal"))
     app.config["JIRA_SETTINGS"] = JiraSettings(
         url="https://jira.example.test", pat="pat-x", webhook_secret=SECRET
     )
-    return app.test_client()
+    return signed_in_client(app)
 
 
 def body(

@@ -6,6 +6,7 @@ import click
 from flask.cli import FlaskGroup
 
 from tracker import create_app
+from tracker.cli.audit import audit
 from tracker.cli.catalog import catalog
 from tracker.cli.db import db
 from tracker.cli.demo import demo_command
@@ -13,6 +14,7 @@ from tracker.cli.jira import jira
 from tracker.cli.matrix import matrix_command
 from tracker.cli.results import results
 from tracker.cli.tokens import tokens
+from tracker.cli.users import users
 from tracker.sandbox.cli import jira_sandbox_command
 
 
@@ -21,6 +23,6 @@ def main() -> None:
     """Privacy obligations tracker: catalog, links to Jira and tests, traceability matrix."""
 
 
-for _command in (db, catalog, matrix_command, demo_command, jira, results, tokens):
+for _command in (db, catalog, matrix_command, demo_command, jira, results, users, tokens, audit):
     main.add_command(_command)
 main.add_command(jira_sandbox_command, "jira-sandbox")

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker.catalog import read_catalog
+from tracker.cli.operator import command_actor
 from tracker.db import get_engine, session_scope
 from tracker.domain.catalog_schema import catalog_json_schema
 from tracker.errors import TrackerError
@@ -52,7 +53,9 @@ def catalog_validate(path: Path | None) -> None:
 
 @catalog.command("load")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--actor", default="catalog load", show_default=True, help="Name in the audit log.")
+@click.option(
+    "--actor", default="tracker catalog load", show_default=True, help="Name in the audit log."
+)
 @with_appcontext
 def catalog_load(path: Path | None, actor: str) -> None:
     """Validate the catalog, then load it in one transaction (all or nothing)."""
@@ -66,7 +69,7 @@ def catalog_load(path: Path | None, actor: str) -> None:
                 f"{len(result.problems)} problem(s) in {target}; nothing was loaded."
             )
         with session_scope(get_engine()) as session:
-            report = load_catalog(session=session, catalog=result, actor=actor)
+            report = load_catalog(session=session, catalog=result, actor=command_actor(actor))
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.summary())

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
+from tracker.cli.operator import command_actor
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
 
@@ -43,7 +44,7 @@ def jira_sync_command(full: bool, dry_run: bool) -> None:
                 jql=settings.jql,
                 full=full,
                 dry_run=dry_run,
-                actor="tracker jira sync",
+                actor=command_actor("tracker jira sync"),
                 progress=bar.advance,
                 on_total=bar.start,
             )
@@ -55,7 +56,12 @@ def jira_sync_command(full: bool, dry_run: bool) -> None:
         if report.status == "failed":
             sys.exit(1)
         if settings.push_after_sync and not dry_run:
-            pushed = push_links(engine=get_engine(), gateway=gateway, public_url=_public_url())
+            pushed = push_links(
+                engine=get_engine(),
+                gateway=gateway,
+                public_url=_public_url(),
+                actor=command_actor("tracker jira sync"),
+            )
             click.echo("Push: " + pushed.summary())
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -105,6 +111,7 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
                 engine=get_engine(),
                 gateway=gateway,
                 public_url=_public_url(),
+                actor=command_actor("tracker jira push"),
                 dry_run=True,
                 full=full,
             )
@@ -119,6 +126,7 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
                 engine=get_engine(),
                 gateway=gateway,
                 public_url=_public_url(),
+                actor=command_actor("tracker jira push"),
                 full=full,
                 progress=bar.update,
             )
@@ -148,7 +156,7 @@ def jira_create_epic_command(obligation: str, project: str) -> None:
                 gateway=gateway,
                 obligation_id=obligation,
                 project_key=project,
-                actor="tracker jira create-epic",
+                actor=command_actor("tracker jira create-epic"),
                 public_url=_public_url(),
             )
     except TrackerError as exc:

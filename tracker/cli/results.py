@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from tracker.cli.operator import command_actor
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
 
@@ -66,7 +67,7 @@ def results_ingest_command(
                     session=session,
                     source=file,
                     options=options,
-                    uploaded_by="tracker results ingest",
+                    uploaded_by=command_actor("tracker results ingest"),
                     mapping=test_mapping,
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                 )

@@ -1,4 +1,4 @@
-"""`tracker tokens`: create, list and revoke API tokens for CI uploads."""
+"""`tracker tokens`: create API tokens with scopes, limits and expiry; list and revoke them."""
 
 from __future__ import annotations
 
@@ -6,31 +6,72 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
+from tracker.cli.operator import command_actor
 from tracker.db import get_engine, session_scope
+from tracker.domain.access import Actor, Scope
 from tracker.errors import TrackerError
+
+SCOPE_NAMES = [scope.value for scope in Scope]
 
 
 @click.group("tokens", cls=AppGroup)
 def tokens() -> None:
-    """API tokens for CI uploads."""
+    """API tokens for CI uploads and the read API."""
+
+
+def _actor(command: str) -> Actor:
+    return command_actor(f"tracker tokens {command}")
 
 
 @tokens.command("create")
 @click.option("--name", required=True, help="What the token is for, e.g. ci.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(SCOPE_NAMES),
+    help="results:write to upload test results, read for the read API (repeatable).",
+)
+@click.option("--expires-in", help="Lifetime such as 90d, 12h, 4w or 1y (default: never).")
+@click.option(
+    "--suite", "suites", multiple=True, help="Only this suite may be uploaded (repeatable)."
+)
+@click.option("--branch", "branches", multiple=True, help="Only runs of this branch (repeatable).")
+@click.option("--owner", help="E-mail of the account the token acts for (default: a service).")
 @with_appcontext
-def tokens_create_command(name: str) -> None:
+def tokens_create_command(
+    name: str,
+    scopes: tuple[str, ...],
+    expires_in: str | None,
+    suites: tuple[str, ...],
+    branches: tuple[str, ...],
+    owner: str | None,
+) -> None:
     """Create a token and print it once; only its hash is stored."""
-    from tracker.services.tokens import create_token
+    from tracker.services.accounts import find_user
+    from tracker.services.tokens import create_token, parse_lifetime, parse_scopes
 
     try:
+        lifetime = parse_lifetime(expires_in) if expires_in else None
         with session_scope(get_engine()) as session:
-            token = create_token(session=session, name=name, actor="tracker tokens create")
+            token = create_token(
+                session=session,
+                name=name,
+                actor=_actor("create"),
+                scopes=parse_scopes(list(scopes)),
+                lifetime=lifetime,
+                suites=suites,
+                branches=branches,
+                owner=find_user(session, owner) if owner else None,
+            )
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(token.secret)
+    expiry = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "no expiry"
     click.echo(
-        f"Token #{token.id} '{token.name}' created. Copy it now: it is not shown again. "
-        "Send it as 'Authorization: Bearer <token>'.",
+        f"Token #{token.id} '{token.name}' created ({', '.join(scopes)}; {expiry}). "
+        "Copy it now: it is not shown again. Send it as 'Authorization: Bearer <token>'.",
         err=True,
     )
 
@@ -38,19 +79,23 @@ def tokens_create_command(name: str) -> None:
 @tokens.command("list")
 @with_appcontext
 def tokens_list_command() -> None:
-    """List tokens (never their secrets)."""
+    """List tokens with scopes, limits, expiry and last use (never their secrets)."""
     from tracker.services.tokens import list_tokens
+    from tracker.web.accounts.page import tokens_page
 
     with Session(get_engine()) as session:
-        rows = list_tokens(session=session)
-    if not rows:
-        click.echo("No tokens. Create one with: tracker tokens create --name ci")
-    for token in rows:
-        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-        used = (
-            f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        page = tokens_page(list_tokens(session=session))
+    if not page.rows:
+        click.echo(
+            "No tokens. Create one with: tracker tokens create --name ci --scope results:write"
         )
-        click.echo(f"#{token.id}  {token.name}  {token.prefix}...  {state}, {used}")
+    for row in page.rows:
+        note = "  (made before scopes: given results:write, no expiry)" if row.migrated else ""
+        click.echo(
+            f"#{row.id}  {row.name}  {row.prefix}...  {row.state}  scopes: {row.scopes}  "
+            f"{row.limits}  owner: {row.owner}  expires: {row.expires}  "
+            f"last used: {row.last_used}{note}"
+        )
 
 
 @tokens.command("revoke")
@@ -62,7 +107,7 @@ def tokens_revoke_command(token_id: int) -> None:
 
     try:
         with session_scope(get_engine()) as session:
-            token = revoke_token(session=session, token_id=token_id, actor="tracker tokens revoke")
+            token = revoke_token(session=session, token_id=token_id, actor=_actor("revoke"))
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Token #{token.id} '{token.name}' is revoked.")

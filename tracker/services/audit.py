@@ -1,32 +1,297 @@
-"""Recording audit events: who did what to which thing, before and after."""
+"""The audit trail: append hash-chained events (one writer at a time), verify, search, export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func, insert, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
 
-from tracker.models import AuditEvent
+from tracker.domain.access import Actor
+from tracker.domain.audit_chain import (
+    GENESIS_HASH,
+    AuditContent,
+    ChainBreak,
+    ChainedEvent,
+    event_hash,
+    verify_chain,
+)
+from tracker.models import AuditChainHead, AuditEvent, utcnow
+
+VERIFY_BATCH = 2000
 
 
 def record_event(
     *,
     session: Session,
-    actor: str,
+    actor: Actor,
     action: str,
     entity_type: str,
     entity_id: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (the caller's transaction commits it)."""
-    event = AuditEvent(
-        actor=actor,
+    """Append an audit event to the chain in the caller's transaction.
+
+    The head row is updated first: on PostgreSQL that takes its row lock, on SQLite the
+    database's write lock, so concurrent writers append one after the other and never fork
+    the chain; both are held until the caller's transaction ends.
+    """
+    seq, prev_hash = _advance_head(session)
+    content = AuditContent(
+        seq=seq,
+        at=utcnow(),
+        actor=actor.label,
+        actor_ref=actor.reference,
+        actor_role=actor.role.value if actor.role else None,
         action=action,
         entity_type=entity_type,
-        entity_id=entity_id,
+        entity_id=entity_id[:1000],
         before=before,
         after=after,
     )
+    digest = event_hash(content, prev_hash)
+    event = AuditEvent(
+        seq=seq,
+        at=content.at,
+        actor=content.actor,
+        actor_ref=content.actor_ref,
+        actor_role=content.actor_role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=content.entity_id,
+        before=before,
+        after=after,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
     session.add(event)
+    session.execute(update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(hash=digest))
     return event
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event of a bulk append: what was done to which thing."""
+
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_events(*, session: Session, actor: Actor, events: Sequence[EventSpec]) -> None:
+    """Append many events by one actor with a constant number of statements (bulk syncs)."""
+    if not events:
+        return
+    first, prev_hash = _advance_head(session, len(events))
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for offset, spec in enumerate(events):
+        content = AuditContent(
+            seq=first + offset,
+            at=now,
+            actor=actor.label,
+            actor_ref=actor.reference,
+            actor_role=actor.role.value if actor.role else None,
+            action=spec.action,
+            entity_type=spec.entity_type,
+            entity_id=spec.entity_id[:1000],
+            before=spec.before,
+            after=spec.after,
+        )
+        digest = event_hash(content, prev_hash)
+        rows.append({**_columns(content), "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    session.execute(insert(AuditEvent), rows)
+    session.execute(
+        update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(hash=prev_hash)
+    )
+
+
+def _columns(content: AuditContent) -> dict[str, Any]:
+    return {
+        "seq": content.seq,
+        "at": content.at,
+        "actor": content.actor,
+        "actor_ref": content.actor_ref,
+        "actor_role": content.actor_role,
+        "action": content.action,
+        "entity_type": content.entity_type,
+        "entity_id": content.entity_id,
+        "before": content.before,
+        "after": content.after,
+    }
+
+
+def _advance_head(session: Session, count: int = 1) -> tuple[int, str]:
+    """Reserve `count` sequence numbers; return the first one and the previous hash."""
+    session.flush()  # earlier events of this transaction must be in the head already
+    bump = (
+        update(AuditChainHead)
+        .where(col(AuditChainHead.id) == 1)
+        .values(seq=AuditChainHead.seq + count)
+        .returning(col(AuditChainHead.seq), col(AuditChainHead.hash))
+    )
+    row = session.execute(bump).first()
+    if row is None:
+        _create_head(session)
+        row = session.execute(bump).one()
+    first = int(row[0]) - count + 1
+    head_hash = str(row[1])
+    return first, head_hash if first > 1 else GENESIS_HASH
+
+
+def _create_head(session: Session) -> None:
+    """Create the head row (an emptied database): it continues after the last stored event."""
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
+    ).first()
+    seq, digest = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
+    values = {"id": 1, "seq": seq, "hash": digest}
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql_insert(AuditChainHead).values(values)
+    else:
+        statement = sqlite_insert(AuditChainHead).values(values)
+    # Another writer may create it at the same moment: then theirs is used.
+    session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `tracker audit verify` found."""
+
+    checked: int
+    head_seq: int
+    problem: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the whole trail is as it was written."""
+        return self.problem is None
+
+
+def verify_audit_trail(*, session: Session) -> VerifyReport:
+    """Walk the whole chain in order; report the first event changed, removed or reordered."""
+    head = session.get(AuditChainHead, 1)
+    head_seq = head.seq if head else None
+    checked, problem = verify_chain(
+        _stored_events(session), head_seq, head.hash if head and head.seq else None
+    )
+    return VerifyReport(checked=checked, head_seq=head_seq or 0, problem=problem)
+
+
+def _stored_events(session: Session) -> Iterator[ChainedEvent]:
+    after = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.seq) > after)
+            .order_by(col(AuditEvent.seq))
+            .limit(VERIFY_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield chained(row)
+        after = rows[-1].seq
+
+
+def chained(event: AuditEvent) -> ChainedEvent:
+    """Return a stored event in the form the chain is checked in."""
+    return ChainedEvent(
+        content=AuditContent(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            actor_ref=event.actor_ref,
+            actor_role=event.actor_role,
+            action=event.action,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            before=event.before,
+            after=event.after,
+        ),
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page and its export are narrowed to."""
+
+    actor: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search_events(
+    *, session: Session, audit_filter: AuditFilter, offset: int = 0, limit: int | None = 100
+) -> tuple[list[AuditEvent], int]:
+    """Return the matching events, newest first, and how many match in all."""
+    query = select(AuditEvent)
+    counted = select(func.count()).select_from(AuditEvent)
+    for condition in _conditions(audit_filter):
+        query = query.where(condition)
+        counted = counted.where(condition)
+    query = query.order_by(col(AuditEvent.seq).desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    total = int(session.execute(counted).scalar_one())
+    return list(session.exec(query).all()), total
+
+
+def _conditions(audit_filter: AuditFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if audit_filter.actor:
+        pattern = f"%{_escape_like(audit_filter.actor)}%"
+        conditions.append(
+            col(AuditEvent.actor).ilike(pattern, escape="\\")
+            | (col(AuditEvent.actor_ref) == audit_filter.actor)
+        )
+    if audit_filter.entity_type:
+        conditions.append(col(AuditEvent.entity_type) == audit_filter.entity_type)
+    if audit_filter.entity_id:
+        conditions.append(col(AuditEvent.entity_id) == audit_filter.entity_id)
+    if audit_filter.action:
+        conditions.append(col(AuditEvent.action).startswith(audit_filter.action, autoescape=True))
+    if audit_filter.since:
+        conditions.append(col(AuditEvent.at) >= audit_filter.since)
+    if audit_filter.until:
+        conditions.append(col(AuditEvent.at) < audit_filter.until)
+    return conditions
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def event_json(event: AuditEvent) -> dict[str, Any]:
+    """Return an event as one JSON Lines record (with its hashes, so a reader can re-check)."""
+    return {**chained(event).content.as_json(), "prev_hash": event.prev_hash, "hash": event.hash}
+
+
+def iter_events(
+    *, session: Session, audit_filter: AuditFilter, batch: int = 1000
+) -> Iterator[AuditEvent]:
+    """Yield every matching event, oldest first, a batch at a time (for exports)."""
+    after = 0
+    while True:
+        query = select(AuditEvent).where(col(AuditEvent.seq) > after)
+        for condition in _conditions(audit_filter):
+            query = query.where(condition)
+        rows = session.exec(query.order_by(col(AuditEvent.seq)).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq

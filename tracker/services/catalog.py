@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from tracker.domain.access import Actor
 from tracker.domain.catalog_rules import Catalog, Located, fingerprint, sort_key
 from tracker.domain.catalog_schema import InstrumentSpec
 from tracker.errors import CatalogError
@@ -36,7 +37,7 @@ class CatalogLoadReport:
         )
 
 
-def load_catalog(*, session: Session, catalog: Catalog, actor: str) -> CatalogLoadReport:
+def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> CatalogLoadReport:
     """Upsert a valid catalog; the caller's transaction makes it all or nothing."""
     if not catalog.ok:
         raise CatalogError(
@@ -175,7 +176,7 @@ def _update_obligation(
     current: Obligation,
     located: Located,
     now: Any,
-    actor: str,
+    actor: Actor,
     report: CatalogLoadReport,
 ) -> None:
     new_fingerprint = fingerprint(located.spec)

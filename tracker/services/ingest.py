@@ -16,6 +16,7 @@ from sqlalchemy import Table, update
 from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of
+from tracker.domain.access import Actor
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
 from tracker.integrations.result_mapping import TestMapping
 from tracker.models import (
@@ -106,7 +107,7 @@ def ingest_report(
     session: Session,
     source: ReportSource,
     options: RunOptions,
-    uploaded_by: str,
+    uploaded_by: Actor,
     mapping: TestMapping | None = None,
     max_bytes: int | None = None,
     content_hash: str | None = None,
@@ -130,7 +131,8 @@ def ingest_report(
         environment=options.environment,
         source_name=options.source_name[:300],
         content_hash=digest,
-        uploaded_by=uploaded_by[:200],
+        uploaded_by=uploaded_by.label,
+        token_id=uploaded_by.token_id,
         started_at=_timestamp(summary.timestamp) or now,
         created_at=now,
     )
@@ -273,7 +275,7 @@ def _sync_links(
     index: ObligationIndex,
     mapping: TestMapping | None,
     unknown: set[str],
-    actor: str,
+    actor: Actor,
     run_id: int,
 ) -> tuple[int, int]:
     """Make report-made links of these tests match what the report declares now."""
@@ -314,7 +316,7 @@ def _sync_links(
     removed = 0
     for link in active:
         if link.origin in REPORT_ORIGINS and (link.obligation_id, link.test_case_id) not in wanted:
-            link.removed_at, link.removed_by = now, actor
+            link.removed_at, link.removed_by = now, actor.label
             session.add(link)
             removed += 1
     rows: list[dict[str, Any]] = [
@@ -324,7 +326,7 @@ def _sync_links(
             "origin": origin,
             "reviewed_version": version,
             "reviewed_fingerprint": fingerprint,
-            "created_by": actor,
+            "created_by": actor.label,
             "created_at": now,
         }
         for (obligation_id, case_id), (origin, version, fingerprint) in wanted.items()

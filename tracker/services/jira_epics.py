@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from tracker.domain.access import Actor
 from tracker.domain.status import Status
 from tracker.errors import ConflictError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
@@ -42,7 +43,7 @@ def create_epic(
     gateway: JiraGateway,
     obligation_id: str,
     project_key: str,
-    actor: str,
+    actor: Actor,
     public_url: str,
 ) -> EpicOutcome:
     """Create and link an epic for an obligation with status GAP; a second call finds the first."""
@@ -88,7 +89,7 @@ def create_epic(
         created = True
     if request is None:
         request = EpicRequest(
-            obligation_id=obligation.id, project_key=project_key, created_by=actor
+            obligation_id=obligation.id, project_key=project_key, created_by=actor.label
         )
     request.work_item_key = key
     session.add(request)

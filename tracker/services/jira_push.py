@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tracker.db import session_scope
+from tracker.domain.access import Actor
 from tracker.domain.status import Status
 from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
@@ -143,7 +144,7 @@ def push_links(
     public_url: str,
     dry_run: bool = False,
     full: bool = False,
-    actor: str = "jira push",
+    actor: Actor,
     progress: Progress | None = None,
 ) -> PushReport:
     """Make the remote links on Jira issues match the tracker's links and statuses.
@@ -163,7 +164,7 @@ def push_links(
                 "The push stopped before it finished (process killed or crashed). What Jira had "
                 "accepted was recorded; the next push sent the rest.",
             )
-            run = SyncRun(kind="push", actor=actor)
+            run = SyncRun(kind="push", actor=actor.label)
             session.add(run)
             session.flush()
             report.run_id = run.id

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tracker.db import session_scope
+from tracker.domain.access import Actor
 from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink, utcnow
@@ -64,7 +65,7 @@ def sync_jira(
     jql: str,
     full: bool = False,
     dry_run: bool = False,
-    actor: str = "jira sync",
+    actor: Actor,
     progress: Progress | None = None,
     on_total: Callable[[int | None], None] | None = None,
 ) -> SyncReport:
@@ -83,7 +84,7 @@ def sync_jira(
                 "stored is consistent; the next run started again from the previous watermark.",
             )
             since = None if full else _last_watermark(session)
-            run = SyncRun(kind="sync", full=full, dry_run=dry_run, actor=actor)
+            run = SyncRun(kind="sync", full=full, dry_run=dry_run, actor=actor.label)
             run.watermark_from = since
             session.add(run)
             session.flush()
@@ -130,7 +131,7 @@ def _pull(
     since: datetime | None,
     full: bool,
     dry_run: bool,
-    actor: str,
+    actor: Actor,
     report: SyncReport,
     progress: Progress | None,
     extend: Callable[[], None],

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
+from tracker.domain.access import system_actor
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_gateway import issue_record
 from tracker.models import WebhookDelivery, utcnow
@@ -90,7 +91,11 @@ def handle_webhook(
     except (KeyError, TypeError, ValueError, JiraError) as exc:
         raise ValidationError(f"The issue in the delivery is incomplete: {exc}") from exc
     counts = apply_issues(
-        session, [record], ObligationIndex(session), actor="jira webhook", in_scope=None
+        session,
+        [record],
+        ObligationIndex(session),
+        actor=system_actor("jira webhook"),
+        in_scope=None,
     )
     return WebhookOutcome(
         event,

@@ -9,6 +9,7 @@ from typing import Any, TypedDict, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
+from tracker.domain.access import Actor
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import (
     ApplicabilityDecision,
@@ -44,7 +45,7 @@ def get_obligation(session: Session, obligation_id: str) -> Obligation:
 
 
 def link_work_item(
-    *, session: Session, obligation_id: str, key: str, actor: str, origin: str = "manual"
+    *, session: Session, obligation_id: str, key: str, actor: Actor, origin: str = "manual"
 ) -> LinkOutcome:
     """Link a Jira work item to an obligation; linking twice does nothing."""
     obligation = get_obligation(session, obligation_id)
@@ -65,7 +66,7 @@ def link_work_item(
 
 
 def unlink_work_item(
-    *, session: Session, obligation_id: str, key: str, actor: str, origin: str | None = None
+    *, session: Session, obligation_id: str, key: str, actor: Actor, origin: str | None = None
 ) -> LinkOutcome:
     """Remove a work-item link (the row is kept with removed_at)."""
     query = select(WorkItemLink).where(
@@ -101,7 +102,7 @@ def ensure_test_case(session: Session, test_id: str) -> TestCase:
 
 
 def link_test(
-    *, session: Session, obligation_id: str, test_id: str, actor: str, origin: str = "manual"
+    *, session: Session, obligation_id: str, test_id: str, actor: Actor, origin: str = "manual"
 ) -> LinkOutcome:
     """Link a test (by its suite/classname/name id) to an obligation; twice does nothing."""
     obligation = get_obligation(session, obligation_id)
@@ -114,7 +115,7 @@ def link_test(
     return LinkOutcome(True, f"Linked test {case.test_id} to {obligation.id}.")
 
 
-def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: str) -> LinkOutcome:
+def unlink_test(*, session: Session, obligation_id: str, test_id: str, actor: Actor) -> LinkOutcome:
     """Remove a test link (the row is kept with removed_at)."""
     case = session.exec(select(TestCase).where(TestCase.test_id == test_id)).first()
     links = (
@@ -156,14 +157,14 @@ class _NewLink(TypedDict):
     created_by: str
 
 
-def _new_link(obligation: Obligation, actor: str, origin: str) -> _NewLink:
+def _new_link(obligation: Obligation, actor: Actor, origin: str) -> _NewLink:
     """Return a new link's fields, reviewed against the obligation's current version."""
     return {
         "obligation_id": obligation.id,
         "origin": origin,
         "reviewed_version": obligation.version,
         "reviewed_fingerprint": obligation.fingerprint,
-        "created_by": actor,
+        "created_by": actor.label,
     }
 
 
@@ -171,7 +172,7 @@ def _add(
     session: Session,
     link: WorkItemLink | TestLink,
     obligation: Obligation,
-    actor: str,
+    actor: Actor,
     origin: str,
     what: dict[str, str],
 ) -> None:
@@ -190,7 +191,7 @@ def _add(
 def _remove(
     session: Session,
     links: Sequence[WorkItemLink | TestLink],
-    actor: str,
+    actor: Actor,
     obligation_id: str,
     what: dict[str, str],
 ) -> None:
@@ -198,7 +199,7 @@ def _remove(
     now = utcnow()
     for link in links:
         link.removed_at = now
-        link.removed_by = actor
+        link.removed_by = actor.label
         session.add(link)
     record_event(
         session=session,
@@ -210,7 +211,7 @@ def _remove(
     )
 
 
-def review_links(*, session: Session, obligation_id: str, actor: str) -> LinkOutcome:
+def review_links(*, session: Session, obligation_id: str, actor: Actor) -> LinkOutcome:
     """Mark every active link of an obligation as reviewed against its current version."""
     obligation = get_obligation(session, obligation_id)
     now = utcnow()
@@ -226,7 +227,7 @@ def review_links(*, session: Session, obligation_id: str, actor: str) -> LinkOut
         for link in rows:
             link.reviewed_version = obligation.version
             link.reviewed_fingerprint = obligation.fingerprint
-            link.reviewed_by = actor
+            link.reviewed_by = actor.label
             link.reviewed_at = now
             session.add(link)
             reviewed.append(link)
@@ -251,7 +252,7 @@ def decide_applicability(
     obligation_id: str,
     not_applicable: bool,
     justification: str,
-    actor: str,
+    actor: Actor,
 ) -> LinkOutcome:
     """Record legal's decision that an obligation does (or again does) apply."""
     obligation = get_obligation(session, obligation_id)
@@ -265,7 +266,7 @@ def decide_applicability(
             obligation_id=obligation.id,
             not_applicable=not_applicable,
             justification=justification,
-            decided_by=actor,
+            decided_by=actor.label,
         )
     )
     record_event(

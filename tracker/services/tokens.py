@@ -1,18 +1,27 @@
-"""API tokens for CI uploads: shown once, stored only as a hash, listed and revoked."""
+"""API tokens: scopes, expiry, suite and branch limits, an owner; shown once, stored as a hash."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from tracker.domain.access import Actor, ActorKind, Role, Scope
 from tracker.errors import NotFoundError, ValidationError
-from tracker.models import ApiToken, utcnow
+from tracker.models import ApiToken, User, utcnow
 from tracker.services.audit import record_event
 
 TOKEN_PREFIX = "trk_"  # noqa: S105 - a visible marker, not a secret
+MAX_LIMITS = 20
+MAX_LIMIT_LENGTH = 300
+MAX_LIFETIME_DAYS = 3650
+_DURATION = re.compile(r"^\s*(\d{1,5})\s*([hdwy])\s*$")
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,16 @@ class NewToken:
     id: int
     name: str
     secret: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The token a request presented, or why it is refused (401)."""
+
+    token: ApiToken | None
+    owner: User | None = None
+    problem: str | None = None
 
 
 def hash_token(secret: str) -> str:
@@ -29,15 +48,80 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(*, session: Session, name: str, actor: str) -> NewToken:
-    """Create a token for a CI pipeline; only its hash is kept."""
-    name = name.strip()
-    if not name or len(name) > 100:
+def parse_lifetime(text: str) -> timedelta:
+    """Return the lifetime written as 12h, 90d, 4w or 1y."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise ValidationError(
+            "Write the lifetime as a number and a unit, e.g. 90d, 12h, 4w or 1y "
+            f"(not '{text[:20]}').",
+            field="expires_in",
+        )
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    if days <= 0 or days > MAX_LIFETIME_DAYS:
+        raise ValidationError(
+            f"A token lives at least an hour and at most {MAX_LIFETIME_DAYS} days.",
+            field="expires_in",
+        )
+    return timedelta(days=days)
+
+
+def parse_scopes(values: Sequence[str]) -> list[Scope]:
+    """Return the scopes named (at least one), or raise ValidationError listing the valid ones."""
+    scopes: list[Scope] = []
+    for value in values:
+        try:
+            scope = Scope(value.strip())
+        except ValueError:
+            names = ", ".join(scope.value for scope in Scope)
+            raise ValidationError(
+                f"Unknown scope '{value[:40]}'; use {names}.", field="scope"
+            ) from None
+        if scope not in scopes:
+            scopes.append(scope)
+    if not scopes:
+        raise ValidationError(
+            "Give the token at least one scope: results:write to upload test results, "
+            "read for the read API.",
+            field="scope",
+        )
+    return scopes
+
+
+def create_token(
+    *,
+    session: Session,
+    name: str,
+    actor: Actor,
+    scopes: Sequence[Scope],
+    lifetime: timedelta | None = None,
+    suites: Sequence[str] = (),
+    branches: Sequence[str] = (),
+    owner: User | None = None,
+) -> NewToken:
+    """Create a token; only its hash is kept. Without an owner it acts as a service."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100 or "\x00" in name:
         raise ValidationError(
             "Give the token a name of 1 to 100 characters, e.g. 'ci'.", field="name"
         )
+    if not scopes:
+        parse_scopes([])
+    suite_limits = _limits(suites, "suite")
+    branch_limits = _limits(branches, "branch")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, prefix=secret[:10], token_hash=hash_token(secret))
+    expires_at = utcnow() + lifetime if lifetime is not None else None
+    token = ApiToken(
+        name=name,
+        prefix=secret[:10],
+        token_hash=hash_token(secret),
+        scopes=[scope.value for scope in scopes],
+        suites=suite_limits,
+        branches=branch_limits,
+        owner_id=owner.id if owner else None,
+        created_by=actor.label,
+        expires_at=expires_at,
+    )
     session.add(token)
     session.flush()
     record_event(
@@ -46,18 +130,31 @@ def create_token(*, session: Session, name: str, actor: str) -> NewToken:
         action="token.created",
         entity_type="token",
         entity_id=str(token.id),
-        after={"name": name, "prefix": token.prefix},
+        after={
+            "name": name,
+            "prefix": token.prefix,
+            "scopes": token.scopes,
+            "suites": suite_limits,
+            "branches": branch_limits,
+            "owner": owner.email if owner else None,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
-    return NewToken(id=token.id or 0, name=name, secret=secret)
+    return NewToken(id=token.id or 0, name=name, secret=secret, expires_at=expires_at)
 
 
-def list_tokens(*, session: Session) -> list[ApiToken]:
-    """Return every token, newest first (revoked ones too)."""
-    return list(session.exec(select(ApiToken).order_by(col(ApiToken.id).desc())).all())
+def list_tokens(*, session: Session) -> list[tuple[ApiToken, User | None]]:
+    """Return every token with its owner, newest first (revoked and expired ones too)."""
+    query = (
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.owner_id), isouter=True)
+        .order_by(col(ApiToken.id).desc())
+    )
+    return [(token, owner) for token, owner in session.exec(query).all()]
 
 
-def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
-    """Revoke a token; uploads with it are refused from now on."""
+def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
+    """Revoke a token; requests with it are refused from now on."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFoundError(f"No API token with id {token_id}; `tracker tokens list` shows them.")
@@ -75,13 +172,73 @@ def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
     return token
 
 
-def authenticate(*, session: Session, secret: str) -> ApiToken | None:
-    """Return the active token with this secret, noting its use; None when unknown or revoked."""
-    if not secret.startswith(TOKEN_PREFIX):
-        return None
+def check_token(*, session: Session, secret: str) -> TokenCheck:
+    """Return the usable token with this secret (noting its use), or why it is refused."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return TokenCheck(None, problem="The API token is not valid.")
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
-    if token is None or token.revoked_at is not None:
-        return None
-    token.last_used_at = utcnow()
+    if token is None:
+        return TokenCheck(None, problem="The API token is not valid.")
+    if token.revoked_at is not None:
+        return TokenCheck(None, problem="The API token was revoked; ask an admin for a new one.")
+    now = utcnow()
+    if token.expires_at is not None and _aware(token.expires_at) <= now:
+        return TokenCheck(
+            None,
+            problem=f"The API token expired on {token.expires_at:%Y-%m-%d}; "
+            "ask an admin for a new one.",
+        )
+    owner = session.get(User, token.owner_id) if token.owner_id else None
+    if token.owner_id and (owner is None or not owner.active):
+        return TokenCheck(None, problem="The API token's owner is disabled, so it is too.")
+    token.last_used_at = now
     session.add(token)
-    return token
+    return TokenCheck(token, owner)
+
+
+def token_actor(token: ApiToken, owner: User | None) -> Actor:
+    """Return the actor recorded for what a token does: its name, and its owner's role."""
+    name = f"token {token.name} ({owner.email})" if owner else f"token {token.name}"
+    return Actor(
+        kind=ActorKind.TOKEN,
+        name=name,
+        role=Role(owner.role) if owner else None,
+        account_id=owner.id if owner else None,
+        token_id=token.id,
+    )
+
+
+def token_scopes(token: ApiToken) -> frozenset[Scope]:
+    """Return the token's scopes (unknown stored values are ignored)."""
+    return frozenset(Scope(value) for value in token.scopes if value in Scope._value2member_map_)
+
+
+def run_refusal(token: ApiToken, suite: str, branch: str | None) -> str | None:
+    """Return why the token may not upload this suite or branch, or None when it may."""
+    if token.suites and suite not in token.suites:
+        allowed = ", ".join(token.suites)
+        return f"This token may upload only the suites {allowed}, not '{suite[:100]}'."
+    if token.branches and (branch or "") not in token.branches:
+        allowed = ", ".join(token.branches)
+        return (
+            f"This token may upload only for the branches {allowed}, not '{(branch or '')[:100]}'."
+        )
+    return None
+
+
+def _limits(values: Sequence[str], what: str) -> list[str]:
+    cleaned = sorted({value.strip() for value in values if value and value.strip()})
+    if len(cleaned) > MAX_LIMITS:
+        raise ValidationError(f"Limit a token to at most {MAX_LIMITS} {what} names.", field=what)
+    for value in cleaned:
+        if len(value) > MAX_LIMIT_LENGTH or "\x00" in value:
+            raise ValidationError(
+                f"A {what} name has at most {MAX_LIMIT_LENGTH} characters.", field=what
+            )
+    return cleaned
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -10,9 +10,10 @@ from typing import TypedDict
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from tracker.domain.access import Actor, system_actor
 from tracker.integrations.jira_records import IssueRecord
-from tracker.models import AuditEvent, Obligation, WorkItem, WorkItemLink, utcnow
-from tracker.services.audit import record_event
+from tracker.models import Obligation, WorkItem, WorkItemLink, utcnow
+from tracker.services.audit import EventSpec, record_event, record_events
 
 LABEL_PREFIX = "obligation-"
 JIRA_ORIGIN = "jira"
@@ -64,7 +65,7 @@ def apply_issues(
     session: Session,
     records: Sequence[IssueRecord],
     index: ObligationIndex,
-    actor: str,
+    actor: Actor,
     *,
     in_scope: bool | None = True,
 ) -> ApplyCounts:
@@ -124,7 +125,7 @@ def mark_missing(session: Session, keys: Iterable[str], reason: str) -> list[str
             marked.append(item.key)
             record_event(
                 session=session,
-                actor="jira",
+                actor=system_actor("jira sync"),
                 action="work_item.missing",
                 entity_type="work_item",
                 entity_id=item.key,
@@ -166,7 +167,7 @@ def _values(record: IssueRecord) -> _IssueValues:
 
 
 def _sync_label_links(
-    session: Session, records: Sequence[IssueRecord], index: ObligationIndex, actor: str
+    session: Session, records: Sequence[IssueRecord], index: ObligationIndex, actor: Actor
 ) -> ApplyCounts:
     counts = ApplyCounts()
     wanted: dict[tuple[str, str], tuple[int, str]] = {}
@@ -193,19 +194,18 @@ def _sync_label_links(
     # New rows go in as one executemany each: ORM inserts would be one statement per row
     # on SQLite (no ordered RETURNING), so a page's queries would grow with its links.
     new_links: list[dict[str, object]] = []
-    events: list[dict[str, object]] = []
+    events: list[EventSpec] = []
     for link in active:
         if link.origin == JIRA_ORIGIN and (link.obligation_id, link.work_item_key) not in wanted:
             link.removed_at = now
-            link.removed_by = actor
+            link.removed_by = actor.label
             session.add(link)
             counts.links_removed += 1
             events.append(
-                _link_event(
-                    actor,
+                EventSpec(
                     "link.removed",
+                    "obligation",
                     link.obligation_id,
-                    now,
                     before={"work_item": link.work_item_key, "origin": JIRA_ORIGIN},
                     after={"reason": "the obligation label was removed in Jira"},
                 )
@@ -220,43 +220,20 @@ def _sync_label_links(
                 "origin": JIRA_ORIGIN,
                 "reviewed_version": version,
                 "reviewed_fingerprint": fingerprint,
-                "created_by": actor,
+                "created_by": actor.label,
                 "created_at": now,
             }
         )
         counts.links_added += 1
         events.append(
-            _link_event(
-                actor,
+            EventSpec(
                 "link.added",
+                "obligation",
                 obligation_id,
-                now,
-                before=None,
                 after={"work_item": key, "origin": JIRA_ORIGIN},
             )
         )
     if new_links:
         session.execute(insert(WorkItemLink), new_links)
-    if events:
-        session.execute(insert(AuditEvent), events)
+    record_events(session=session, actor=actor, events=events)
     return counts
-
-
-def _link_event(
-    actor: str,
-    action: str,
-    obligation_id: str,
-    at: datetime,
-    *,
-    before: dict[str, str] | None,
-    after: dict[str, str],
-) -> dict[str, object]:
-    return {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "entity_type": "obligation",
-        "entity_id": obligation_id,
-        "before": before,
-        "after": after,
-    }

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
+from tracker.domain.access import Permission
 from tracker.domain.status import STATUS_LABELS, STATUS_ORDER
-from tracker.web.actor import current_actor
+from tracker.web.auth import current_identity, may
 
 csrf = CSRFProtect()
 
@@ -25,20 +26,26 @@ class NavItem:
 
     label: str
     endpoint: str
+    permission: Permission = Permission.READ
 
 
-def add_nav_item(app: Flask, label: str, endpoint: str) -> None:
-    """Add an entry to the header navigation (later blueprints call this from init_app)."""
+def add_nav_item(
+    app: Flask, label: str, endpoint: str, permission: Permission = Permission.READ
+) -> None:
+    """Add an entry to the header navigation, shown to those with the permission."""
     items: list[NavItem] = app.extensions.setdefault(NAV_KEY, [])
     if all(item.endpoint != endpoint for item in items):
-        items.append(NavItem(label, endpoint))
+        items.append(NavItem(label, endpoint, permission))
 
 
 def init_app(app: Flask) -> None:
-    """Wire CSRF protection, the blueprints, navigation, error handling and headers."""
-    from tracker.web import errors, security
+    """Wire CSRF, sign-in and permissions, the blueprints, navigation, errors and headers."""
+    from tracker.web import auth, errors, rate_limits, security
+    from tracker.web.accounts import sso
+    from tracker.web.accounts.routes import accounts
     from tracker.web.api.routes import api
     from tracker.web.api.runs import runs_api
+    from tracker.web.audit.routes import audit
     from tracker.web.dashboard.routes import dashboard
     from tracker.web.evidence.routes import evidence
     from tracker.web.jira.routes import jira
@@ -47,6 +54,9 @@ def init_app(app: Flask) -> None:
     from tracker.web.webhooks.routes import webhooks
 
     csrf.init_app(app)
+    auth.init_app(app)
+    rate_limits.init_app(app)
+    sso.init_app(app)
     # Read-only JSON for scripts; a later write route there must authenticate with a token.
     csrf.exempt(api)
     # Jira signs its deliveries with a shared secret (HMAC), which the view verifies.
@@ -61,6 +71,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(runs_api)
     add_nav_item(app, "Test evidence", "evidence.runs")
     add_nav_item(app, "Jira", "jira.index")
+    app.register_blueprint(accounts)
+    app.register_blueprint(audit)
+    add_nav_item(app, "Audit trail", "audit.index", Permission.READ_AUDIT)
+    add_nav_item(app, "Accounts", "accounts.users", Permission.MANAGE_USERS)
+    add_nav_item(app, "API tokens", "accounts.tokens", Permission.MANAGE_TOKENS)
 
     app.context_processor(_template_globals)
     security.init_app(app)
@@ -79,10 +94,15 @@ def _template_globals() -> dict[str, Any]:
             "active": item.endpoint.partition(".")[0] == current_blueprint,
         }
         for item in items
+        if may(item.permission)
     ]
+    identity = current_identity()
     return {
         "nav_items": nav,
-        "actor": current_actor(),
+        "actor": identity.actor.name if identity else None,
+        "actor_role": identity.actor.role.value if identity and identity.actor.role else None,
+        "may": may,
+        "anonymous_read": bool(current_app.config.get("ANONYMOUS_READ")),
         "status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
         "status_order": [status.value for status in STATUS_ORDER],
     }

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tracker.errors import ConflictError, NotFoundError, ValidationError
+from tracker.web.auth import Forbidden, Unauthorized
 from tracker.web.responses import json_response
 
 ERROR_CODES = {
     400: "bad_request",
+    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    429: "too_many_requests",
     500: "internal_error",
 }
 ERROR_TITLES = {
@@ -28,6 +31,7 @@ ERROR_TITLES = {
     405: "This action is not available here",
     409: "Not possible right now",
     413: "The upload is too large",
+    429: "Too many attempts",
     500: "Something went wrong on our side",
 }
 ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 413: "errors/413.html"}
@@ -39,6 +43,23 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFoundError, _tracker_error(404))
     app.register_error_handler(ValidationError, _tracker_error(400))
     app.register_error_handler(ConflictError, _tracker_error(409))
+    app.register_error_handler(Forbidden, _forbidden)
+    app.register_error_handler(Unauthorized, _unauthorized)
+
+
+def _forbidden(error: Forbidden) -> ResponseReturnValue:
+    return _error_response(403, error.message)
+
+
+def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
+    if not _wants_json():
+        return redirect(url_for("accounts.login"))
+    response = json_response(
+        {"error": {"status": 401, "code": "unauthorized", "message": error.message}}, status=401
+    )
+    invalid = ', error="invalid_token"' if error.invalid else ""
+    response.headers["WWW-Authenticate"] = f'Bearer realm="tracker"{invalid}'
+    return response
 
 
 def _wants_json() -> bool:
@@ -56,6 +77,11 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         limit = request.max_content_length
         size = f" ({limit // (1024 * 1024)} MB)" if limit and limit >= 1024 * 1024 else ""
         message = f"The request is larger than the limit{size}. Send a smaller file or less text."
+    elif code == 429:
+        message = (
+            "Too many failed sign-in attempts from here or for this e-mail. Wait a few minutes, "
+            "then try again; an admin can reset the password."
+        )
     elif code == 405:
         message = f"{request.method} is not allowed on {request.path}."
     elif code >= 500:

@@ -9,12 +9,14 @@ from flask import Blueprint, Response, request, url_for
 from sqlmodel import Session, col, select
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.domain.matrix import apply_filter, to_json
 from tracker.domain.status import STATUS_LABELS
 from tracker.errors import ValidationError
 from tracker.models import Obligation
 from tracker.services.matrix import build_matrix
 from tracker.services.obligations import ObligationDetail, obligation_detail
+from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import parse_matrix_query
 from tracker.web.request_args import evidence_scope
@@ -27,6 +29,7 @@ MAX_LIMIT = 1000
 
 
 @api.get("/obligations")
+@requires(Permission.READ)
 @with_collector_paused
 def list_obligations() -> Response:
     """List assessable obligations with their status; filter like the matrix, page by limit."""
@@ -62,6 +65,7 @@ def list_obligations() -> Response:
 
 
 @api.get("/obligations/<obligation_id>")
+@requires(Permission.READ)
 def get_obligation(obligation_id: str) -> Response:
     """Return one obligation: catalog fields, mappings, versions, links and status."""
     detail = obligation_detail(
@@ -71,6 +75,7 @@ def get_obligation(obligation_id: str) -> Response:
 
 
 @api.get("/matrix")
+@requires(Permission.READ)
 @with_collector_paused
 def matrix() -> Response:
     """Return the filtered and sorted matrix as {"generated_at", "rows"}."""

@@ -12,13 +12,15 @@ from typing import IO, Any
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.errors import ReportError, ReportTooLargeError, ValidationError
 from tracker.integrations.junit import content_sha256
 from tracker.integrations.result_mapping import TestMapping, configured_mapping
 from tracker.models import TestRun
 from tracker.services.evidence_pages import list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
-from tracker.services.tokens import authenticate
+from tracker.services.tokens import run_refusal
+from tracker.web.auth import current_identity, requires
 from tracker.web.request_args import integer_arg, parse_run_filter, text_arg
 from tracker.web.responses import json_response
 
@@ -74,35 +76,31 @@ class _Received:
 
 
 @runs_api.post("/test-runs")
+@requires(Permission.UPLOAD_RESULTS)
 def create_run() -> Response:
     """Ingest one JUnit XML report (raw body or multipart field 'report'); one transaction."""
-    secret = _bearer_secret()
-    if secret is None:
-        return _unauthorized(
-            "An API token is required to upload test results. " + CREDENTIAL_HELP, invalid=False
-        )
+    identity = current_identity()
+    token = identity.token if identity else None
+    if identity is None or token is None:  # the permission check lets only tokens through
+        return _error(401, "unauthorized", "An API token is required. " + CREDENTIAL_HELP)
     session = get_session()
-    known = authenticate(session=session, secret=secret) is not None
-    # Only a check before reading the body: the token's use is recorded with the upload.
-    session.rollback()
-    if not known:
-        return _unauthorized("The API token is unknown or has been revoked. " + CREDENTIAL_HELP)
     try:
         with _received_report() as received:
             options = _run_options(received.name)
             with session.begin():
-                token = authenticate(session=session, secret=secret)
-                if token is None:
-                    return _unauthorized("The API token has just been revoked. " + CREDENTIAL_HELP)
                 report = ingest_report(
                     session=session,
                     source=received.stream,
                     options=options,
-                    uploaded_by=f"{token.name} (API token #{token.id})",
+                    uploaded_by=identity.actor,
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                     content_hash=received.digest,
                     mapping=_server_mapping(),
                 )
+                stored = session.get(TestRun, report.run_id)
+                refusal = run_refusal(token, stored.suite, stored.branch) if stored else None
+                if refusal is not None and not report.duplicate:
+                    raise _Refused(403, "forbidden", refusal + " Nothing was stored.")
     except _Refused as refusal:
         return _error(refusal.status, refusal.code, str(refusal))
     except ReportTooLargeError as exc:
@@ -129,6 +127,7 @@ def create_run() -> Response:
 
 
 @runs_api.get("/test-runs")
+@requires(Permission.READ)
 def list_test_runs() -> Response:
     """List runs newest first; filter by suite, branch, release, environment; page by limit."""
     limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -150,6 +149,7 @@ def list_test_runs() -> Response:
 
 
 @runs_api.get("/test-runs/<int:run_id>")
+@requires(Permission.READ)
 def get_run(run_id: int) -> Response:
     """Return one run with a page of its results (failures first)."""
     limit = integer_arg(request.args, "limit", DEFAULT_LIMIT * 2, 1, MAX_LIMIT)
@@ -207,14 +207,6 @@ def run_json(run: TestRun) -> dict[str, Any]:
 
 
 # --- reading the request --------------------------------------------------------------------
-
-
-def _bearer_secret() -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() != "bearer" or not value:
-        return None
-    return value
 
 
 @contextmanager
@@ -285,13 +277,6 @@ def _run_options(name: str) -> RunOptions:
         environment=values["environment"],
         source_name=name,
     )
-
-
-def _unauthorized(message: str, invalid: bool = True) -> Response:
-    challenge = 'Bearer realm="tracker"' + (', error="invalid_token"' if invalid else "")
-    response = _error(401, "unauthorized", message)
-    response.headers["WWW-Authenticate"] = challenge
-    return response
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> Response:

@@ -6,8 +6,10 @@ from flask import Blueprint, render_template
 from sqlmodel import Session, select
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.models import Instrument
 from tracker.services.matrix import build_matrix
+from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.dashboard.page import dashboard_page
 from tracker.web.request_args import evidence_scope
@@ -16,6 +18,7 @@ dashboard = Blueprint("dashboard", __name__)
 
 
 @dashboard.get("/")
+@requires(Permission.READ)
 @with_collector_paused
 def index() -> str:
     """Show counts per status for each instrument, linking into the filtered matrix."""

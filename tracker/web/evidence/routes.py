@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.services.evidence_pages import (
     list_runs,
     obligation_evidence,
@@ -12,6 +13,7 @@ from tracker.services.evidence_pages import (
     run_detail,
     test_history,
 )
+from tracker.web.auth import requires
 from tracker.web.evidence.page import (
     obligation_evidence_page,
     orphans_page,
@@ -30,6 +32,7 @@ TEST_HISTORY_RUNS = 100
 
 
 @evidence.get("/evidence/runs")
+@requires(Permission.READ)
 def runs() -> str:
     """List the ingested test runs, newest first, with their counts and unknown ids."""
     page = integer_arg(request.args, "page", 1, 1, 1_000_000)
@@ -44,6 +47,7 @@ def runs() -> str:
 
 
 @evidence.get("/evidence/runs/<int:run_id>")
+@requires(Permission.READ)
 def run(run_id: int) -> str:
     """Show one run: where it came from and its results, failures first."""
     page = integer_arg(request.args, "page", 1, 1, 1_000_000)
@@ -57,6 +61,7 @@ def run(run_id: int) -> str:
 
 
 @evidence.get("/evidence/tests/<int:test_case_id>")
+@requires(Permission.READ)
 def test(test_case_id: int) -> str:
     """Show one test's outcomes over runs and the obligations it is linked to."""
     data = test_history(session=get_session(), test_case_id=test_case_id, limit=TEST_HISTORY_RUNS)
@@ -64,6 +69,7 @@ def test(test_case_id: int) -> str:
 
 
 @evidence.get("/obligations/<obligation_id>/evidence")
+@requires(Permission.READ)
 def obligation(obligation_id: str) -> str:
     """Show an obligation's verification in scope and its linked tests' results over runs."""
     scope = evidence_scope()
@@ -80,6 +86,7 @@ def obligation(obligation_id: str) -> str:
 
 
 @evidence.get("/evidence/orphans")
+@requires(Permission.READ)
 def orphans_report() -> str:
     """List tests tagged with unknown obligation ids and obligations whose tests never ran."""
     data = orphans(session=get_session())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from tracker.db import get_engine, get_session
+from tracker.domain.access import Actor, Permission
 from tracker.domain.status import Status
 from tracker.errors import ConflictError, JiraError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
@@ -19,7 +21,7 @@ from tracker.services.jira_overview import jira_overview
 from tracker.services.jira_push import PushReport, push_links
 from tracker.services.jira_sync import SyncReport, sync_jira
 from tracker.services.obligations import ObligationDetail
-from tracker.web.actor import current_actor
+from tracker.web.auth import current_actor, requires
 from tracker.web.jira.page import EpicForm, jira_page
 
 jira = Blueprint("jira", __name__)
@@ -29,6 +31,7 @@ _JQL_PROJECT = re.compile(r"\bproject\s*(?:=|in\s*\()\s*\"?([A-Za-z][A-Za-z0-9_]
 
 
 @jira.get("/jira")
+@requires(Permission.READ)
 def index() -> str:
     """Show the Jira settings (never secrets), recent sync and push runs, and missing items."""
     settings, error = _settings()
@@ -44,6 +47,7 @@ def index() -> str:
 
 
 @jira.post("/jira/sync")
+@requires(Permission.RUN_JIRA)
 def sync_now() -> ResponseReturnValue:
     """Pull changed work items from Jira now (and push links when TRACKER_JIRA_PUSH is on)."""
 
@@ -60,6 +64,7 @@ def sync_now() -> ResponseReturnValue:
 
 
 @jira.post("/jira/push")
+@requires(Permission.RUN_JIRA)
 def push_now() -> ResponseReturnValue:
     """Make the remote links on Jira issues match the tracker's links and statuses."""
     _with_jira(lambda _settings, gateway: _flash_push(_push(gateway)))
@@ -67,6 +72,7 @@ def push_now() -> ResponseReturnValue:
 
 
 @jira.post("/obligations/<obligation_id>/create-epic")
+@requires(Permission.EDIT_LINKS)
 def create_epic_for(obligation_id: str) -> ResponseReturnValue:
     """Create (once) a Jira epic for an obligation that is a gap, and link it."""
     project = request.form.get("project", "")
@@ -149,8 +155,9 @@ def _flash_push(report: PushReport) -> None:
     flash("Push: " + report.summary(), "error" if report.failed else "success")
 
 
-def _actor(action: str) -> str:
-    return f"{current_actor()[:120]} ({action})"
+def _actor(action: str) -> Actor:
+    actor = current_actor()
+    return replace(actor, name=f"{actor.name[:120]} ({action})")
 
 
 def _public_url() -> str:

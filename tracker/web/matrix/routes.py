@@ -7,9 +7,11 @@ import re
 from flask import Blueprint, Response, render_template, request
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_markdown
 from tracker.services.evidence_pages import scope_choices
 from tracker.services.matrix import MatrixData, build_matrix
+from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import MatrixQuery, matrix_page, parse_matrix_query
 from tracker.web.request_args import evidence_scope
@@ -19,6 +21,7 @@ matrix = Blueprint("matrix", __name__)
 
 
 @matrix.get("/matrix")
+@requires(Permission.READ)
 @with_collector_paused
 def index() -> str:
     """Show every assessable obligation with its links, tests and status."""
@@ -33,6 +36,7 @@ def index() -> str:
 
 
 @matrix.get("/matrix.csv")
+@requires(Permission.READ)
 @with_collector_paused
 def export_csv() -> Response:
     """Download exactly the filtered and sorted matrix as CSV."""
@@ -41,6 +45,7 @@ def export_csv() -> Response:
 
 
 @matrix.get("/matrix.json")
+@requires(Permission.READ)
 @with_collector_paused
 def export_json() -> Response:
     """Download exactly the filtered and sorted matrix as JSON."""
@@ -51,6 +56,7 @@ def export_json() -> Response:
 
 
 @matrix.get("/matrix.md")
+@requires(Permission.READ)
 @with_collector_paused
 def export_markdown() -> Response:
     """Download exactly the filtered and sorted matrix as a Markdown table."""

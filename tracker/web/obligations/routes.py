@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.errors import NotFoundError, ValidationError
 from tracker.services.links import (
     LinkOutcome,
@@ -21,7 +22,7 @@ from tracker.services.links import (
     unlink_work_item,
 )
 from tracker.services.obligations import obligation_detail
-from tracker.web.actor import current_actor
+from tracker.web.auth import current_actor, requires
 from tracker.web.jira.routes import epic_form
 from tracker.web.obligations.page import obligation_page
 from tracker.web.request_args import evidence_scope
@@ -32,12 +33,14 @@ MAX_JUSTIFICATION = 4000
 
 
 @obligations.get("/obligations/<obligation_id>")
+@requires(Permission.READ)
 def show(obligation_id: str) -> str:
     """Show one obligation with its versions, mappings, links, status and history."""
     return _render(obligation_id)
 
 
 @obligations.post("/obligations/<obligation_id>/links/work-items")
+@requires(Permission.EDIT_LINKS)
 def add_work_item(obligation_id: str) -> ResponseReturnValue:
     """Link a Jira work item by its key."""
     key = request.form.get("key", "")
@@ -52,6 +55,7 @@ def add_work_item(obligation_id: str) -> ResponseReturnValue:
 
 
 @obligations.post("/obligations/<obligation_id>/links/work-items/<key>/remove")
+@requires(Permission.EDIT_LINKS)
 def remove_work_item(obligation_id: str, key: str) -> ResponseReturnValue:
     """Remove the link to a Jira work item."""
     return _act(
@@ -67,6 +71,7 @@ def remove_work_item(obligation_id: str, key: str) -> ResponseReturnValue:
 
 
 @obligations.post("/obligations/<obligation_id>/links/tests")
+@requires(Permission.EDIT_LINKS)
 def add_test(obligation_id: str) -> ResponseReturnValue:
     """Link an automated test by its suite/classname/name id."""
     test_id = request.form.get("test_id", "")
@@ -81,6 +86,7 @@ def add_test(obligation_id: str) -> ResponseReturnValue:
 
 
 @obligations.post("/obligations/<obligation_id>/links/tests/remove")
+@requires(Permission.EDIT_LINKS)
 def remove_test(obligation_id: str) -> ResponseReturnValue:
     """Remove the link to a test (its id comes in the form)."""
     test_id = request.form.get("test_id", "").strip()
@@ -94,6 +100,7 @@ def remove_test(obligation_id: str) -> ResponseReturnValue:
 
 
 @obligations.post("/obligations/<obligation_id>/review")
+@requires(Permission.REVIEW_LINKS)
 def review(obligation_id: str) -> ResponseReturnValue:
     """Mark every link as reviewed against the obligation's current version."""
     return _act(
@@ -106,6 +113,7 @@ def review(obligation_id: str) -> ResponseReturnValue:
 
 
 @obligations.post("/obligations/<obligation_id>/applicability")
+@requires(Permission.DECIDE_APPLICABILITY)
 def applicability(obligation_id: str) -> ResponseReturnValue:
     """Record that the obligation does not apply (with a justification), or applies again."""
     decision = request.form.get("decision", "")

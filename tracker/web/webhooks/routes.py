@@ -17,6 +17,7 @@ from tracker.services.jira_webhooks import (
     SignatureError,
     handle_webhook,
 )
+from tracker.web.auth import public
 from tracker.web.responses import json_response
 
 LOG = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ webhooks = Blueprint("webhooks", __name__)
 
 
 @webhooks.post("/webhooks/jira")
+@public
 def jira_delivery() -> Response:
     """Verify a delivery's signature, drop repeats, and store the issue change."""
     try:

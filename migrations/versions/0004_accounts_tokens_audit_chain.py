@@ -1,0 +1,211 @@
+"""accounts, scoped tokens with owners, hash-chained append-only audit trail
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 17:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from tracker.domain.audit_chain import GENESIS_HASH, AuditContent, event_hash
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION tracker_audit_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'The audit trail is append-only: % on auditevent is refused.', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER auditevent_append_only BEFORE UPDATE OR DELETE ON auditevent
+FOR EACH ROW EXECUTE FUNCTION tracker_audit_append_only()
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "useraccount",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("sso_subject", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_login_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("email"),
+        sa.UniqueConstraint("sso_subject"),
+    )
+
+    op.create_table(
+        "loginsession",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["useraccount.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("loginsession", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_loginsession_user_id"), ["user_id"], unique=False)
+
+    with op.batch_alter_table("apitoken", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("scopes", sa.JSON(), server_default="[]", nullable=False)
+        )
+        batch_op.add_column(sa.Column("suites", sa.JSON(), server_default="[]", nullable=False))
+        batch_op.add_column(sa.Column("branches", sa.JSON(), server_default="[]", nullable=False))
+        batch_op.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "created_by",
+                sqlmodel.sql.sqltypes.AutoString(length=200),
+                server_default="",
+                nullable=False,
+            )
+        )
+        batch_op.add_column(
+            sa.Column("migrated", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+        batch_op.create_index(batch_op.f("ix_apitoken_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_foreign_key(
+            "fk_apitoken_owner_id_useraccount", "useraccount", ["owner_id"], ["id"]
+        )
+    # Every token made before scopes existed could upload results: it keeps exactly that.
+    tokens = sa.table("apitoken", sa.column("scopes", sa.JSON()), sa.column("migrated", sa.Boolean()))
+    op.execute(tokens.update().values(scopes=["results:write"], migrated=True))
+
+    with op.batch_alter_table("testrun", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_testrun_token_id_apitoken", "apitoken", ["token_id"], ["id"])
+
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "actor_ref",
+                sqlmodel.sql.sqltypes.AutoString(length=64),
+                server_default="system",
+                nullable=False,
+            )
+        )
+        batch_op.add_column(
+            sa.Column("actor_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+        )
+
+    head_seq, head_hash = _chain_existing_events()
+
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.alter_column("seq", existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column(
+            "prev_hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        )
+        batch_op.alter_column(
+            "hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        )
+        batch_op.create_unique_constraint("uq_auditevent_seq", ["seq"])
+        batch_op.create_index(batch_op.f("ix_auditevent_actor_ref"), ["actor_ref"], unique=False)
+
+    head = op.create_table(
+        "auditchainhead",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.bulk_insert(head, [{"id": 1, "seq": head_seq, "hash": head_hash}])
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(APPEND_ONLY_FUNCTION)
+        op.execute(APPEND_ONLY_TRIGGER)
+
+
+def _chain_existing_events() -> tuple[int, str]:
+    """Give the events written before the chain existed their sequence numbers and hashes."""
+    bind = op.get_bind()
+    events = sa.table(
+        "auditevent",
+        sa.column("id", sa.Integer()),
+        sa.column("seq", sa.Integer()),
+        sa.column("at", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("actor", sa.String()),
+        sa.column("actor_ref", sa.String()),
+        sa.column("actor_role", sa.String()),
+        sa.column("action", sa.String()),
+        sa.column("entity_type", sa.String()),
+        sa.column("entity_id", sa.String()),
+        sa.column("before", sa.JSON()),
+        sa.column("after", sa.JSON()),
+        sa.column("prev_hash", sa.String()),
+        sa.column("hash", sa.String()),
+    )
+    prev_hash, seq = GENESIS_HASH, 0
+    rows = bind.execute(sa.select(events).order_by(events.c.id)).mappings().all()
+    for row in rows:
+        seq += 1
+        content = AuditContent(
+            seq=seq,
+            at=row["at"],
+            actor=row["actor"],
+            actor_ref=row["actor_ref"],
+            actor_role=row["actor_role"],
+            action=row["action"],
+            entity_type=row["entity_type"],
+            entity_id=row["entity_id"],
+            before=row["before"],
+            after=row["after"],
+        )
+        digest = event_hash(content, prev_hash)
+        bind.execute(
+            events.update()
+            .where(events.c.id == row["id"])
+            .values(seq=seq, prev_hash=prev_hash, hash=digest)
+        )
+        prev_hash = digest
+    return seq, prev_hash
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS auditevent_append_only ON auditevent")
+        op.execute("DROP FUNCTION IF EXISTS tracker_audit_append_only()")
+    op.drop_table("auditchainhead")
+    with op.batch_alter_table("auditevent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_auditevent_actor_ref"))
+        batch_op.drop_constraint("uq_auditevent_seq", type_="unique")
+        for column in ("hash", "prev_hash", "actor_role", "actor_ref", "seq"):
+            batch_op.drop_column(column)
+    with op.batch_alter_table("testrun", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_testrun_token_id_apitoken", type_="foreignkey")
+        batch_op.drop_column("token_id")
+    with op.batch_alter_table("apitoken", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_apitoken_owner_id_useraccount", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_apitoken_owner_id"))
+        for column in ("expires_at", "migrated", "created_by", "owner_id", "branches", "suites"):
+            batch_op.drop_column(column)
+        batch_op.drop_column("scopes")
+    op.drop_table("loginsession")
+    op.drop_table("useraccount")

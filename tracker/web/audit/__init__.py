@@ -1,0 +1,1 @@
+"""The audit trail page and its JSON Lines export."""
