@@ -365,6 +365,7 @@ class ApplicabilityDecision(SQLModel, table=True):
     not_applicable: bool
     justification: str = Field(sa_column=Column(Text, nullable=False))
     decided_by: str = Field(max_length=200)
+    decided_role: str | None = Field(default=None, max_length=16)
     decided_at: datetime = Field(default_factory=utcnow)
 
 

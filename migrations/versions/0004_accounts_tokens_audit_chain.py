@@ -92,6 +92,11 @@ def upgrade() -> None:
     tokens = sa.table("apitoken", sa.column("scopes", sa.JSON()), sa.column("migrated", sa.Boolean()))
     op.execute(tokens.update().values(scopes=["results:write"], migrated=True))
 
+    with op.batch_alter_table("applicabilitydecision", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("decided_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
+
     with op.batch_alter_table("testrun", schema=None) as batch_op:
         batch_op.add_column(sa.Column("token_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_testrun_token_id_apitoken", "apitoken", ["token_id"], ["id"])
@@ -198,6 +203,8 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_auditevent_seq", type_="unique")
         for column in ("hash", "prev_hash", "actor_role", "actor_ref", "seq"):
             batch_op.drop_column(column)
+    with op.batch_alter_table("applicabilitydecision", schema=None) as batch_op:
+        batch_op.drop_column("decided_role")
     with op.batch_alter_table("testrun", schema=None) as batch_op:
         batch_op.drop_constraint("fk_testrun_token_id_apitoken", type_="foreignkey")
         batch_op.drop_column("token_id")

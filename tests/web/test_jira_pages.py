@@ -160,7 +160,8 @@ def test_configured_page_shows_the_connection_and_lists_runs(
     assert "Enabled: the secret is set." in text
     assert "<code>http://127.0.0.1:5000/webhooks/jira</code>" in text
     assert "Sync now</button>" in text and "Push to Jira</button>" in text
-    assert "access control comes with accounts" in text
+    viewer = text_of(signed_in_client(jira_client.application, "viewer"), "/jira")
+    assert "Sync now</button>" not in viewer and "engineer or admin role" in viewer
     runs = text[text.index('id="runs"') : text.index('id="missing"')]
     assert runs.index('<th scope="row">#2</th>') < runs.index('<th scope="row">#1</th>')
     assert '<span class="badge run-warn">succeeded with problems</span>' in runs

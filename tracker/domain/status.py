@@ -113,6 +113,8 @@ class ObligationFacts(NamedTuple):
     not_applicable: bool = False
     justification: str | None = None
     freshness: timedelta = timedelta(days=30)
+    decided_by: str | None = None
+    decided_role: str | None = None  # the decider's role then: only "legal" reads as "Legal"
 
 
 class StatusResult(NamedTuple):
@@ -182,7 +184,7 @@ def _verification(kinds: dict[str, list[TestFact]]) -> Verification:
 def overall_status(facts: ObligationFacts, now: datetime) -> StatusResult:
     """Apply the documented rule; the first matching line wins.
 
-    1. NOT_APPLICABLE  legal decided the obligation does not apply.
+    1. NOT_APPLICABLE  someone allowed to (legal or admin) recorded that it does not apply.
     2. GAP             nothing is linked: no work item and no test.
     3. SUSPECT         a link was reviewed against an older version of the obligation.
     4. FAILING         a linked test's latest result failed or errored.
@@ -205,7 +207,9 @@ def overall_status(facts: ObligationFacts, now: datetime) -> StatusResult:
 
     if facts.not_applicable:
         why = f" Justification: {facts.justification}" if facts.justification else ""
-        return result(Status.NOT_APPLICABLE, f"Legal decided this obligation does not apply.{why}")
+        return result(
+            Status.NOT_APPLICABLE, f"{_decider(facts)} this obligation does not apply.{why}"
+        )
     if not facts.work_items and not facts.tests:
         return result(Status.GAP, "No Jira work item and no test is linked.")
     work = _describe_work(facts.work_items)
@@ -287,3 +291,13 @@ def _run_words(run_id: int, commit: str | None, at: datetime) -> str:
 def _run(result: ResultFact) -> str:
     # Many tests share a run: describe each run once.
     return _run_words(result.run_id, result.commit, result.at)
+
+
+def _decider(facts: ObligationFacts) -> str:
+    """Say who recorded a decision as it was: 'Legal (ana@example.com) decided that'."""
+    if not facts.decided_by:
+        return "It was recorded that"
+    if facts.decided_role == "legal":
+        return f"Legal ({facts.decided_by}) decided that"
+    role = f", {facts.decided_role}" if facts.decided_role else ""
+    return f"{facts.decided_by}{role} recorded that"

@@ -267,6 +267,7 @@ def decide_applicability(
             not_applicable=not_applicable,
             justification=justification,
             decided_by=actor.label,
+            decided_role=actor.role.value if actor.role else None,
         )
     )
     record_event(

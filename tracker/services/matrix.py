@@ -71,18 +71,20 @@ def build_matrix(
     obligations = rows_of(obligation_query.order_by(col(Obligation.sort_key))).all()
     versions = {row[0]: row[7] for row in obligations}
 
-    decisions: dict[str, tuple[bool, str]] = {}
+    decisions: dict[str, tuple[bool, str, str, str | None]] = {}
     decision_query = select(
         ApplicabilityDecision.obligation_id,
         ApplicabilityDecision.not_applicable,
         ApplicabilityDecision.justification,
+        ApplicabilityDecision.decided_by,
+        ApplicabilityDecision.decided_role,
     ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
     if obligation_ids is not None:
         decision_query = decision_query.where(
             col(ApplicabilityDecision.obligation_id).in_(obligation_ids)
         )
-    for obligation_id, not_applicable, justification in rows_of(decision_query).all():
-        decisions[obligation_id] = (not_applicable, justification)
+    for obligation_id, not_applicable, justification, by, role in rows_of(decision_query).all():
+        decisions[obligation_id] = (not_applicable, justification, by, role)
 
     work_query = (
         core_select(
@@ -160,6 +162,8 @@ def build_matrix(
             tests=tuple(sorted(tests.get(ob_id, ()))),
             not_applicable=bool(decision and decision[0]),
             justification=decision[1] if decision else None,
+            decided_by=decision[2] if decision else None,
+            decided_role=decision[3] if decision else None,
             freshness=timedelta(days=freshness),
         )
         all_facts[ob_id] = facts

@@ -136,7 +136,7 @@ class TestLinkItem:
 
 @dataclass(frozen=True)
 class Decision:
-    """Legal's current applicability decision."""
+    """The current applicability decision: who recorded it, with their role then."""
 
     not_applicable: bool
     justification: str
@@ -222,7 +222,8 @@ def obligation_page(
         decision = Decision(
             not_applicable=detail.decision.not_applicable,
             justification=detail.decision.justification,
-            decided_by=detail.decision.decided_by,
+            decided_by=detail.decision.decided_by
+            + (f" ({detail.decision.decided_role})" if detail.decision.decided_role else ""),
             decided_at=_when(detail.decision.decided_at),
         )
     retired = obligation.retired_at is not None or obligation.lifecycle_status == "retired"
