@@ -72,12 +72,12 @@ def build_matrix(
     versions = {row[0]: row[7] for row in obligations}
 
     decisions: dict[str, tuple[bool, str, str, str | None]] = {}
-    decision_query = select(
-        ApplicabilityDecision.obligation_id,
-        ApplicabilityDecision.not_applicable,
-        ApplicabilityDecision.justification,
-        ApplicabilityDecision.decided_by,
-        ApplicabilityDecision.decided_role,
+    decision_query = core_select(
+        col(ApplicabilityDecision.obligation_id),
+        col(ApplicabilityDecision.not_applicable),
+        col(ApplicabilityDecision.justification),
+        col(ApplicabilityDecision.decided_by),
+        col(ApplicabilityDecision.decided_role),
     ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
     if obligation_ids is not None:
         decision_query = decision_query.where(
