@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -48,3 +49,38 @@ def test_upgrade_twice_is_harmless(empty_engine) -> None:  # type: ignore[no-unt
     migrate.upgrade(empty_engine)
     migrate.upgrade(empty_engine)
     assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+
+
+def test_upgrading_chains_existing_audit_events_and_keeps_what_old_tokens_could_do(
+    empty_engine,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlmodel import Session
+
+    from tracker.services.audit import verify_audit_trail
+
+    migrate.upgrade(empty_engine, "0003")
+    with empty_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO apitoken (name, prefix, token_hash, created_at) "
+                "VALUES ('ci', 'trk_abc', :hash, CURRENT_TIMESTAMP)"
+            ),
+            {"hash": "a" * 64},
+        )
+        for number in range(3):
+            connection.execute(
+                text(
+                    "INSERT INTO auditevent (at, actor, action, entity_type, entity_id, after) "
+                    "VALUES (CURRENT_TIMESTAMP, 'web user', 'link.added', 'obligation', :id, :after)"
+                ),
+                {"id": f"GDPR-{number}", "after": '{"work_item": "PRIV-1"}'},
+            )
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        report = verify_audit_trail(session=session)
+        assert report.ok and report.checked == 3 and report.head_seq == 3
+        scopes, migrated, expires = session.execute(
+            text("SELECT scopes, migrated, expires_at FROM apitoken")
+        ).one()
+    assert migrated and expires is None
+    assert (json.loads(scopes) if isinstance(scopes, str) else scopes) == ["results:write"]

@@ -235,6 +235,8 @@ class SignOnClaims:
 def sign_on(*, session: Session, claims: SignOnClaims, method: str) -> User | None:
     """Return the account for a single sign-on, creating it (as viewer) on the first one.
 
+    The caller records the log-in once the session starts.
+
     None when the account exists but is disabled. A role from the provider's groups replaces
     the stored role on every sign-on; without a mapping the role is managed in the tracker.
     """
@@ -261,7 +263,6 @@ def sign_on(*, session: Session, claims: SignOnClaims, method: str) -> User | No
             user.sso_subject = claims.subject
         if claims.role is not None and user.role != claims.role.value:
             set_role(session=session, email=user.email, role=claims.role, actor=system)
-    record_login(session=session, user=user, method=method)
     return user
 
 

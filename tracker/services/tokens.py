@@ -213,16 +213,18 @@ def token_scopes(token: ApiToken) -> frozenset[Scope]:
     return frozenset(Scope(value) for value in token.scopes if value in Scope._value2member_map_)
 
 
-def run_refusal(token: ApiToken, suite: str, branch: str | None) -> str | None:
-    """Return why the token may not upload this suite or branch, or None when it may."""
+def run_refusal(token: ApiToken, suite: str, branch: str | None, default_branch: str) -> str | None:
+    """Return why the token may not upload this suite or branch, or None when it may.
+
+    A run without a branch counts for the default branch, so it is checked as that branch.
+    """
+    branch = branch or default_branch
     if token.suites and suite not in token.suites:
         allowed = ", ".join(token.suites)
         return f"This token may upload only the suites {allowed}, not '{suite[:100]}'."
-    if token.branches and (branch or "") not in token.branches:
+    if token.branches and branch not in token.branches:
         allowed = ", ".join(token.branches)
-        return (
-            f"This token may upload only for the branches {allowed}, not '{(branch or '')[:100]}'."
-        )
+        return f"This token may upload only for the branches {allowed}, not '{branch[:100]}'."
     return None
 
 

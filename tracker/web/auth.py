@@ -309,6 +309,7 @@ def _proxy_identity() -> Identity | None:
             if user is None:
                 return None
             new_key = start_session(session=db_session, user=user, method="proxy")
+            record_login(session=db_session, user=user, method="proxy")
     except ValidationError:
         log.warning("The trusted proxy sent a user header that is not an e-mail address.")
         return None

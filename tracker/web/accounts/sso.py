@@ -10,23 +10,23 @@ from flask import Flask, current_app
 from tracker.domain.access import Role
 from tracker.services.accounts import SignOnClaims, role_from_groups
 
-oauth = OAuth()
 PROVIDER = "sso"
+EXTENSION = "tracker.oauth"
 
 
 def init_app(app: Flask) -> None:
-    """Register the identity provider when TRACKER_OIDC_ISSUER is set."""
-    oauth.init_app(app)
+    """Register the identity provider when TRACKER_OIDC_ISSUER is set (one registry per app)."""
     issuer = app.config.get("OIDC_ISSUER")
     if not issuer:
         return
+    oauth = OAuth(app)
+    app.extensions[EXTENSION] = oauth
     oauth.register(
         name=PROVIDER,
         server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
         client_id=app.config.get("OIDC_CLIENT_ID"),
         client_secret=app.config.get("OIDC_CLIENT_SECRET"),
         client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
-        overwrite=True,
     )
 
 
@@ -37,7 +37,7 @@ def sso_enabled() -> bool:
 
 def client() -> Any:
     """Return the registered provider client."""
-    return oauth.create_client(PROVIDER)
+    return current_app.extensions[EXTENSION].create_client(PROVIDER)
 
 
 def claims_from(userinfo: dict[str, Any]) -> SignOnClaims:

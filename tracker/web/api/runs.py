@@ -98,8 +98,14 @@ def create_run() -> Response:
                     mapping=_server_mapping(),
                 )
                 stored = session.get(TestRun, report.run_id)
-                refusal = run_refusal(token, stored.suite, stored.branch) if stored else None
-                if refusal is not None and not report.duplicate:
+                refusal = (
+                    run_refusal(
+                        token, stored.suite, stored.branch, current_app.config["DEFAULT_BRANCH"]
+                    )
+                    if stored
+                    else None
+                )
+                if refusal is not None:
                     raise _Refused(403, "forbidden", refusal + " Nothing was stored.")
     except _Refused as refusal:
         return _error(refusal.status, refusal.code, str(refusal))
