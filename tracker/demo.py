@@ -119,7 +119,6 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
     messages.append("Catalog: " + loaded.summary())
     accounts = demo_accounts(engine)
-    messages.extend(account_lines(accounts))
     with session_scope(engine) as session:
         legal = find_user(session, accounts[Role.LEGAL].email)
         if session.exec(select(ApplicabilityDecision)).first() is None:
@@ -178,6 +177,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
             actor=DEMO_ACTOR,
         )
         messages.append("Jira push after the test report: " + pushed.summary())
+    messages.extend(account_lines(accounts))  # last, so they are on screen when it starts
     return messages
 
 

@@ -6,7 +6,9 @@ from sqlmodel import Session, select
 
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.demo import prepare_demo, start_demo_jira
-from tracker.models import TestRun, WorkItem
+from tracker.domain.access import Role
+from tracker.models import ApplicabilityDecision, TestRun, WorkItem
+from tracker.services.accounts import check_login
 from tracker.services.matrix import build_matrix
 
 
@@ -36,9 +38,20 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
         assert any("GDPR-99.9" in message for message in messages) or any(
             "problem" in m for m in messages
         )
-        # Running it again adds nothing twice.
+        # One account per role, with a generated password shown only in these lines.
+        shown = _demo_passwords(messages)
+        assert set(shown) == {f"{role.value}@demo.example" for role in Role}
+        with Session(engine) as session:
+            for email, password in shown.items():
+                user = check_login(session=session, email=email, password=password)
+                assert user is not None and email.startswith(user.role + "@")
+            decision = session.exec(select(ApplicabilityDecision)).one()
+            assert (decision.decided_by, decision.decided_role) == ("legal@demo.example", "legal")
+        # Running it again adds nothing twice; the accounts get new passwords, shown again.
         again = prepare_demo(app, demo.settings)
         assert any("already ingested" in message for message in again)
+        new = _demo_passwords(again)
+        assert set(new) == set(shown) and all(new[e] != shown[e] for e in shown)
     finally:
         demo.server.stop()
     # A restarted demo has a fresh, empty sandbox: its epics get their remote links again.
@@ -49,3 +62,9 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
         assert any(state.remote_links(issue.key) for issue in state.issues())
     finally:
         restarted.server.stop()
+
+
+def _demo_passwords(messages: list[str]) -> dict[str, str]:
+    start = messages.index("Demo accounts (new passwords each start; sign in at /login):")
+    rows = [line.split() for line in messages[start + 1 :]]
+    return {email: password for _role, email, password in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -36,6 +37,8 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
         # Listen before preparing, so the sandbox's webhooks reach the tracker from the start.
         from werkzeug.serving import make_server
 
+        # One log line per webhook delivery would push the demo accounts off the screen.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = make_server(host, port, app, threaded=True)
         threading.Thread(target=server.serve_forever, name="tracker-demo", daemon=True).start()
     try:
