@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import tracker.models  # noqa: F401 - registers the tables
-from tests.helpers import DATA, SMALL_CATALOG, csrf_token  # noqa: F401 - re-exported
+from tests.helpers import DATA, SMALL_CATALOG, csrf_token, empty_tables  # noqa: F401 - re-exported
 from tracker import create_app, migrate
 from tracker.config import TestConfig
 from tracker.db import make_engine
@@ -48,14 +48,7 @@ def _drop_alembic_version(engine: Engine) -> None:
 def engine(_schema_engine: Engine) -> Iterator[Engine]:
     """An engine on an empty schema (tables are emptied before each test)."""
     _database_tests["count"] += 1
-    with _schema_engine.begin() as connection:
-        tables = list(reversed(SQLModel.metadata.sorted_tables))
-        if _schema_engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+    empty_tables(_schema_engine)
     yield _schema_engine
 
 

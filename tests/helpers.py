@@ -28,3 +28,18 @@ def transaction(session: Session) -> Iterator[Session]:
         session.rollback()
     with session.begin():
         yield session
+
+
+def empty_tables(engine) -> None:  # type: ignore[no-untyped-def]
+    """Empty every table (on PostgreSQL with TRUNCATE, which the audit trigger allows)."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())

@@ -19,7 +19,7 @@ from tests.evidence_helpers import (
     load_small_catalog,
     report,
 )
-from tests.helpers import transaction
+from tests.helpers import empty_tables, transaction
 from tracker.domain.access import cli_actor
 from tracker.models import TestCase, TestRun
 from tracker.services.links import link_test
@@ -334,9 +334,7 @@ def _grow(session: Session, runs: int, tests: int) -> None:
 def test_evidence_page_query_count_does_not_grow_with_runs_and_results(app, engine, session, url):
     counts = []
     for runs, tests in ((2, 3), (12, 40)):
-        with engine.begin() as connection:  # start from empty tables for each size
-            for table in reversed(TestRun.metadata.sorted_tables):
-                connection.execute(table.delete())
+        empty_tables(engine)  # start from empty tables for each size
         load_small_catalog(session)
         _grow(session, runs, tests)
         session.rollback()

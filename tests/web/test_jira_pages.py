@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tests.auth_helpers import signed_in_client
 from tests.helpers import SMALL_CATALOG, csrf_token, transaction
@@ -18,7 +18,7 @@ from tracker.domain.access import cli_actor
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord, JiraSettings
 from tracker.integrations.jira_setup import NOT_CONFIGURED
-from tracker.models import EpicRequest, SyncRun, WorkItem, WorkItemLink
+from tracker.models import AuditEvent, EpicRequest, SyncRun, User, WorkItem, WorkItemLink
 from tracker.services.catalog import load_catalog
 from tracker.services.jira_sync import sync_jira
 from tracker.services.links import link_work_item
@@ -358,3 +358,24 @@ def test_create_epic_for_an_unknown_obligation_is_a_404(
         "/obligations/NOPE-1/create-epic", data={"csrf_token": token, "project": "PRIV"}
     )
     assert response.status_code == 404
+
+
+def test_sync_push_and_epics_are_in_the_audit_trail_with_the_engineer_and_role(
+    engine: Engine, loaded: Session, jira_app: Flask, fake: FakeJiraGateway
+) -> None:
+    engineer = signed_in_client(jira_app, "engineer", email="eng@example.com")
+    post(engineer, "/jira/sync")
+    post(engineer, "/jira/push")
+    post(engineer, "/obligations/BETA-9/create-epic", {"project": "PRIV"})
+    loaded.rollback()
+    events = loaded.exec(select(AuditEvent).where(col(AuditEvent.action).startswith("jira."))).all()
+    assert [event.action for event in events] == [
+        "jira.sync_started",
+        "jira.sync_finished",
+        "jira.push_started",
+        "jira.push_finished",
+        "jira.epic_created",
+    ]
+    user_id = loaded.exec(select(User.id).where(User.email == "eng@example.com")).one()
+    assert {(e.actor_ref, e.actor_role) for e in events} == {(f"user:{user_id}", "engineer")}
+    assert events[-1].entity_id == "BETA-9" and events[-1].after["project"] == "PRIV"

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.auth_helpers import signed_in_client
-from tests.helpers import SMALL_CATALOG
+from tests.helpers import SMALL_CATALOG, empty_tables
 from tracker.catalog import read_catalog
 from tracker.domain.access import cli_actor
 from tracker.models import (
@@ -373,9 +373,7 @@ def test_matrix_export_links_carry_the_current_query(client, session):
 def test_matrix_query_count_does_not_depend_on_the_number_of_rows(app, engine, session, url):
     counts = []
     for size in (5, 50):
-        with engine.begin() as connection:  # start from empty tables for each size
-            for table in reversed(Obligation.metadata.sorted_tables):
-                connection.execute(table.delete())
+        empty_tables(engine)  # start from empty tables for each size
         make_obligations(session, size)
         client = signed_in_client(app)
         client.get(url)  # warm-up: connection pool, first-request setup

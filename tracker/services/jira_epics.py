@@ -12,6 +12,7 @@ from tracker.domain.status import Status
 from tracker.errors import ConflictError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.models import EpicRequest, Instrument, Obligation
+from tracker.services.audit import record_event
 from tracker.services.links import get_obligation, link_work_item
 from tracker.services.matrix import build_matrix
 from tracker.services.work_items import JIRA_ORIGIN, obligation_label
@@ -93,6 +94,14 @@ def create_epic(
         )
     request.work_item_key = key
     session.add(request)
+    record_event(
+        session=session,
+        actor=actor,
+        action="jira.epic_created" if created else "jira.epic_found",
+        entity_type="obligation",
+        entity_id=obligation.id,
+        after={"work_item": key, "project": project_key},
+    )
     link_work_item(
         session=session, obligation_id=obligation.id, key=key, actor=actor, origin=JIRA_ORIGIN
     )

@@ -26,6 +26,7 @@ from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import RemoteLinkSpec
 from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink, utcnow
+from tracker.services.audit import record_event
 from tracker.services.matrix import build_matrix
 from tracker.services.run_records import mark_interrupted
 from tracker.services.sync_lock import held_lock
@@ -154,7 +155,7 @@ def push_links(
     """
     if dry_run:
         return _plan_report(engine, public_url, full, dry_run=True)
-    holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
+    holder = f"{actor.label} ({socket.gethostname()} pid {os.getpid()})"
     with held_lock(engine, LOCK_NAME, holder) as extend:
         report = _plan_report(engine, public_url, full, dry_run=False)
         with session_scope(engine) as session:
@@ -168,8 +169,16 @@ def push_links(
             session.add(run)
             session.flush()
             report.run_id = run.id
+            record_event(
+                session=session,
+                actor=actor,
+                action="jira.push_started",
+                entity_type="sync_run",
+                entity_id=str(run.id),
+                after={"full": full, "planned": len(report.planned)},
+            )
         _send(engine, gateway, report, progress, extend)
-        _finish(engine, report)
+        _finish(engine, report, actor)
     return report
 
 
@@ -218,10 +227,22 @@ def _send(
         _remember(engine, accepted)
 
 
-def _finish(engine: Engine, report: PushReport) -> None:
+def _finish(engine: Engine, report: PushReport, actor: Actor) -> None:
     with session_scope(engine) as session:
         finished = session.get(SyncRun, report.run_id)
         if finished is not None:
+            record_event(
+                session=session,
+                actor=actor,
+                action="jira.push_finished",
+                entity_type="sync_run",
+                entity_id=str(report.run_id),
+                after={
+                    "done": report.done,
+                    "unchanged": report.unchanged,
+                    "failed": len(report.failed),
+                },
+            )
             finished.status = (
                 "failed"
                 if report.failed and not report.done

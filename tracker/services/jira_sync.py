@@ -22,6 +22,7 @@ from tracker.domain.access import Actor
 from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink, utcnow
+from tracker.services.audit import record_event
 from tracker.services.run_records import mark_interrupted
 from tracker.services.sync_lock import held_lock
 from tracker.services.work_items import ApplyCounts, ObligationIndex, apply_issues, mark_missing
@@ -74,7 +75,7 @@ def sync_jira(
     With on_total, Jira is first asked how many issues the search will read (one extra
     request), so a progress bar can show the whole.
     """
-    holder = f"{actor} ({socket.gethostname()} pid {os.getpid()})"
+    holder = f"{actor.label} ({socket.gethostname()} pid {os.getpid()})"
     with held_lock(engine, LOCK_NAME, holder) as extend:
         with session_scope(engine) as session:
             mark_interrupted(
@@ -89,6 +90,14 @@ def sync_jira(
             session.add(run)
             session.flush()
             run_id = run.id or 0
+            record_event(
+                session=session,
+                actor=actor,
+                action="jira.sync_started",
+                entity_type="sync_run",
+                entity_id=str(run_id),
+                after={"full": full, "dry_run": dry_run},
+            )
         report = SyncReport(run_id=run_id, status="running", dry_run=dry_run)
         try:
             if on_total is not None:
@@ -101,7 +110,9 @@ def sync_jira(
             report.status = "failed"
             report.problems.append(str(exc))
             newest = None
-        _finish(engine, report, newest if report.status != "failed" and not dry_run else None)
+        _finish(
+            engine, report, newest if report.status != "failed" and not dry_run else None, actor
+        )
         return report
 
 
@@ -227,7 +238,7 @@ def _copy(report: SyncReport, run: SyncRun) -> None:
     run.problems = list(report.problems)
 
 
-def _finish(engine: Engine, report: SyncReport, newest: datetime | None) -> None:
+def _finish(engine: Engine, report: SyncReport, newest: datetime | None, actor: Actor) -> None:
     with session_scope(engine) as session:
         run = session.get(SyncRun, report.run_id)
         if run is None:
@@ -237,3 +248,11 @@ def _finish(engine: Engine, report: SyncReport, newest: datetime | None) -> None
         run.finished_at = utcnow()
         run.watermark_to = newest
         session.add(run)
+        record_event(
+            session=session,
+            actor=actor,
+            action="jira.sync_finished",
+            entity_type="sync_run",
+            entity_id=str(report.run_id),
+            after={"status": report.status, "summary": report.summary()},
+        )
