@@ -48,7 +48,7 @@ def _drop_alembic_version(engine: Engine) -> None:
 def engine(_schema_engine: Engine) -> Iterator[Engine]:
     """An engine on an empty schema (tables are emptied before each test)."""
     _database_tests["count"] += 1
-    empty_tables(_schema_engine)
+    empty_tables(_schema_engine, restart_ids=True)
     yield _schema_engine
 
 

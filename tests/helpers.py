@@ -30,16 +30,22 @@ def transaction(session: Session) -> Iterator[Session]:
         yield session
 
 
-def empty_tables(engine) -> None:  # type: ignore[no-untyped-def]
-    """Empty every table (on PostgreSQL with TRUNCATE, which the audit trigger allows)."""
+def empty_tables(engine, restart_ids: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Empty every table, past the audit trail's append-only triggers on PostgreSQL.
+
+    restart_ids (PostgreSQL) uses TRUNCATE, which also restarts the id sequences but waits
+    for every open transaction on the tables: only for the start of a test.
+    """
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            if restart_ids:
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return
+        for table in tables:
+            connection.execute(table.delete())

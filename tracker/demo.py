@@ -33,7 +33,6 @@ from tracker.services.accounts import (
     reset_password,
     set_active,
     set_role,
-    user_actor,
 )
 from tracker.services.catalog import load_catalog
 from tracker.services.ingest import RunOptions, ingest_report
@@ -120,7 +119,6 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
     messages.append("Catalog: " + loaded.summary())
     accounts = demo_accounts(engine)
     with session_scope(engine) as session:
-        legal = find_user(session, accounts[Role.LEGAL].email)
         if session.exec(select(ApplicabilityDecision)).first() is None:
             # What legal records from the obligation page when a duty does not apply.
             decide_applicability(
@@ -131,7 +129,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
                     "The product stores no ePHI outside the claims system, whose emergency "
                     "access procedure is run and evidenced by the hosting provider."
                 ),
-                actor=user_actor(legal),
+                actor=DEMO_ACTOR,
             )
     if settings is not None:
         gateway = make_gateway(settings)

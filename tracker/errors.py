@@ -77,5 +77,9 @@ class JiraError(TrackerError):
         self.retryable = retryable
 
 
+class ForbiddenError(TrackerError):
+    """The one asking may not do this (a token outside its limits, ...); nothing was changed."""
+
+
 class ConflictError(TrackerError):
     """The operation cannot run now (another sync holds the lock, a duplicate, ...)."""

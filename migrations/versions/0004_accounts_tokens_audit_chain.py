@@ -21,14 +21,31 @@ depends_on = None
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION tracker_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'The audit trail is append-only: % on auditevent is refused.', TG_OP
+    RAISE EXCEPTION 'The audit trail is append-only: % on % is refused.', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql
 """
-APPEND_ONLY_TRIGGER = """
-CREATE TRIGGER auditevent_append_only BEFORE UPDATE OR DELETE ON auditevent
-FOR EACH ROW EXECUTE FUNCTION tracker_audit_append_only()
+APPEND_ONLY_TRIGGERS = [
+    "CREATE TRIGGER auditevent_append_only BEFORE UPDATE OR DELETE ON auditevent "
+    "FOR EACH ROW EXECUTE FUNCTION tracker_audit_append_only()",
+    "CREATE TRIGGER auditevent_no_truncate BEFORE TRUNCATE ON auditevent "
+    "FOR EACH STATEMENT EXECUTE FUNCTION tracker_audit_append_only()",
+    "CREATE TRIGGER auditchainhead_no_delete BEFORE DELETE OR TRUNCATE ON auditchainhead "
+    "FOR EACH STATEMENT EXECUTE FUNCTION tracker_audit_append_only()",
+    "CREATE TRIGGER auditchainhead_forward_only BEFORE UPDATE ON auditchainhead "
+    "FOR EACH ROW EXECUTE FUNCTION tracker_audit_head_forward_only()",
+]
+HEAD_FORWARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION tracker_audit_head_forward_only() RETURNS trigger AS $$
+BEGIN
+    IF NEW.seq < OLD.seq OR NEW.id <> OLD.id THEN
+        RAISE EXCEPTION 'The audit trail is append-only: its head only moves forward.'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
 """
 
 
@@ -145,7 +162,9 @@ def upgrade() -> None:
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute(APPEND_ONLY_FUNCTION)
-        op.execute(APPEND_ONLY_TRIGGER)
+        op.execute(HEAD_FORWARD_FUNCTION)
+        for trigger in APPEND_ONLY_TRIGGERS:
+            op.execute(trigger)
 
 
 def _chain_existing_events() -> tuple[int, str]:
@@ -195,8 +214,15 @@ def _chain_existing_events() -> tuple[int, str]:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS auditevent_append_only ON auditevent")
+        for name, table in (
+            ("auditevent_append_only", "auditevent"),
+            ("auditevent_no_truncate", "auditevent"),
+            ("auditchainhead_no_delete", "auditchainhead"),
+            ("auditchainhead_forward_only", "auditchainhead"),
+        ):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         op.execute("DROP FUNCTION IF EXISTS tracker_audit_append_only()")
+        op.execute("DROP FUNCTION IF EXISTS tracker_audit_head_forward_only()")
     op.drop_table("auditchainhead")
     with op.batch_alter_table("auditevent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auditevent_actor_ref"))

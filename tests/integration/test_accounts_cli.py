@@ -38,10 +38,15 @@ def test_users_create_with_a_password_from_stdin(runner, session: Session) -> No
     assert event.actor.startswith("tracker users create") and event.actor_ref == "cli"
 
 
-def test_users_create_without_a_terminal_generates_a_password_and_shows_it_once(
+def test_users_create_without_a_terminal_asks_how_to_set_the_password(
     runner, session: Session
 ) -> None:  # type: ignore[no-untyped-def]
-    result = runner.invoke(args=["users", "create", "ops@example.com", "--role", "admin"])
+    refused = runner.invoke(args=["users", "create", "ops@example.com", "--role", "admin"])
+    assert refused.exit_code == 1 and "--password-stdin, or use --generate" in refused.output
+    assert session.exec(select(User)).all() == []
+    result = runner.invoke(
+        args=["users", "create", "ops@example.com", "--role", "admin", "--generate"]
+    )
     assert result.exit_code == 0, result.output
     password = result.output.split("Password (shown once): ")[1].strip()
     assert len(password) >= 20
@@ -79,7 +84,8 @@ def test_users_list_set_role_disable_and_reset_password(runner, session: Session
     assert reset.exit_code == 0 and "its sessions have ended" in reset.output
     missing = runner.invoke(args=["users", "disable", "nobody@example.com"])
     assert (
-        missing.exit_code == 1 and "No account with the e-mail nobody@example.com" in missing.output
+        missing.exit_code == 1
+        and "There is no account with the e-mail nobody@example.com" in missing.output
     )
     last_admin = runner.invoke(args=["users", "set-role", "admin@example.com", "viewer"])
     assert last_admin.exit_code == 1 and "last active admin" in last_admin.output

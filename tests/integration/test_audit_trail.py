@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from tracker.db import session_scope
 from tracker.domain.access import Actor, ActorKind, Role
+from tracker.errors import TrackerError
 from tracker.models import AuditEvent
 from tracker.services.audit import record_event, verify_audit_trail
 
@@ -103,6 +104,35 @@ def test_a_deleted_last_event_is_found(engine: Engine) -> None:
     assert report.problem is not None and report.problem.seq == 5
 
 
+def test_a_deleted_head_and_tail_are_found_and_stop_further_writes(engine: Engine) -> None:
+    _write(engine, 3)
+    _tamper(engine, "DELETE FROM auditevent WHERE seq = 3")
+    _tamper(engine, "DELETE FROM auditchainhead")
+    report = _verify(engine)
+    assert report.problem is not None and "head" in report.problem.reason
+    with pytest.raises(TrackerError, match="head record is missing"):
+        _write(engine, 1)
+
+
+def test_verify_during_writes_gives_no_false_alarm(engine: Engine) -> None:
+    _write(engine, 3)
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.is_set():
+            _write(engine, 1)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        reports = [_verify(engine) for _ in range(25)]
+    finally:
+        done.set()
+        thread.join()
+    assert [report.problem for report in reports if not report.ok] == []
+    assert _verify(engine).ok
+
+
 def test_swapped_rows_are_found(engine: Engine) -> None:
     _write(engine, 5)
     # Swap the content of events 2 and 4 under their numbers (ids and seq stay in place).
@@ -145,7 +175,14 @@ def test_postgresql_refuses_update_and_delete_of_audit_events(engine: Engine) ->
     if engine.dialect.name != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's (SQLite has the hash chain only)")
     _write(engine, 2)
-    for statement in ("UPDATE auditevent SET actor = 'x'", "DELETE FROM auditevent"):
+    for statement in (
+        "UPDATE auditevent SET actor = 'x'",
+        "DELETE FROM auditevent",
+        "TRUNCATE auditevent",
+        "DELETE FROM auditchainhead",
+        "TRUNCATE auditchainhead",
+        "UPDATE auditchainhead SET seq = 1",
+    ):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(text(statement))
     assert _verify(engine).checked == 2

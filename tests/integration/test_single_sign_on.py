@@ -171,3 +171,42 @@ def test_without_an_issuer_there_is_no_single_sign_on(anonymous: Any) -> None:
     assert "single sign-on" not in anonymous.get("/login").get_data(as_text=True)
     response = anonymous.get("/login/sso")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_an_identity_provider_that_does_not_confirm_the_email_is_refused(
+    engine: Engine, database_url: str, provider: OidcProvider, session: Session
+) -> None:
+    from tests import oidc_provider
+
+    client = _app(engine, database_url, provider).test_client()
+    provider.log_in_as(ANA)
+    original = oidc_provider._claims
+
+    def without_email_verified(user: OidcUser) -> Any:
+        claims = original(user)
+        del claims["email_verified"]
+        return claims
+
+    oidc_provider._claims = without_email_verified  # type: ignore[assignment]
+    try:
+        _sign_on(client)
+    finally:
+        oidc_provider._claims = original  # type: ignore[assignment]
+    assert client.get("/").status_code == 302
+    assert session.exec(select(User)).all() == []
+
+
+def test_an_email_bound_to_another_identity_is_not_taken_over(
+    engine: Engine, database_url: str, provider: OidcProvider, session: Session
+) -> None:
+    app = _app(engine, database_url, provider)
+    provider.log_in_as(ANA)
+    _sign_on(app.test_client())
+    provider.log_in_as(OidcUser("someone-else", "ana@example.com", "Not Ana"))
+    intruder = app.test_client()
+    done = _sign_on(intruder)
+    assert done.headers["Location"] == "/login"
+    assert "belongs to another single sign-on identity" in intruder.get("/login").get_data(
+        as_text=True
+    )
+    assert intruder.get("/").status_code == 302

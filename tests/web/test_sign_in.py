@@ -22,7 +22,7 @@ from tracker.models import AuditEvent, LoginSession, User, utcnow
 from tracker.services.accounts import reset_password, set_active
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-FAILED = "The e-mail or the password is not right."
+FAILED = "The e-mail or the password is not right, or the account is disabled."
 
 
 def _csrf(client: Any, url: str = "/login") -> str:
@@ -236,8 +236,34 @@ def test_repeated_failures_for_one_account_are_slowed_down(
     assert slowed.status_code == 429
     assert "Too many failed sign-in attempts" in slowed.get_data(as_text=True)
     assert not _signed_in(client)
-    # Another account is not locked by someone guessing at the first one.
+    # Another account is not locked by someone guessing at the first one, and the owner of
+    # the guessed account, signing in from elsewhere, is not locked out either.
     assert _log_in(client, "viewer@example.com").status_code == 302
+    elsewhere = app.test_client()
+    token = _csrf(elsewhere)
+    owner = elsewhere.post(
+        "/login",
+        data={"csrf_token": token, "email": "admin@example.com", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert owner.status_code == 302
+
+
+def test_ipv6_guesses_from_one_network_count_together(engine: Engine, database_url: str) -> None:
+    app = create_app(TestConfig, DATABASE_URL=database_url, ENGINE=engine, RATELIMIT_ENABLED=True)
+    make_user(engine, Role.ADMIN)
+    client = app.test_client()
+    statuses = []
+    for host in range(1, 8):
+        token = _csrf(client)
+        statuses.append(
+            client.post(
+                "/login",
+                data={"csrf_token": token, "email": "admin@example.com", "password": "guess!"},
+                environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{host:x}"},
+            ).status_code
+        )
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
 
 
 def test_successful_logins_are_never_slowed_down(engine: Engine, database_url: str) -> None:
@@ -338,3 +364,26 @@ def test_with_redis_every_worker_shares_the_failure_counts(
 def test_the_redis_url_comes_from_the_environment() -> None:
     values = TestConfig.from_env({"TRACKER_REDIS_URL": "redis://cache.internal:6379/2"})
     assert values["REDIS_URL"] == "redis://cache.internal:6379/2"
+
+
+def test_odd_input_to_the_account_pages_is_a_clear_answer_never_a_500(
+    client: Any, anonymous: Any, engine: Engine
+) -> None:
+    make_user(engine, Role.VIEWER)
+    nul = _log_in(anonymous, "viewer@example.com\x00", PASSWORD)
+    assert nul.status_code == 401
+    token = _csrf(client, "/admin/users")
+    for path, data in (
+        ("/admin/users/role", {"email": "viewer@example.com\x00", "role": "legal"}),
+        ("/admin/users/active", {"email": "x" * 5000, "active": "0"}),
+        ("/admin/users/password", {"email": "nobody@example.com"}),
+        ("/admin/users", {"email": "new@example.com", "role": "owner\x00"}),
+        ("/admin/tokens", {"name": "ci", "scope": "results:write", "owner": "\x00"}),
+        ("/admin/tokens", {"name": "ci", "scope": "everything"}),
+        ("/admin/tokens/99999999999/revoke", {}),
+    ):
+        response = client.post(path, data={"csrf_token": token, **data})
+        assert response.status_code in (400, 404), (path, response.status_code)
+    assert client.get("/audit?until=9999-12-31").status_code == 200
+    assert client.get("/audit.jsonl?since=0001-01-01&until=9999-12-31").status_code == 200
+    assert client.get("/audit?since=yesterday").status_code == 400

@@ -87,10 +87,21 @@ def test_a_suite_limited_token_uploads_only_that_suite(
     forged = report(case("test_forged", "ALPHA-1.2"), suite="payments")
     refused = _upload(anonymous, secret, body=forged)
     assert refused.status_code == 403
-    assert "only the suites privacy, not 'payments'" in refused.get_json()["error"]["message"]
+    message = refused.get_json()["error"]["message"]
+    assert "only the suites privacy; the report holds tests of 'payments'" in message
     assert snapshot(engine) == before
     renamed = _upload(anonymous, secret, "?suite=payments", body=forged)
     assert renamed.status_code == 403 and snapshot(engine) == before
+    # Naming the allowed suite does not let the report's other suites through.
+    disguised = _upload(anonymous, secret, "?suite=privacy", body=forged)
+    assert disguised.status_code == 403 and snapshot(engine) == before
+    mixed = (
+        b"<testsuites><testsuite name='privacy'><testcase classname='c' name='ok'/></testsuite>"
+        b"<testsuite name='payments'><testcase classname='c' name='forged'/></testsuite>"
+        b"</testsuites>"
+    )
+    assert _upload(anonymous, secret, body=mixed).status_code == 403
+    assert snapshot(engine) == before
 
 
 def test_a_branch_limited_token_uploads_only_for_that_branch(
@@ -107,6 +118,12 @@ def test_a_branch_limited_token_uploads_only_for_that_branch(
     # A run that names no branch counts for the default branch (main), so it is allowed.
     other = report(case("test_other", "ALPHA-1.2"), suite="privacy")
     assert _upload(anonymous, secret, body=other).status_code == 201
+    # Release evidence counts whatever the branch: a branch-limited token may not name one.
+    before = snapshot(engine)
+    third = report(case("test_third", "ALPHA-1.2"), suite="privacy")
+    refused = _upload(anonymous, secret, "?branch=main&release=2026.12", body=third)
+    assert refused.status_code == 403 and "release" in refused.get_json()["error"]["message"]
+    assert snapshot(engine) == before
 
 
 def test_an_expired_token_gets_401(anonymous: Any, engine: Engine, session: Session) -> None:

@@ -31,8 +31,13 @@ def _password(from_stdin: bool, generate: bool) -> tuple[str, bool]:
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n"), False
-    if generate or not sys.stdin.isatty():
+    if generate:
         return generate_password(), True
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "There is no terminal to ask for the password: pipe it in with --password-stdin, "
+            "or use --generate to print a new one once."
+        )
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return str(password), False
 

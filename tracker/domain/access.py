@@ -55,9 +55,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "reads every page, exports, uses the read API",
     Role.ENGINEER: "viewer, plus links to work items and tests, epics from gaps, Jira sync/push",
-    Role.LEGAL: "viewer, plus applicability decisions, review of suspect links, sign-offs",
-    Role.COMPLIANCE: "viewer, plus release decisions, snapshots, exception approvals, audit",
-    Role.ADMIN: "everything, plus users, API tokens and settings",
+    Role.LEGAL: "viewer, plus applicability decisions and the review of suspect links",
+    Role.COMPLIANCE: "viewer, plus the audit trail (and, with releases, release decisions)",
+    Role.ADMIN: "everything, plus accounts and API tokens",
 }
 
 

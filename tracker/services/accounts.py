@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, func, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from tracker.domain.access import Actor, ActorKind, Role
 from tracker.errors import NotFoundError, ValidationError
@@ -77,9 +78,11 @@ def user_actor(user: User) -> Actor:
 def find_user(session: Session, email: str) -> User:
     """Return the account with this e-mail, or raise NotFoundError."""
     address = (email or "").strip().lower()
+    if "\x00" in address or len(address) > MAX_EMAIL:
+        raise ValidationError("Give an e-mail address like ana@example.com.", field="email")
     user = session.exec(select(User).where(col(User.email) == address)).first()
     if user is None:
-        raise NotFoundError(f"No account with the e-mail {address[:254]}; `tracker users list`.")
+        raise NotFoundError(f"There is no account with the e-mail {address[:254]}.")
     return user
 
 
@@ -193,6 +196,8 @@ def reset_password(*, session: Session, email: str, password: str, actor: Actor)
 def check_login(*, session: Session, email: str, password: str) -> User | None:
     """Return the active account whose password this is, else None (same answer either way)."""
     address = (email or "").strip().lower()[:MAX_EMAIL]
+    if "\x00" in address:
+        address = ""  # no account has it (PostgreSQL would refuse it): a failed log-in
     user = session.exec(select(User).where(col(User.email) == address)).first() if address else None
     stored = user.password_hash if user is not None and user.password_hash else None
     candidate = (password or "")[:MAX_PASSWORD]
@@ -246,6 +251,12 @@ def sign_on(*, session: Session, claims: SignOnClaims, method: str) -> User | No
         user = session.exec(select(User).where(col(User.sso_subject) == claims.subject)).first()
     if user is None:
         user = session.exec(select(User).where(col(User.email) == address)).first()
+        if user is not None and claims.subject and user.sso_subject not in (None, claims.subject):
+            # The address moved to another identity at the provider: not the same person.
+            raise ValidationError(
+                f"the account {address} belongs to another single sign-on identity; "
+                "an admin can check it"
+            )
     system = Actor(kind=ActorKind.SYSTEM, name=f"single sign-on ({method})")
     if user is None:
         user = create_user(
@@ -283,14 +294,17 @@ def _display_name(name: str | None, email: str) -> str:
 
 
 def _keep_an_admin(session: Session, user: User, role: Role, active: bool) -> None:
-    """Refuse to remove the last active admin: nobody could manage accounts any more."""
+    """Refuse to remove the last active admin: nobody could manage accounts any more.
+
+    The admins are locked first (rows on PostgreSQL, the database's write lock on SQLite), so
+    two admins demoting each other at the same moment cannot both succeed.
+    """
     if user.role != Role.ADMIN.value or not user.active or (role is Role.ADMIN and active):
         return
-    admins = session.exec(
-        select(func.count())
-        .select_from(User)
-        .where(col(User.role) == Role.ADMIN.value, col(User.active))
-    ).one()
+    admins_query = select(User.id).where(col(User.role) == Role.ADMIN.value, col(User.active))
+    session.exec(admins_query.with_for_update()).all()
+    session.execute(update(User).where(col(User.id) == user.id).values(role=User.role))
+    admins = len(session.exec(admins_query).all())
     if admins <= 1:
         raise ValidationError(
             f"{user.email} is the last active admin; make another account admin first.",

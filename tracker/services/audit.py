@@ -21,6 +21,7 @@ from tracker.domain.audit_chain import (
     event_hash,
     verify_chain,
 )
+from tracker.errors import TrackerError
 from tracker.models import AuditChainHead, AuditEvent, utcnow
 
 VERIFY_BATCH = 2000
@@ -149,12 +150,13 @@ def _advance_head(session: Session, count: int = 1) -> tuple[int, str]:
 
 
 def _create_head(session: Session) -> None:
-    """Create the head row (an emptied database): it continues after the last stored event."""
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
-    ).first()
-    seq, digest = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
-    values = {"id": 1, "seq": seq, "hash": digest}
+    """Create the head row of an empty trail; refuse to append to a trail that lost its head."""
+    if session.execute(select(AuditEvent.seq).limit(1)).first() is not None:
+        raise TrackerError(
+            "The audit trail's head record is missing, so nothing can be recorded: run "
+            "`tracker audit verify` and restore the database from a backup."
+        )
+    values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
     if session.get_bind().dialect.name == "postgresql":
         statement: Any = postgresql_insert(AuditChainHead).values(values)
     else:
@@ -178,21 +180,45 @@ class VerifyReport:
 
 
 def verify_audit_trail(*, session: Session) -> VerifyReport:
-    """Walk the whole chain in order; report the first event changed, removed or reordered."""
-    head = session.get(AuditChainHead, 1)
-    head_seq = head.seq if head else None
+    """Walk the whole chain in order; report the first event changed, removed or reordered.
+
+    The tracker may keep writing meanwhile: the walk goes up to the head read first (every
+    event commits together with its head), and events past the head as it is at the end were
+    not written by the tracker.
+    """
+    head = _read_head(session)
+    if head is None:
+        if session.execute(select(AuditEvent.seq).limit(1)).first() is None:
+            return VerifyReport(checked=0, head_seq=0, problem=None)
+        missing = "the record of the last event written (the chain's head) was deleted"
+        return VerifyReport(checked=0, head_seq=0, problem=ChainBreak(None, missing))
+    head_seq, head_hash = head
     checked, problem = verify_chain(
-        _stored_events(session), head_seq, head.hash if head and head.seq else None
+        _stored_events(session, head_seq), head_seq, head_hash if head_seq else None
     )
-    return VerifyReport(checked=checked, head_seq=head_seq or 0, problem=problem)
+    if problem is None:
+        newest = session.execute(select(func.max(AuditEvent.seq))).scalar()
+        now = _read_head(session)
+        if newest is not None and now is not None and int(newest) > now[0]:
+            problem = ChainBreak(
+                now[0] + 1, f"events after #{now[0]} were added outside the tracker"
+            )
+    return VerifyReport(checked=checked, head_seq=head_seq, problem=problem)
 
 
-def _stored_events(session: Session) -> Iterator[ChainedEvent]:
+def _read_head(session: Session) -> tuple[int, str] | None:
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(col(AuditChainHead.id) == 1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def _stored_events(session: Session, upto: int) -> Iterator[ChainedEvent]:
     after = 0
     while True:
         rows = session.exec(
             select(AuditEvent)
-            .where(col(AuditEvent.seq) > after)
+            .where(col(AuditEvent.seq) > after, col(AuditEvent.seq) <= upto)
             .order_by(col(AuditEvent.seq))
             .limit(VERIFY_BATCH)
         ).all()

@@ -7,7 +7,7 @@ report (same bytes) ingested twice is recorded once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of
 from tracker.domain.access import Actor
+from tracker.errors import ForbiddenError
 from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
 from tracker.integrations.result_mapping import TestMapping
 from tracker.models import (
@@ -111,8 +112,13 @@ def ingest_report(
     mapping: TestMapping | None = None,
     max_bytes: int | None = None,
     content_hash: str | None = None,
+    allowed_suites: Collection[str] = (),
 ) -> IngestReport:
-    """Store one report as a run; raise ReportError (nothing written) if it cannot be read."""
+    """Store one report as a run; raise ReportError (nothing written) if it cannot be read.
+
+    With allowed_suites, a report holding any test of another suite is refused with
+    ForbiddenError before anything is written (a limited CI token cannot touch other suites).
+    """
     digest = content_hash or content_sha256(source)
     existing = session.exec(select(TestRun).where(TestRun.content_hash == digest)).first()
     if existing is not None:
@@ -122,6 +128,8 @@ def ingest_report(
     cases = _aggregate(reader.cases())
     summary = reader.summary
     suite = options.suite or (summary.suites[0] if summary.suites else "") or "tests"
+    if allowed_suites:
+        _check_suites(suite, cases, allowed_suites)
     now = utcnow()
     run = TestRun(
         suite=suite[:300],
@@ -265,6 +273,17 @@ def _upsert_test_cases(
             .values(last_seen_at=now)
         )
     return {test_id: int(case_id) for test_id, case_id in found.items() if case_id is not None}
+
+
+def _check_suites(suite: str, cases: dict[str, _Case], allowed: Collection[str]) -> None:
+    present = {suite} | {case.suite for case in cases.values()}
+    outside = sorted(present - set(allowed))
+    if outside:
+        names = ", ".join(f"'{name[:100]}'" for name in outside[:5])
+        raise ForbiddenError(
+            f"This token may upload only the suites {', '.join(sorted(allowed))}; the report "
+            f"holds tests of {names}. Nothing was stored."
+        )
 
 
 def _sync_links(

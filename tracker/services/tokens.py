@@ -20,6 +20,7 @@ TOKEN_PREFIX = "trk_"  # noqa: S105 - a visible marker, not a secret
 MAX_LIMITS = 20
 MAX_LIMIT_LENGTH = 300
 MAX_LIFETIME_DAYS = 3650
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
 _DURATION = re.compile(r"^\s*(\d{1,5})\s*([hdwy])\s*$")
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "y": 365}
 
@@ -155,7 +156,7 @@ def list_tokens(*, session: Session) -> list[tuple[ApiToken, User | None]]:
 
 def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
     """Revoke a token; requests with it are refused from now on."""
-    token = session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     if token is None:
         raise NotFoundError(f"No API token with id {token_id}; `tracker tokens list` shows them.")
     if token.revoked_at is None:
@@ -213,18 +214,27 @@ def token_scopes(token: ApiToken) -> frozenset[Scope]:
     return frozenset(Scope(value) for value in token.scopes if value in Scope._value2member_map_)
 
 
-def run_refusal(token: ApiToken, suite: str, branch: str | None, default_branch: str) -> str | None:
-    """Return why the token may not upload this suite or branch, or None when it may.
+def run_refusal(
+    token: ApiToken, branch: str | None, release: str | None, default_branch: str
+) -> str | None:
+    """Return why the token may not upload a run of this branch and release, or None.
 
     A run without a branch counts for the default branch, so it is checked as that branch.
+    Release evidence is chosen by release whatever the branch, so a token limited to
+    branches may not name a release. Suites are checked against the report's tests.
     """
+    if not token.branches:
+        return None
     branch = branch or default_branch
-    if token.suites and suite not in token.suites:
-        allowed = ", ".join(token.suites)
-        return f"This token may upload only the suites {allowed}, not '{suite[:100]}'."
-    if token.branches and branch not in token.branches:
-        allowed = ", ".join(token.branches)
+    allowed = ", ".join(token.branches)
+    if branch not in token.branches:
         return f"This token may upload only for the branches {allowed}, not '{branch[:100]}'."
+    if release:
+        return (
+            f"This token is limited to the branches {allowed}, so it may not upload runs for a "
+            "release (release evidence counts whatever the branch): use a token without a "
+            "branch limit for release runs."
+        )
     return None
 
 

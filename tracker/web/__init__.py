@@ -82,17 +82,22 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
 
 
+def _active(item: NavItem, items: list[NavItem]) -> bool:
+    """Mark the entry of the current area (or, in an area with several, the current page)."""
+    endpoint = request.endpoint or ""
+    area = item.endpoint.partition(".")[0]
+    if area != (request.blueprint or ""):
+        return False
+    siblings = [other for other in items if other.endpoint.partition(".")[0] == area]
+    return len(siblings) == 1 or endpoint.startswith(item.endpoint)
+
+
 def _template_globals() -> dict[str, Any]:
     from flask import current_app
 
     items: list[NavItem] = current_app.extensions.get(NAV_KEY, [])
-    current_blueprint = request.blueprint or ""
     nav = [
-        {
-            "label": item.label,
-            "href": url_for(item.endpoint),
-            "active": item.endpoint.partition(".")[0] == current_blueprint,
-        }
+        {"label": item.label, "href": url_for(item.endpoint), "active": _active(item, items)}
         for item in items
         if may(item.permission)
     ]

@@ -108,8 +108,9 @@ class Forbidden(Exception):
 
 
 CREDENTIALS_HELP = (
-    "Create a token with `tracker tokens create --name ci --scope results:write` (or on the "
-    "API tokens page) and send it as 'Authorization: Bearer <token>'."
+    "An admin creates tokens on the API tokens page or with `tracker tokens create --name ci "
+    "--scope read` (to read) or `--scope results:write` (to upload test results); send it as "
+    "'Authorization: Bearer <token>'."
 )
 
 
@@ -325,6 +326,8 @@ def _from_trusted_proxy() -> bool:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a dual-stack listener shows IPv4 peers as ::ffff:a.b.c.d
     return any(address in network for network in networks)
 
 

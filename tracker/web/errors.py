@@ -34,7 +34,13 @@ ERROR_TITLES = {
     429: "Too many attempts",
     500: "Something went wrong on our side",
 }
-ERROR_TEMPLATES = {400: "errors/400.html", 404: "errors/404.html", 413: "errors/413.html"}
+ERROR_TEMPLATES = {
+    400: "errors/400.html",
+    403: "errors/403.html",
+    404: "errors/404.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+}
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +92,8 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         message = f"{request.method} is not allowed on {request.path}."
     elif code >= 500:
         message = "The error was logged. Try again; if it persists, tell the tracker's maintainers."
+    elif code == 404 and (error.description or "").startswith("The requested URL was not found"):
+        message = "There is no page at this address."
     else:
         message = error.description or ERROR_TITLES.get(code, "Error")
     return _error_response(code, message)

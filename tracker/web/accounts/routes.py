@@ -42,13 +42,21 @@ from tracker.web.accounts.sso import claims_from, client, sso_enabled
 from tracker.web.auth import current_actor, current_identity, public, requires, safe_next
 from tracker.web.auth import sign_in as start_signed_in
 from tracker.web.auth import sign_out as end_signed_in
-from tracker.web.rate_limits import failed_login, limiter, login_email_key
+from tracker.web.rate_limits import (
+    failed_login,
+    limiter,
+    login_email_from_here_key,
+    login_email_key,
+)
 
 log = logging.getLogger(__name__)
 
 accounts = Blueprint("accounts", __name__)
 
-LOGIN_FAILED = "The e-mail or the password is not right. Check both and try again."
+LOGIN_FAILED = (
+    "The e-mail or the password is not right, or the account is disabled. Check both and try "
+    "again; an admin can reset your password."
+)
 NEXT_KEY = "tracker.next"
 
 
@@ -64,8 +72,9 @@ def login() -> ResponseReturnValue:
 
 @accounts.post("/login")
 @public
-@limiter.limit("10 per minute", deduct_when=failed_login)
-@limiter.limit("5 per 15 minutes", key_func=login_email_key, deduct_when=failed_login)
+@limiter.limit("30 per minute", deduct_when=failed_login)
+@limiter.limit("5 per 15 minutes", key_func=login_email_from_here_key, deduct_when=failed_login)
+@limiter.limit("50 per hour", key_func=login_email_key, deduct_when=failed_login)
 def login_submit() -> ResponseReturnValue:
     """Check the e-mail and password; the same answer for a wrong e-mail as a wrong password."""
     target = safe_next(request.form.get("next"))
@@ -112,8 +121,10 @@ def sso_callback() -> ResponseReturnValue:
         log.exception("Single sign-on could not be completed.")
         return _sso_failed("its answer could not be checked")
     userinfo = dict(token.get("userinfo") or {})
-    if not userinfo.get("email") or userinfo.get("email_verified") is False:
-        return _sso_failed("the identity provider gave no verified e-mail address")
+    if not userinfo.get("email") or userinfo.get("email_verified") is not True:
+        return _sso_failed(
+            "the identity provider did not confirm a verified e-mail address (email_verified)"
+        )
     try:
         with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
             user = sign_on(session=db_session, claims=claims_from(userinfo), method="oidc")

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.errors import ReportError, ReportTooLargeError, ValidationError
+from tracker.errors import ForbiddenError, ReportError, ReportTooLargeError, ValidationError
 from tracker.integrations.junit import content_sha256
 from tracker.integrations.result_mapping import TestMapping, configured_mapping
 from tracker.models import TestRun
@@ -87,6 +87,11 @@ def create_run() -> Response:
     try:
         with _received_report() as received:
             options = _run_options(received.name)
+            outside = run_refusal(
+                token, options.branch, options.release, current_app.config["DEFAULT_BRANCH"]
+            )
+            if outside is not None:
+                raise _Refused(403, "forbidden", outside + " Nothing was stored.")
             with session.begin():
                 report = ingest_report(
                     session=session,
@@ -96,17 +101,16 @@ def create_run() -> Response:
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                     content_hash=received.digest,
                     mapping=_server_mapping(),
+                    allowed_suites=token.suites,
                 )
                 stored = session.get(TestRun, report.run_id)
-                refusal = (
-                    run_refusal(
-                        token, stored.suite, stored.branch, current_app.config["DEFAULT_BRANCH"]
+                if token.suites and stored is not None and stored.suite not in token.suites:
+                    # The same report was received before, from elsewhere: not this token's.
+                    raise ForbiddenError(
+                        f"This token may upload only the suites {', '.join(token.suites)}."
                     )
-                    if stored
-                    else None
-                )
-                if refusal is not None:
-                    raise _Refused(403, "forbidden", refusal + " Nothing was stored.")
+    except ForbiddenError as exc:
+        return _error(403, "forbidden", str(exc))
     except _Refused as refusal:
         return _error(refusal.status, refusal.code, str(refusal))
     except ReportTooLargeError as exc:

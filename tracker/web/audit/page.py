@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import url_for
 
 from tracker.models import AuditEvent
+from tracker.web.action_words import ACTION_WORDS, OBJECT_WORDS, action_words
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class EventRow:
     actor_ref: str
     role: str
     action: str
+    action_code: str
     object: str
     change: str
     hash: str
@@ -39,6 +41,8 @@ class AuditPage:
     newer_href: str | None
     older_href: str | None
     shown: str
+    actions: list[tuple[str, str]]
+    objects: list[tuple[str, str]]
 
 
 def audit_page(
@@ -53,8 +57,9 @@ def audit_page(
             actor=event.actor,
             actor_ref=event.actor_ref,
             role=event.actor_role or "",
-            action=event.action,
-            object=f"{event.entity_type} {event.entity_id}",
+            action=action_words(event.action),
+            action_code=event.action,
+            object=f"{OBJECT_WORDS.get(event.entity_type, event.entity_type)} {event.entity_id}",
             change=_change(event),
             hash=event.hash[:12],
         )
@@ -77,6 +82,8 @@ def audit_page(
         newer_href=newer,
         older_href=older,
         shown=f"{first}–{offset + len(rows)} of {total}",
+        actions=sorted(ACTION_WORDS.items(), key=lambda item: item[1]),
+        objects=sorted(OBJECT_WORDS.items(), key=lambda item: item[1]),
     )
 
 

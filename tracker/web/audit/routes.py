@@ -80,8 +80,13 @@ def _day(text: str, name: str, end: bool = False) -> datetime | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"Write '{name}' as a date: 2026-12-01.", field=name) from None
+        label = "From" if name == "since" else "To"
+        raise ValidationError(
+            f"Write the '{label}' date as year-month-day, e.g. 2026-12-01.", field=name
+        ) from None
     moment = datetime.combine(day, time(), tzinfo=UTC)
+    if end and day == date.max:
+        return None  # up to the end of time: no upper bound
     return moment + timedelta(days=1) if end else moment
 
 

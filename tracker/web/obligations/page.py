@@ -10,6 +10,7 @@ from typing import Any
 from tracker.domain.diff import FieldChange
 from tracker.domain.status import STATUS_LABELS
 from tracker.services.obligations import ObligationDetail
+from tracker.web.action_words import ACTION_WORDS
 from tracker.web.links import safe_url
 from tracker.web.status_style import STATUS_CSS
 
@@ -18,17 +19,6 @@ RELATIONSHIP_WORDS = {
     "subset-of": "is narrower than (a subset of)",
     "superset-of": "is broader than (a superset of)",
     "intersects-with": "overlaps with",
-}
-ACTION_WORDS = {
-    "obligation.created": "Added to the catalog",
-    "obligation.new_version": "New version from the catalog",
-    "obligation.updated": "Updated from the catalog (no new version)",
-    "obligation.retired": "Retired",
-    "obligation.restored": "Restored",
-    "link.added": "Link added",
-    "link.removed": "Link removed",
-    "link.reviewed": "Links reviewed",
-    "applicability.decided": "Applicability decided",
 }
 OUTCOME_WORDS = {
     "passed": "Passed",

@@ -1,0 +1,46 @@
+"""What each audit action is called on the pages, in words people use."""
+
+from __future__ import annotations
+
+ACTION_WORDS = {
+    "obligation.created": "Added to the catalog",
+    "obligation.new_version": "New version from the catalog",
+    "obligation.updated": "Updated from the catalog (no new version)",
+    "obligation.retired": "Retired",
+    "obligation.restored": "Restored",
+    "link.added": "Link added",
+    "link.removed": "Link removed",
+    "link.reviewed": "Links reviewed",
+    "applicability.decided": "Applicability decided",
+    "work_item.missing": "Work item missing in Jira",
+    "jira.sync_started": "Jira sync started",
+    "jira.sync_finished": "Jira sync finished",
+    "jira.push_started": "Push to Jira started",
+    "jira.push_finished": "Push to Jira finished",
+    "jira.epic_created": "Epic created in Jira",
+    "jira.epic_found": "Existing epic linked",
+    "test_run.ingested": "Test results received",
+    "user.created": "Account created",
+    "user.role_changed": "Role changed",
+    "user.disabled": "Account disabled",
+    "user.enabled": "Account enabled",
+    "user.password_reset": "Password reset",
+    "user.logged_in": "Signed in",
+    "token.created": "API token created",
+    "token.revoked": "API token revoked",
+}
+
+OBJECT_WORDS = {
+    "obligation": "Obligation",
+    "link": "Link",
+    "work_item": "Work item",
+    "sync_run": "Jira run",
+    "test_run": "Test run",
+    "user": "Account",
+    "token": "API token",
+}
+
+
+def action_words(action: str) -> str:
+    """Return the words for an action (the code itself when it has none)."""
+    return ACTION_WORDS.get(action, action)
