@@ -221,7 +221,9 @@ def main() -> None:
         json_time, json_queries, json_size = timed("/matrix.json")
         csv_time, _, csv_size = timed("/matrix.csv")
         api_time, _, _ = timed("/api/v1/matrix")
-        filtered_time, filtered_queries, _ = timed("/matrix?instrument=LAW0&status=FAILING")
+        filtered = [timed("/matrix?instrument=LAW0&status=FAILING") for _ in range(args.requests)]
+        filtered_time = statistics.median(item[0] for item in filtered)
+        filtered_queries = filtered[0][1]
 
         print(f"database: {engine.url.get_backend_name()}")
         print(f"obligations: {len(ids)}  tests: {args.tests}  work items: {len(ids)}")

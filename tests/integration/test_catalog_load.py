@@ -171,3 +171,18 @@ def test_a_failure_mid_load_rolls_everything_back(
     obligation = session.get(Obligation, "ALPHA-1.1")
     assert obligation is not None and obligation.version == 1
     assert len(session.exec(select(ObligationVersion)).all()) == 6
+
+
+def test_the_audit_trail_records_what_changed_not_where_the_files_moved(
+    session: Session, catalog_copy: Path
+) -> None:
+    from tracker.models import AuditEvent
+    from tracker.services.audit import verify_audit_trail
+
+    load(session, SMALL_CATALOG)
+    created = session.exec(select(AuditEvent)).all()
+    assert {event.action for event in created} == {"obligation.created"}
+    load(session, catalog_copy)  # the same obligations, read from another folder
+    assert len(session.exec(select(AuditEvent)).all()) == len(created)
+    report = verify_audit_trail(session=session)
+    assert report.ok and report.checked == len(created)

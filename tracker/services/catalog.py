@@ -12,7 +12,7 @@ from tracker.domain.catalog_rules import Catalog, Located, fingerprint, sort_key
 from tracker.domain.catalog_schema import InstrumentSpec
 from tracker.errors import CatalogError
 from tracker.models import Instrument, Obligation, ObligationMapping, ObligationVersion, utcnow
-from tracker.services.audit import record_event
+from tracker.services.audit import EventSpec, record_events
 
 
 @dataclass
@@ -46,6 +46,7 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
             list(catalog.problems),
         )
     report = CatalogLoadReport()
+    events: list[EventSpec] = []
     now = utcnow()
     _upsert_instruments(session, catalog.instruments)
     report.instruments = len(catalog.instruments)
@@ -62,7 +63,7 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
             _add_version(session, obligation, located)
             report.created.append(obligation.id)
         else:
-            _update_obligation(session, current, located, now, actor, report)
+            _update_obligation(session, current, located, now, report, events)
     session.flush()
     for obligation_id, obligation in existing.items():
         if obligation_id not in seen and obligation.retired_at is None:
@@ -71,25 +72,25 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
             obligation.lifecycle_status = "retired"
             session.add(obligation)
             report.retired.append(obligation_id)
-            record_event(
-                session=session,
-                actor=actor,
-                action="obligation.retired",
-                entity_type="obligation",
-                entity_id=obligation_id,
-                before=before,
-                after={"lifecycle_status": "retired", "reason": "removed from the catalog files"},
+            events.append(
+                EventSpec(
+                    "obligation.retired",
+                    "obligation",
+                    obligation_id,
+                    before=before,
+                    after={
+                        "lifecycle_status": "retired",
+                        "reason": "removed from the catalog files",
+                    },
+                )
             )
     _replace_mappings(session, catalog.obligations)
-    for obligation_id in report.created:
-        record_event(
-            session=session,
-            actor=actor,
-            action="obligation.created",
-            entity_type="obligation",
-            entity_id=obligation_id,
-            after={"version": 1},
-        )
+    events += [
+        EventSpec("obligation.created", "obligation", obligation_id, after={"version": 1})
+        for obligation_id in report.created
+    ]
+    # One bulk append: a first load of thousands of obligations costs a few statements.
+    record_events(session=session, actor=actor, events=events)
     return report
 
 
@@ -176,8 +177,8 @@ def _update_obligation(
     current: Obligation,
     located: Located,
     now: Any,
-    actor: Actor,
     report: CatalogLoadReport,
+    events: list[EventSpec],
 ) -> None:
     new_fingerprint = fingerprint(located.spec)
     fields = _fields(located)
@@ -203,15 +204,18 @@ def _update_obligation(
         report.updated.append(current.id)
         action = "obligation.updated"
     session.add(current)
-    record_event(
-        session=session,
-        actor=actor,
-        action=action,
-        entity_type="obligation",
-        entity_id=current.id,
-        before=before | {"version": current.version - (1 if action.endswith("new_version") else 0)},
-        after={name: _jsonable(getattr(current, name)) for name in before}
-        | {"version": current.version},
+    if action == "obligation.updated" and not before and not was_retired:
+        return  # only where it sits in the files moved: nothing a reader of the trail needs
+    events.append(
+        EventSpec(
+            action,
+            "obligation",
+            current.id,
+            before=before
+            | {"version": current.version - (1 if action.endswith("new_version") else 0)},
+            after={name: _jsonable(getattr(current, name)) for name in before}
+            | {"version": current.version},
+        )
     )
 
 
