@@ -356,7 +356,7 @@ def test_history_records_who_did_what(client, session):
     )
     text = page(client)
     history = text[text.index('id="history"') :]
-    assert re.search(r"<td>admin@example.com</td><td>Link added</td>", history)
+    assert re.search(r"<td>admin@example.com \(admin\)</td><td>Link added</td>", history)
     assert "work item: PRIV-7; origin: manual" in history
     assert "<td>legal team</td><td>Added to the catalog</td>" in history
 

@@ -129,7 +129,7 @@ def create_user(
             "email": address,
             "name": name,
             "role": role.value,
-            "password": password is not None,
+            "password_set": password is not None,
         },
     )
     return user

@@ -1,6 +1,11 @@
-"""What each audit action is called on the pages, in words people use."""
+"""How audit events read on the pages: actions and objects in words, changes in one line."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MAX_SUMMARY = 300
 
 ACTION_WORDS = {
     "obligation.created": "Added to the catalog",
@@ -44,3 +49,22 @@ OBJECT_WORDS = {
 def action_words(action: str) -> str:
     """Return the words for an action (the code itself when it has none)."""
     return ACTION_WORDS.get(action, action)
+
+
+def summarise(values: Mapping[str, Any] | None) -> str:
+    """Return a dict as 'name: value; ...' in one short line."""
+    if not values:
+        return ""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(item) for item in value) or "none"
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif value is None:
+            text = "none"
+        else:
+            text = str(value)
+        parts.append(f"{name.replace('_', ' ')}: {text}")
+    line = "; ".join(parts)
+    return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from urllib.parse import urlencode
 from flask import url_for
 
 from tracker.models import AuditEvent
-from tracker.web.action_words import ACTION_WORDS, OBJECT_WORDS, action_words
+from tracker.web.action_words import ACTION_WORDS, OBJECT_WORDS, action_words, summarise
 
 
 @dataclass(frozen=True)
@@ -88,17 +87,9 @@ def audit_page(
 
 
 def _change(event: AuditEvent) -> str:
-    parts = []
-    if event.before:
-        parts.append("before " + _short(event.before))
-    if event.after:
-        parts.append(("after " if event.before else "") + _short(event.after))
-    return "; ".join(parts)
-
-
-def _short(values: Mapping[str, object]) -> str:
-    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
-    return text if len(text) <= 300 else text[:300] + "…"
+    if event.before and event.after:
+        return f"before: {summarise(event.before)} → after: {summarise(event.after)}"
+    return summarise(event.after or event.before)
 
 
 def _when(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from tracker.domain.diff import FieldChange
 from tracker.domain.status import STATUS_LABELS
 from tracker.services.obligations import ObligationDetail
-from tracker.web.action_words import ACTION_WORDS
+from tracker.web.action_words import ACTION_WORDS, summarise
 from tracker.web.links import safe_url
 from tracker.web.status_style import STATUS_CSS
 
@@ -34,7 +34,6 @@ APPLICABILITY_WORDS = {
     "data_categories": "Data categories",
     "surfaces": "Surfaces",
 }
-MAX_SUMMARY = 300
 
 
 @dataclass(frozen=True)
@@ -306,7 +305,7 @@ def obligation_page(
         history=[
             HistoryItem(
                 at=_when(event.at),
-                actor=event.actor,
+                actor=event.actor + (f" ({event.actor_role})" if event.actor_role else ""),
                 action=ACTION_WORDS.get(event.action, event.action.replace(".", " ").capitalize()),
                 before=summarise(event.before),
                 after=summarise(event.after),
@@ -316,25 +315,6 @@ def obligation_page(
         errors=errors or {},
         values=values or {},
     )
-
-
-def summarise(values: Mapping[str, Any] | None) -> str:
-    """Return a dict as 'name: value; ...' in one short line."""
-    if not values:
-        return ""
-    parts = []
-    for name, value in values.items():
-        if isinstance(value, list | tuple):
-            text = ", ".join(str(item) for item in value) or "none"
-        elif isinstance(value, bool):
-            text = "yes" if value else "no"
-        elif value is None:
-            text = "none"
-        else:
-            text = str(value)
-        parts.append(f"{name.replace('_', ' ')}: {text}")
-    line = "; ".join(parts)
-    return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"
 
 
 def _parameter(item: Mapping[str, Any]) -> dict[str, str]:
