@@ -185,6 +185,7 @@ def test_a_disabled_users_live_session_stops_working_at_once(app: Flask, engine:
             session=session, email="engineer@example.com", active=False, actor=cli_actor("t")
         )
     assert not _signed_in(client)
+    assert "Your session has ended" in client.get("/login").get_data(as_text=True)
     with session_scope(engine) as session:
         set_active(session=session, email="engineer@example.com", active=True, actor=cli_actor("t"))
     assert not _signed_in(client)  # enabling again does not revive the old session

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlmodel import Session
@@ -219,6 +219,12 @@ def _authorize() -> ResponseReturnValue | None:
             return None
         if _is_api():
             raise Unauthorized("Sign in, or send an API token. " + CREDENTIALS_HELP)
+        if session.pop(SESSION_KEY, None) is not None:
+            flash(
+                "Your session has ended (it was idle too long, you signed out elsewhere, or an "
+                "admin changed your account). Sign in again.",
+                "info",
+            )
         return redirect(url_for("accounts.login", next=_here()))
     if _is_api() and identity.token is None and request.method not in SAFE_METHODS:
         # A browser session may only read the API (it is exempt from CSRF checks).
