@@ -107,3 +107,16 @@ def test_a_bad_proxy_address_is_a_clear_error() -> None:
 
     with pytest.raises(ValueError, match="TRACKER_TRUSTED_PROXIES: 'proxy.local' is not an IP"):
         Config.from_env({"TRACKER_TRUSTED_PROXIES": "proxy.local"})
+
+
+def test_requests_without_cookies_record_one_sign_in_and_keep_no_sessions(
+    engine: Engine, database_url: str, session: Session
+) -> None:
+    from tracker.models import LoginSession
+
+    app = _app(engine, database_url)
+    for _ in range(5):  # a script behind the proxy: a new client, no cookie, every time
+        assert _get(app.test_client(), "/matrix", PROXY, "bot@example.com").status_code == 200
+    logins = session.exec(select(AuditEvent).where(AuditEvent.action == "user.logged_in")).all()
+    assert len(logins) == 1
+    assert session.exec(select(LoginSession)).all() == []

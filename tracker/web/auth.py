@@ -11,7 +11,7 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ from tracker.domain.access import (
     scopes_allow,
 )
 from tracker.errors import ValidationError
-from tracker.models import ApiToken, User
+from tracker.models import ApiToken, User, utcnow
 from tracker.services.accounts import SignOnClaims, record_login, sign_on, user_actor
 from tracker.services.login_sessions import end_session, session_user, start_session
 from tracker.services.tokens import check_token, token_actor, token_scopes
@@ -305,24 +305,19 @@ def _proxy_identity() -> Identity | None:
     email = (request.headers.get(header) or "").strip()
     if not email:
         return None
-    key = session.get(SESSION_KEY)
-    if isinstance(key, str):
-        user = _user_for_key(key)
-        if user is not None and user.email == email.lower():
-            return Identity(actor=user_actor(user), user=user)
+    # The proxy authenticates every request, so no session is kept for it; the log-in is
+    # recorded once per idle period, not on every request (scripts send no cookies).
     try:
         with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
             user = sign_on(session=db_session, claims=SignOnClaims(email=email), method="proxy")
             if user is None:
                 return None
-            new_key = start_session(session=db_session, user=user, method="proxy")
-            record_login(session=db_session, user=user, method="proxy")
+            last = user.last_login_at
+            if last is None or _aware(last) + _idle_timeout(current_app) <= utcnow():
+                record_login(session=db_session, user=user, method="proxy")
     except ValidationError:
         log.warning("The trusted proxy sent a user header that is not an e-mail address.")
         return None
-    session.clear()
-    session.permanent = True
-    login_user(SignedIn(user, new_key))
     return Identity(actor=user_actor(user), user=user)
 
 
@@ -345,6 +340,10 @@ def _load_signed_in(key: str) -> SignedIn | None:
 def _user_for_key(key: str) -> User | None:
     with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
         return session_user(session=db_session, key=key, idle_timeout=_idle_timeout(current_app))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _idle_timeout(app: Flask) -> timedelta:
