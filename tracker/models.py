@@ -154,6 +154,17 @@ class JiraVersion(SQLModel, table=True):
     release_date: date | None = None
 
 
+class TrackerRelease(SQLModel, table=True):
+    """A release created in the tracker; Jira fix versions of the same name join it."""
+
+    __tablename__ = "release"
+
+    name: str = Field(primary_key=True, max_length=200)
+    release_date: date | None = None
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class SyncRun(SQLModel, table=True):
     """One run of a Jira sync or push, with what it did and what went wrong."""
 

@@ -55,6 +55,9 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "test_runs_api.create_run": (Permission.UPLOAD_RESULTS, set(), {Scope.RESULTS_WRITE}),
     "test_runs_api.list_test_runs": (Permission.READ, READERS, {Scope.READ}),
     "test_runs_api.get_run": (Permission.READ, READERS, {Scope.READ}),
+    "releases.index": (Permission.READ, READERS, set()),
+    "releases.create": (Permission.DECIDE_RELEASES, AUDITORS, set()),
+    "releases.api_list": (Permission.READ, READERS, {Scope.READ}),
     "audit.index": (Permission.READ_AUDIT, AUDITORS, set()),
     "audit.export": (Permission.READ_AUDIT, AUDITORS, set()),
     "accounts.users": (Permission.MANAGE_USERS, ADMINS, set()),
@@ -99,6 +102,7 @@ FORMS: dict[str, dict[str, str]] = {
     "accounts.users_reset_password": {"email": TARGET},
     "accounts.tokens_create": {"name": "forged", "scope": "results:write"},
     "accounts.login_submit": {"email": TARGET, "password": PASSWORD},
+    "releases.create": {"name": "2027.01"},
 }
 
 

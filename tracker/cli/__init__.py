@@ -12,6 +12,7 @@ from tracker.cli.db import db
 from tracker.cli.demo import demo_command
 from tracker.cli.jira import jira
 from tracker.cli.matrix import matrix_command
+from tracker.cli.releases import releases
 from tracker.cli.results import results
 from tracker.cli.tokens import tokens
 from tracker.cli.users import users
@@ -23,6 +24,17 @@ def main() -> None:
     """Privacy obligations tracker: catalog, links to Jira and tests, traceability matrix."""
 
 
-for _command in (db, catalog, matrix_command, demo_command, jira, results, users, tokens, audit):
+for _command in (
+    db,
+    catalog,
+    matrix_command,
+    demo_command,
+    jira,
+    results,
+    releases,
+    users,
+    tokens,
+    audit,
+):
     main.add_command(_command)
 main.add_command(jira_sandbox_command, "jira-sandbox")

@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     from tracker.web.jira.routes import jira
     from tracker.web.matrix.routes import matrix
     from tracker.web.obligations.routes import obligations
+    from tracker.web.releases.routes import releases
     from tracker.web.webhooks.routes import webhooks
 
     csrf.init_app(app)
@@ -71,6 +72,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(runs_api)
     add_nav_item(app, "Test evidence", "evidence.runs")
     add_nav_item(app, "Jira", "jira.index")
+    app.register_blueprint(releases)
+    add_nav_item(app, "Releases", "releases.index")
     app.register_blueprint(accounts)
     app.register_blueprint(audit)
     add_nav_item(app, "Audit trail", "audit.index", Permission.READ_AUDIT)

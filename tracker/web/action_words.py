@@ -33,6 +33,7 @@ ACTION_WORDS = {
     "user.logged_in": "Signed in",
     "token.created": "API token created",
     "token.revoked": "API token revoked",
+    "release.created": "Release created",
 }
 
 OBJECT_WORDS = {
@@ -43,6 +44,7 @@ OBJECT_WORDS = {
     "test_run": "Test run",
     "user": "Account",
     "token": "API token",
+    "release": "Release",
 }
 
 

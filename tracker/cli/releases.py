@@ -1,0 +1,59 @@
+"""`tracker releases`: list releases (Jira fix versions and the tracker's own), create one."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlmodel import Session
+
+from tracker.cli.operator import command_actor
+from tracker.db import get_engine, session_scope
+from tracker.errors import TrackerError
+
+
+@click.group("releases", cls=AppGroup)
+def releases() -> None:
+    """Releases: Jira fix versions (one per name across projects) and releases made here."""
+
+
+@releases.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@with_appcontext
+def releases_list_command(fmt: str) -> None:
+    """List releases, newest first, with date, state and projects."""
+    from tracker.services.releases import list_releases
+
+    with Session(get_engine()) as session:
+        rows = list_releases(session=session)
+    if fmt == "json":
+        click.echo(json.dumps([release.as_json() for release in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No releases. Sync Jira fix versions, or: tracker releases create 2026.12")
+    for release in rows:
+        day = release.release_date.isoformat() if release.release_date else "no date"
+        where = ", ".join(release.projects) or "tracker"
+        click.echo(f"{release.name}  {day}  {release.state}  ({where})")
+
+
+@releases.command("create")
+@click.argument("name")
+@click.option("--date", "day", help="Release date, e.g. 2026-12-15.")
+@with_appcontext
+def releases_create_command(name: str, day: str | None) -> None:
+    """Create a release in the tracker (Jira fix versions of the same name join it)."""
+    from tracker.services.releases import create_release, parse_release_date
+
+    try:
+        with session_scope(get_engine()) as session:
+            release = create_release(
+                session=session,
+                name=name,
+                release_date=parse_release_date(day),
+                actor=command_actor("tracker releases create"),
+            )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Release {release.name} created.")

@@ -1,0 +1,1 @@
+"""The releases pages and their read API."""
