@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,42 @@ def merge_releases(
 def _newest_first(release: Release) -> tuple[int, int, str]:
     day = release.release_date
     return (0 if day is None else 1, -(day.toordinal() if day else 0), release.name)
+
+
+@dataclass(frozen=True)
+class ReleaseScope:
+    """The release whose contents are asked for, and every release's date."""
+
+    name: str
+    release_date: date | None
+    dates: Mapping[str, date | None]
+
+
+class Standing(NamedTuple):
+    """Whether a work item counts for a release, and the note that says why (or why not)."""
+
+    counts: bool
+    note: str | None
+
+
+def standing(scope: ReleaseScope, key: str, fix_versions: Sequence[str]) -> Standing:
+    """Decide whether a work item counts for the release by its fix versions.
+
+    It counts when it is planned for the release or shipped in an earlier one (work shipped
+    earlier is still in the product); an item planned only for other, later (or undated)
+    releases does not; an item without any fix version counts, flagged.
+    """
+    if not fix_versions:
+        return Standing(True, f"{key} has no fix version; it counts for {scope.name}.")
+    if scope.name in fix_versions:
+        return Standing(True, None)
+    earlier = [version for version in fix_versions if _before(scope, version)]
+    if earlier:
+        return Standing(True, f"{key} shipped earlier, in {', '.join(sorted(earlier))}.")
+    later = ", ".join(sorted(fix_versions))
+    return Standing(False, f"{key} is planned for {later}, so it does not count for {scope.name}.")
+
+
+def _before(scope: ReleaseScope, version: str) -> bool:
+    day = scope.dates.get(version)
+    return day is not None and scope.release_date is not None and day < scope.release_date

@@ -10,6 +10,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell
+from tracker.domain.releases import ReleaseScope, standing
 from tracker.domain.status import (
     FAILING_OUTCOMES,
     PASSING_OUTCOMES,
@@ -28,6 +29,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.evidence import EvidenceScope, latest_results
+from tracker.services.releases import list_releases
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,14 @@ def build_matrix(
     include_retired: bool = False,
     now: datetime | None = None,
 ) -> MatrixData:
-    """Compute every assessable obligation's status (or only the ids given)."""
+    """Compute every assessable obligation's status (or only the ids given).
+
+    With a release in the scope, its test runs are the evidence and only the work items in
+    the release count (by their fix versions; see tracker.domain.releases.standing).
+    """
     scope = scope or EvidenceScope()
     now = now or utcnow()
+    release = release_scope(session, scope.release) if scope.release else None
     # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
     obligation_query = core_select(
         col(Obligation.id),
@@ -97,6 +104,7 @@ def build_matrix(
             col(WorkItem.status_category),
             col(WorkItem.url),
             col(WorkItem.missing),
+            col(WorkItem.fix_versions),
         )
         .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
         .where(col(WorkItemLink.removed_at).is_(None))
@@ -104,11 +112,13 @@ def build_matrix(
     if obligation_ids is not None:
         work_query = work_query.where(col(WorkItemLink.obligation_id).in_(obligation_ids))
     cells: dict[str, list[WorkItemCell]] = defaultdict(list)
-    for ob_id, reviewed, origin, key, summary, status, category, url, missing in rows_of(
+    fix_versions: dict[str, list[str]] = {}
+    for ob_id, reviewed, origin, key, summary, status, category, url, missing, fixes in rows_of(
         work_query
     ).all():
         if ob_id not in versions:
             continue
+        fix_versions[key] = fixes or []
         cells[ob_id].append(
             WorkItemCell(
                 key=key,
@@ -146,18 +156,10 @@ def build_matrix(
     for ob_id, instrument, citation, title, severity, tags, key, _version, freshness in obligations:
         decision = decisions.get(ob_id)
         work_cells = tuple(sorted(cells.get(ob_id, ()), key=_by_key))
+        work_facts, notes = _work_in_release(work_cells, release, fix_versions)
         facts = ObligationFacts(
             obligation_id=ob_id,
-            work_items=tuple(
-                WorkItemFact(
-                    key=cell.key,
-                    status=cell.status,
-                    status_category=cell.status_category,
-                    suspect=cell.suspect,
-                    missing=cell.missing,
-                )
-                for cell in work_cells
-            ),
+            work_items=work_facts,
             # Sorting each short list here is cheaper than ORDER BY over every link in SQL.
             tests=tuple(sorted(tests.get(ob_id, ()))),
             not_applicable=bool(decision and decision[0]),
@@ -167,6 +169,9 @@ def build_matrix(
             freshness=timedelta(days=freshness),
         )
         all_facts[ob_id] = facts
+        result = overall_status(facts, now)
+        if notes:
+            result = result._replace(reasons=result.reasons + notes)
         rows.append(
             MatrixRow(
                 id=ob_id,
@@ -176,12 +181,51 @@ def build_matrix(
                 severity=severity,
                 tags=tuple(tags or ()),
                 sort_key=key,
-                result=overall_status(facts, now),
+                result=result,
                 work_items=work_cells,
                 tests=_count(facts.tests, now, facts.freshness),
             )
         )
     return MatrixData(rows=rows, facts=all_facts, generated_at=now)
+
+
+def release_scope(session: Session, name: str) -> ReleaseScope | None:
+    """Return the release with every release's date, or None when no release has the name."""
+    found = {release.name: release.release_date for release in list_releases(session=session)}
+    if name not in found:
+        return None
+    return ReleaseScope(name=name, release_date=found[name], dates=found)
+
+
+def _work_in_release(
+    cells: tuple[WorkItemCell, ...],
+    release: ReleaseScope | None,
+    fix_versions: dict[str, list[str]],
+) -> tuple[tuple[WorkItemFact, ...], tuple[str, ...]]:
+    """Return the work that counts for the release, and notes on what does not (and why)."""
+    counted: list[WorkItemFact] = []
+    planned_later: list[WorkItemFact] = []
+    notes: list[str] = []
+    for cell in cells:
+        fact = WorkItemFact(
+            key=cell.key,
+            status=cell.status,
+            status_category=cell.status_category,
+            suspect=cell.suspect,
+            missing=cell.missing,
+        )
+        if release is None:
+            counted.append(fact)
+            continue
+        standing_ = standing(release, cell.key, fix_versions.get(cell.key, []))
+        if standing_.note:
+            notes.append(standing_.note)
+        (counted if standing_.counts else planned_later).append(fact)
+    if not counted and planned_later:
+        # All of its work is for a later release: for this one it is planned, not a gap.
+        first = planned_later[0]
+        counted.append(first._replace(status="planned for a later release", status_category="new"))
+    return tuple(counted), tuple(notes)
 
 
 def _by_key(cell: WorkItemCell) -> str:
