@@ -165,6 +165,46 @@ class TrackerRelease(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SignOff(SQLModel, table=True):
+    """Legal's statement that an obligation is met for a release; the newest one counts."""
+
+    __table_args__ = (Index("ix_signoff_release_obligation", "release", "obligation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    release: str = Field(max_length=200)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    obligation_version: int
+    fingerprint: str = Field(max_length=64)
+    status: str = Field(max_length=32)  # the status it was given on
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    signed_by: str = Field(max_length=200)
+    signed_by_ref: str = Field(max_length=64)
+    signed_role: str | None = Field(default=None, max_length=16)
+    signed_at: datetime = Field(default_factory=utcnow)
+
+
+class ReleaseException(SQLModel, table=True):
+    """An accepted risk for one obligation in one release: requested, approved by another."""
+
+    __table_args__ = (Index("ix_releaseexception_release", "release", "obligation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    release: str = Field(max_length=200)
+    obligation_id: str = Field(foreign_key="obligation.id", max_length=80)
+    justification: str = Field(sa_column=Column(Text, nullable=False))
+    compensating_control: str = Field(sa_column=Column(Text, nullable=False))
+    risk_owner: str = Field(max_length=200)
+    expires_on: date
+    requested_by: str = Field(max_length=200)
+    requested_by_ref: str = Field(max_length=64)
+    requested_at: datetime = Field(default_factory=utcnow)
+    approved_by: str | None = Field(default=None, max_length=200)
+    approved_by_ref: str | None = Field(default=None, max_length=64)
+    approved_role: str | None = Field(default=None, max_length=16)
+    approved_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
 class SyncRun(SQLModel, table=True):
     """One run of a Jira sync or push, with what it did and what went wrong."""
 

@@ -58,6 +58,7 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "releases.index": (Permission.READ, READERS, set()),
     "releases.create": (Permission.DECIDE_RELEASES, AUDITORS, set()),
     "releases.api_list": (Permission.READ, READERS, {Scope.READ}),
+    "releases.api_gate": (Permission.READ, READERS, {Scope.READ}),
     "audit.index": (Permission.READ_AUDIT, AUDITORS, set()),
     "audit.export": (Permission.READ_AUDIT, AUDITORS, set()),
     "accounts.users": (Permission.MANAGE_USERS, ADMINS, set()),
@@ -85,6 +86,7 @@ URL_VALUES = {
     "test_case_id": 1,
     "token_id": 1,
     "filename": "tracker.css",
+    "name": "2026.12",
 }
 TARGET = "target@example.com"
 FORMS: dict[str, dict[str, str]] = {

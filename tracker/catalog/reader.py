@@ -56,6 +56,10 @@ _LineLoader.yaml_implicit_resolvers = {
 }
 
 
+#: The same loader for other YAML files that report problems by line (gate policies).
+LineLoader = _LineLoader
+
+
 def catalog_files(path: Path) -> list[Path]:
     """Return the catalog files under a folder (recursively), or the file itself."""
     if path.is_file():

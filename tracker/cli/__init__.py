@@ -10,10 +10,12 @@ from tracker.cli.audit import audit
 from tracker.cli.catalog import catalog
 from tracker.cli.db import db
 from tracker.cli.demo import demo_command
+from tracker.cli.gate import gate_command
 from tracker.cli.jira import jira
 from tracker.cli.matrix import matrix_command
 from tracker.cli.releases import releases
 from tracker.cli.results import results
+from tracker.cli.snapshot import snapshot
 from tracker.cli.tokens import tokens
 from tracker.cli.users import users
 from tracker.sandbox.cli import jira_sandbox_command
@@ -32,9 +34,11 @@ for _command in (
     jira,
     results,
     releases,
+    gate_command,
     users,
     tokens,
     audit,
+    snapshot,
 ):
     main.add_command(_command)
 main.add_command(jira_sandbox_command, "jira-sandbox")

@@ -48,6 +48,7 @@ def build_matrix(
     obligation_ids: list[str] | None = None,
     include_retired: bool = False,
     now: datetime | None = None,
+    max_evidence_age_days: int | None = None,
 ) -> MatrixData:
     """Compute every assessable obligation's status (or only the ids given).
 
@@ -166,7 +167,9 @@ def build_matrix(
             justification=decision[1] if decision else None,
             decided_by=decision[2] if decision else None,
             decided_role=decision[3] if decision else None,
-            freshness=timedelta(days=freshness),
+            freshness=timedelta(
+                days=min(freshness, max_evidence_age_days) if max_evidence_age_days else freshness
+            ),
         )
         all_facts[ob_id] = facts
         result = overall_status(facts, now)

@@ -1,0 +1,69 @@
+"""Reading a gate policy file: every problem at once, with its line, or the policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError as PydanticError
+
+from tracker.catalog.reader import LineLoader
+from tracker.domain.gate_policy import PolicySpec
+from tracker.errors import Problem, TrackerError
+
+MAX_POLICY_BYTES = 1024 * 1024
+
+
+class PolicyError(TrackerError):
+    """A policy file cannot be used; problems say where and what."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def read_policy(path: Path | None) -> PolicySpec:
+    """Return the policy in the file, or the default policy when no file is given."""
+    if path is None:
+        return PolicySpec()
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyError(f"{name} is larger than 1 MB.", [])
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"Cannot read the policy file {name}: {exc}", []) from exc
+    loader = LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except (yaml.YAMLError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = Problem(
+            f"YAML syntax error: {getattr(exc, 'problem', exc)}", file=name, line=line
+        )
+        raise PolicyError(f"{name} is not valid YAML.", [problem]) from exc
+    finally:
+        loader.dispose()
+    problems = [
+        Problem(f"key '{key}' appears twice", file=name, line=line, field=key)
+        for key, line in loader.duplicate_keys
+    ]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(Problem("a policy is a mapping of keys (block, ...)", file=name, line=1))
+        raise PolicyError(f"{name} has 1 problem.", problems)
+    try:
+        spec = PolicySpec.model_validate(data)
+    except PydanticError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            top = str(error["loc"][0]) if error["loc"] else None
+            line = getattr(data, "key_lines", {}).get(top) if top else None
+            problems.append(Problem(error["msg"], file=name, line=line, field=field))
+        spec = None
+    if problems or spec is None:
+        raise PolicyError(f"{name} has {len(problems)} problem(s).", problems)
+    return spec

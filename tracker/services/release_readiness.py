@@ -1,0 +1,136 @@
+"""Whether a release is ready: its statuses, sign-offs and exceptions under a gate policy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from tracker.domain.gate_policy import PolicySpec
+from tracker.domain.matrix import MatrixRow
+from tracker.domain.release_verdict import (
+    ExceptionFact,
+    ObligationInRelease,
+    ReleaseVerdict,
+    SignOffFact,
+    judge,
+)
+from tracker.domain.releases import Release
+from tracker.domain.status import Status
+from tracker.models import Obligation, ReleaseException, SignOff, utcnow
+from tracker.services.evidence import EvidenceScope
+from tracker.services.matrix import build_matrix
+from tracker.services.releases import find_release
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A release under a policy: the matrix rows in its scope and the verdict on them."""
+
+    release: Release
+    policy: PolicySpec
+    scope: EvidenceScope
+    rows: list[MatrixRow]
+    verdict: ReleaseVerdict
+    signoffs: dict[str, SignOff]
+    exceptions: dict[str, list[ReleaseException]]
+    versions: dict[str, tuple[int, str]]  # obligation id: version, fingerprint
+
+
+def release_readiness(
+    *,
+    session: Session,
+    release: str,
+    policy: PolicySpec | None = None,
+    default_branch: str = "main",
+    obligation_ids: list[str] | None = None,
+    today: date | None = None,
+) -> Readiness:
+    """Return the release's readiness; raise NotFoundError for an unknown release."""
+    found = find_release(session=session, name=release)
+    policy = policy or PolicySpec()
+    scope = EvidenceScope(release=found.name, default_branch=default_branch)
+    data = build_matrix(
+        session=session,
+        scope=scope,
+        obligation_ids=obligation_ids,
+        max_evidence_age_days=policy.max_evidence_age_days,
+    )
+    ids = [row.id for row in data.rows]
+    versions = {
+        ob_id: (version, fingerprint)
+        for ob_id, version, fingerprint in session.execute(
+            select(Obligation.id, Obligation.version, Obligation.fingerprint).where(
+                col(Obligation.id).in_(ids)
+            )
+        ).all()
+    }
+    signoffs = newest_signoffs(session, found.name, ids)
+    exceptions = release_exceptions(session, found.name, ids)
+    items = [
+        ObligationInRelease(
+            id=row.id,
+            instrument=row.instrument,
+            severity=row.severity,
+            status=row.result.status,
+            version=versions[row.id][0],
+            signoff=_signoff_fact(signoffs.get(row.id)),
+            exceptions=[_exception_fact(item) for item in exceptions.get(row.id, [])],
+        )
+        for row in data.rows
+    ]
+    verdict = judge(items, policy.policy(), today or utcnow().date())
+    return Readiness(
+        release=found,
+        policy=policy,
+        scope=scope,
+        rows=data.rows,
+        verdict=verdict,
+        signoffs=signoffs,
+        exceptions=exceptions,
+        versions=versions,
+    )
+
+
+def newest_signoffs(session: Session, release: str, ids: list[str]) -> dict[str, SignOff]:
+    """Return the newest sign-off of each obligation for the release."""
+    rows = session.exec(
+        select(SignOff)
+        .where(col(SignOff.release) == release, col(SignOff.obligation_id).in_(ids))
+        .order_by(col(SignOff.id))
+    ).all()
+    return {row.obligation_id: row for row in rows}
+
+
+def release_exceptions(
+    session: Session, release: str, ids: list[str]
+) -> dict[str, list[ReleaseException]]:
+    """Return every exception of the release by obligation, newest first."""
+    found: dict[str, list[ReleaseException]] = defaultdict(list)
+    rows = session.exec(
+        select(ReleaseException)
+        .where(
+            col(ReleaseException.release) == release, col(ReleaseException.obligation_id).in_(ids)
+        )
+        .order_by(col(ReleaseException.id).desc())
+    ).all()
+    for row in rows:
+        found[row.obligation_id].append(row)
+    return dict(found)
+
+
+def _signoff_fact(row: SignOff | None) -> SignOffFact | None:
+    if row is None:
+        return None
+    return SignOffFact(row.signed_by, row.obligation_version, Status(row.status), row.statement)
+
+
+def _exception_fact(row: ReleaseException) -> ExceptionFact:
+    return ExceptionFact(
+        id=row.id or 0,
+        expires_on=row.expires_on,
+        approved=row.approved_at is not None,
+        withdrawn=row.withdrawn_at is not None,
+    )
