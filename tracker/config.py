@@ -40,6 +40,7 @@ class Config:
     OIDC_CLIENT_SECRET: str | None = None
     OIDC_ROLE_CLAIM: str | None = None
     OIDC_ROLE_MAP: dict[str, Any] = {}
+    SNAPSHOT_SIGNING_KEY: str | None = None
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -77,6 +78,7 @@ def _access_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "OIDC_CLIENT_ID": env.get("TRACKER_OIDC_CLIENT_ID") or None,
         "OIDC_CLIENT_SECRET": env.get("TRACKER_OIDC_CLIENT_SECRET") or None,
         "OIDC_ROLE_CLAIM": (env.get("TRACKER_OIDC_ROLE_CLAIM") or "").strip() or None,
+        "SNAPSHOT_SIGNING_KEY": env.get("TRACKER_SNAPSHOT_SIGNING_KEY") or None,
     }
     if env.get("TRACKER_SESSION_IDLE_MINUTES"):
         values["SESSION_IDLE_MINUTES"] = _positive_int(env, "TRACKER_SESSION_IDLE_MINUTES")

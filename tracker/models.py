@@ -205,6 +205,19 @@ class ReleaseException(SQLModel, table=True):
     withdrawn_at: datetime | None = None
 
 
+class ReleaseSnapshot(SQLModel, table=True):
+    """A frozen record of a release: canonical JSON, its hash and the previous snapshot's."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    release: str = Field(max_length=200, index=True)
+    hash: str = Field(max_length=64, unique=True)
+    previous_hash: str | None = Field(default=None, max_length=64)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    ready: bool
+    frozen_by: str = Field(max_length=200)
+    frozen_at: datetime = Field(default_factory=utcnow)
+
+
 class SyncRun(SQLModel, table=True):
     """One run of a Jira sync or push, with what it did and what went wrong."""
 

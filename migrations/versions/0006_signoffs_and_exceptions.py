@@ -1,4 +1,4 @@
-"""sign-offs and exceptions per release
+"""sign-offs, exceptions and frozen snapshots per release
 
 Revision ID: 0006
 Revises: 0005
@@ -66,6 +66,24 @@ def upgrade() -> None:
         )
 
 
+    op.create_table(
+        "releasesnapshot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("release", TEXT(length=200), nullable=False),
+        sa.Column("hash", TEXT(length=64), nullable=False),
+        sa.Column("previous_hash", TEXT(length=64), nullable=True),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("ready", sa.Boolean(), nullable=False),
+        sa.Column("frozen_by", TEXT(length=200), nullable=False),
+        sa.Column("frozen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hash"),
+    )
+    with op.batch_alter_table("releasesnapshot", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_releasesnapshot_release"), ["release"], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table("releasesnapshot")
     op.drop_table("releaseexception")
     op.drop_table("signoff")

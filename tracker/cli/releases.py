@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
@@ -57,3 +59,51 @@ def releases_create_command(name: str, day: str | None) -> None:
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Release {release.name} created.")
+
+
+@releases.command("freeze")
+@click.argument("name")
+@click.option("--policy", type=click.Path(path_type=Path), help="Gate policy YAML file.")
+@click.option("--output", type=click.Path(path_type=Path), help="Also write the snapshot here.")
+@click.option("--oscal", type=click.Path(path_type=Path), help="Also write OSCAL results here.")
+@with_appcontext
+def releases_freeze_command(
+    name: str, policy: Path | None, output: Path | None, oscal: Path | None
+) -> None:
+    """Freeze the release as it is now: a sealed snapshot that verifies offline."""
+    from tracker.integrations.oscal import assessment_results
+    from tracker.services.gate_policy import PolicyError, read_policy
+    from tracker.services.release_readiness import release_readiness
+    from tracker.services.snapshots import freeze_release, snapshot_json
+
+    try:
+        spec = read_policy(policy)
+        with session_scope(get_engine()) as session:
+            readiness = release_readiness(
+                session=session,
+                release=name,
+                policy=spec,
+                default_branch=current_app.config["DEFAULT_BRANCH"],
+            )
+            snapshot = freeze_release(
+                session=session,
+                readiness=readiness,
+                actor=command_actor("tracker releases freeze"),
+                signing_key=current_app.config.get("SNAPSHOT_SIGNING_KEY"),
+            )
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(str(exc)) from exc
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    document = snapshot_json(snapshot)
+    if output:
+        output.write_text(snapshot.document, encoding="utf-8")
+    if oscal:
+        results = assessment_results(document, tracker_url=current_app.config["PUBLIC_URL"])
+        oscal.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+    verdict = "ready" if snapshot.ready else "blocked"
+    click.echo(
+        f"Snapshot #{snapshot.id} of {snapshot.release} ({verdict}) frozen: hash {snapshot.hash}."
+    )

@@ -18,7 +18,7 @@ from tracker.domain.release_verdict import (
     judge,
 )
 from tracker.domain.releases import Release
-from tracker.domain.status import Status
+from tracker.domain.status import ObligationFacts, Status
 from tracker.models import Obligation, ReleaseException, SignOff, utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
@@ -33,6 +33,7 @@ class Readiness:
     policy: PolicySpec
     scope: EvidenceScope
     rows: list[MatrixRow]
+    facts: dict[str, ObligationFacts]
     verdict: ReleaseVerdict
     signoffs: dict[str, SignOff]
     exceptions: dict[str, list[ReleaseException]]
@@ -87,6 +88,7 @@ def release_readiness(
         policy=policy,
         scope=scope,
         rows=data.rows,
+        facts=data.facts,
         verdict=verdict,
         signoffs=signoffs,
         exceptions=exceptions,
