@@ -19,17 +19,24 @@ from tracker.domain.access import (
 # The roles table of README, written out: a change to ROLE_PERMISSIONS must change this too.
 EXPECTED = {
     Role.VIEWER: {Permission.READ},
-    Role.ENGINEER: {Permission.READ, Permission.EDIT_LINKS, Permission.RUN_JIRA},
+    Role.ENGINEER: {
+        Permission.READ,
+        Permission.EDIT_LINKS,
+        Permission.RUN_JIRA,
+        Permission.REQUEST_EXCEPTIONS,
+    },
     Role.LEGAL: {
         Permission.READ,
         Permission.DECIDE_APPLICABILITY,
         Permission.REVIEW_LINKS,
         Permission.SIGN_OFF,
+        Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
     },
     Role.COMPLIANCE: {
         Permission.READ,
         Permission.DECIDE_RELEASES,
+        Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
         Permission.READ_AUDIT,
     },

@@ -40,7 +40,7 @@ def _form(client: Any, data: dict[str, str]) -> Any:
 def test_the_releases_page_lists_fix_versions_once_per_name(client: Any, session: Session) -> None:
     _versions(session)
     text = client.get("/releases").get_data(as_text=True)
-    assert text.count('<th scope="row">2026.12</th>') == 1
+    assert text.count('<th scope="row"><a href="/releases/2026.12">2026.12</a></th>') == 1
     assert "Jira fix version in APP, WEB" in text
     assert text.index("2026.12") < text.index("2026.10")
     assert 'href="/matrix?release=2026.12"' in text

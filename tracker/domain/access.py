@@ -26,6 +26,7 @@ class Permission(StrEnum):
     DECIDE_APPLICABILITY = "decide_applicability"
     REVIEW_LINKS = "review_links"  # confirm suspect links against the current version
     SIGN_OFF = "sign_off"
+    REQUEST_EXCEPTIONS = "request_exceptions"
     APPROVE_EXCEPTIONS = "approve_exceptions"
     DECIDE_RELEASES = "decide_releases"  # release readiness decisions and snapshots
     READ_AUDIT = "read_audit"
@@ -39,16 +40,23 @@ _VIEWER = frozenset({Permission.READ})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _VIEWER,
-    Role.ENGINEER: _VIEWER | {Permission.EDIT_LINKS, Permission.RUN_JIRA},
+    Role.ENGINEER: _VIEWER
+    | {Permission.EDIT_LINKS, Permission.RUN_JIRA, Permission.REQUEST_EXCEPTIONS},
     Role.LEGAL: _VIEWER
     | {
         Permission.DECIDE_APPLICABILITY,
         Permission.REVIEW_LINKS,
         Permission.SIGN_OFF,
+        Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
     },
     Role.COMPLIANCE: _VIEWER
-    | {Permission.DECIDE_RELEASES, Permission.APPROVE_EXCEPTIONS, Permission.READ_AUDIT},
+    | {
+        Permission.DECIDE_RELEASES,
+        Permission.REQUEST_EXCEPTIONS,
+        Permission.APPROVE_EXCEPTIONS,
+        Permission.READ_AUDIT,
+    },
     Role.ADMIN: frozenset(Permission),
 }
 

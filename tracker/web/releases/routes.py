@@ -1,6 +1,8 @@
-"""Releases: the list, creating one (compliance), and the read API."""
+"""Releases: the list, readiness, sign-offs, exceptions, freezing, snapshots and the API."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -16,12 +18,17 @@ from flask.typing import ResponseReturnValue
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.errors import ValidationError
+from tracker.errors import ForbiddenError, ValidationError
+from tracker.integrations.oscal import assessment_results
+from tracker.models import utcnow
 from tracker.services.gate import gate_json
+from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import release_readiness
 from tracker.services.releases import create_release, list_releases, parse_release_date
-from tracker.web.auth import current_actor, may, requires
+from tracker.services.snapshots import freeze_release, get_snapshot, list_snapshots, snapshot_json
+from tracker.web.auth import Forbidden, current_actor, current_identity, may, requires
 from tracker.web.releases.page import release_rows
+from tracker.web.releases.readiness_page import readiness_page
 from tracker.web.responses import json_response
 
 releases = Blueprint("releases", __name__)
@@ -53,6 +60,126 @@ def create() -> ResponseReturnValue:
     return redirect(url_for("releases.index"))
 
 
+@releases.get("/releases/<path:name>")
+@requires(Permission.READ)
+def show(name: str) -> str:
+    """Show whether the release is ready, what blocks it and what unblocks it."""
+    return _readiness(text_value(name, "release", 200))
+
+
+@releases.post("/releases/<path:name>/sign-off")
+@requires(Permission.SIGN_OFF)
+def sign(name: str) -> ResponseReturnValue:
+    """Sign off the chosen obligations for the release."""
+    name = text_value(name, "release", 200)
+    try:
+        with get_session().begin():
+            report = sign_off(
+                session=get_session(),
+                release=name,
+                obligation_ids=[value[:80] for value in request.form.getlist("obligation")][:5000],
+                statement=request.form.get("statement", ""),
+                actor=current_actor(),
+                default_branch=current_app.config["DEFAULT_BRANCH"],
+            )
+    except ValidationError as exc:
+        return _readiness(name, error=str(exc)), 400
+    if report.signed:
+        flash(f"Signed off {len(report.signed)} obligation(s) for {name}.", "success")
+    for ob_id, why in report.refused.items():
+        flash(f"{ob_id} was not signed off: {why}.", "error")
+    return redirect(url_for("releases.show", name=name))
+
+
+@releases.post("/releases/<path:name>/exceptions")
+@requires(Permission.REQUEST_EXCEPTIONS)
+def request_risk(name: str) -> ResponseReturnValue:
+    """Request an exception (accepted risk) for an obligation in the release."""
+    name = text_value(name, "release", 200)
+    form = request.form
+    try:
+        with get_session().begin():
+            item = request_exception(
+                session=get_session(),
+                release=name,
+                obligation_id=text_value(form.get("obligation", ""), "obligation", 80),
+                justification=form.get("justification", ""),
+                compensating_control=form.get("compensating_control", ""),
+                risk_owner=form.get("risk_owner", ""),
+                expires_on=_date(form.get("expires_on")),
+                actor=current_actor(),
+            )
+    except ValidationError as exc:
+        return _readiness(name, error=str(exc), values=dict(form)), 400
+    flash(
+        f"Exception #{item.id} requested; someone else with the legal or compliance role "
+        "approves it.",
+        "success",
+    )
+    return redirect(url_for("releases.show", name=name))
+
+
+@releases.post("/releases/<path:name>/exceptions/<int:exception_id>/approve")
+@requires(Permission.APPROVE_EXCEPTIONS)
+def approve(name: str, exception_id: int) -> ResponseReturnValue:
+    """Approve an exception someone else requested."""
+    name = text_value(name, "release", 200)
+    try:
+        with get_session().begin():
+            approve_exception(
+                session=get_session(), exception_id=exception_id, actor=current_actor()
+            )
+    except ForbiddenError as exc:
+        raise Forbidden(str(exc)) from exc
+    flash(f"Exception #{exception_id} approved.", "success")
+    return redirect(url_for("releases.show", name=name))
+
+
+@releases.post("/releases/<path:name>/freeze")
+@requires(Permission.DECIDE_RELEASES)
+def freeze(name: str) -> ResponseReturnValue:
+    """Freeze the release as it is now."""
+    name = text_value(name, "release", 200)
+    with get_session().begin():
+        readiness = release_readiness(
+            session=get_session(), release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
+        )
+        snapshot = freeze_release(
+            session=get_session(),
+            readiness=readiness,
+            actor=current_actor(),
+            signing_key=current_app.config.get("SNAPSHOT_SIGNING_KEY"),
+        )
+    flash(f"Snapshot #{snapshot.id} frozen: hash {snapshot.hash[:16]}…", "success")
+    return redirect(url_for("releases.show", name=name))
+
+
+@releases.get("/snapshots/<int:snapshot_id>.json")
+@requires(Permission.READ)
+def snapshot_download(snapshot_id: int) -> Response:
+    """Download a snapshot exactly as frozen (verify it with `tracker snapshot verify`)."""
+    snapshot = get_snapshot(session=get_session(), snapshot_id=snapshot_id)
+    response = Response(snapshot.document, mimetype="application/json")
+    filename = f"snapshot-{snapshot.id}-{snapshot.hash[:12]}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@releases.get("/snapshots/<int:snapshot_id>.oscal.json")
+@requires(Permission.READ)
+def snapshot_oscal(snapshot_id: int) -> Response:
+    """Download a snapshot as OSCAL assessment results."""
+    snapshot = get_snapshot(session=get_session(), snapshot_id=snapshot_id)
+    results = assessment_results(
+        snapshot_json(snapshot), tracker_url=current_app.config["PUBLIC_URL"]
+    )
+    response = json_response(results)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="snapshot-{snapshot.id}-oscal.json"'
+    )
+    return response
+
+
 @releases.get("/api/v1/releases/<path:name>/gate")
 @requires(Permission.READ)
 def api_gate(name: str) -> Response:
@@ -77,6 +204,42 @@ def text_value(value: str, field: str, maximum: int) -> str:
     """Return a path value, refused when it holds NUL or is too long (never a 500)."""
     if "\x00" in value or len(value) > maximum:
         raise ValidationError(f"The {field} name is not valid.", field=field)
+    return value
+
+
+def _readiness(name: str, error: str | None = None, values: dict[str, str] | None = None) -> str:
+    session = get_session()
+    readiness = release_readiness(
+        session=session, release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
+    )
+    identity = current_identity()
+    earlier = [
+        release.name
+        for release in list_releases(session=session)
+        if release.release_date
+        and readiness.release.release_date
+        and release.release_date < readiness.release.release_date
+    ]
+    page = readiness_page(
+        readiness,
+        list_snapshots(session=session, release=readiness.release.name),
+        identity.actor.reference if identity else None,
+        earlier[0] if earlier else None,
+        utcnow().date(),
+    )
+    return render_template(
+        "releases/show.html",
+        page=page,
+        error=error,
+        values=values or {},
+        today=utcnow().date().isoformat(),
+    )
+
+
+def _date(text: str | None) -> date:
+    value = parse_release_date(text)
+    if value is None:
+        raise ValidationError("Give the exception an expiry date.", field="expires_on")
     return value
 
 

@@ -1,0 +1,144 @@
+"""The readiness page: verdict, blockers by what unblocks them, sign-off, exceptions, freezing."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from tests.auth_helpers import signed_in_client
+from tests.release_helpers import RELEASE, release_world
+from tracker.models import ReleaseException, ReleaseSnapshot, SignOff, utcnow
+
+URL = f"/releases/{RELEASE}"
+
+
+def _post(client: Any, path: str, data: dict[str, Any]) -> Any:
+    page = client.get(URL).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    return client.post(path, data={"csrf_token": token.group(1), **data})
+
+
+def test_the_page_says_blocked_and_groups_blockers_by_what_unblocks_them(
+    app: Any, session: Session
+) -> None:
+    release_world(session)
+    text = signed_in_client(app, "viewer").get(URL).get_data(as_text=True)
+    assert "Blocked: 3 obligations block release 2026.12." in text
+    assert "Failing tests (1)" in text and 'href="/evidence/runs/1">Run #1</a>' in text
+    assert "Nothing linked yet (1)" in text and "/obligations/ALPHA-2#create-epic" in text
+    assert "No passing evidence (1)" in text
+    assert "tracker gate --release 2026.12" in text
+    assert "Sign off the checked" not in text and "Freeze 2026.12" not in text  # not for viewers
+
+
+def test_legal_signs_off_and_the_page_counts_it(app: Any, session: Session) -> None:
+    release_world(session)
+    legal = signed_in_client(app, "legal")
+    response = _post(
+        legal,
+        f"{URL}/sign-off",
+        {"obligation": ["ALPHA-1.1", "BETA-7"], "statement": "Reviewed the evidence for both."},
+    )
+    assert response.status_code == 302
+    assert len(session.exec(select(SignOff)).all()) == 2
+    text = legal.get(URL).get_data(as_text=True)
+    assert "Signed off 2 obligation(s) for 2026.12." in text
+    assert "Sign-off: 2 of 5 signed off" in text
+
+
+def test_an_exception_is_requested_by_one_and_approved_by_another(
+    app: Any, session: Session
+) -> None:
+    release_world(session)
+    engineer = signed_in_client(app, "engineer")
+    expiry = (utcnow().date() + timedelta(days=30)).isoformat()
+    requested = _post(
+        engineer,
+        f"{URL}/exceptions",
+        {
+            "obligation": "ALPHA-2",
+            "justification": "The feature ships disabled in this release.",
+            "compensating_control": "The flag is off in production; checked weekly.",
+            "risk_owner": "Cora Compliance",
+            "expires_on": expiry,
+        },
+    )
+    assert requested.status_code == 302
+    exception = session.exec(select(ReleaseException)).one()
+    assert exception.approved_at is None
+    # The engineer cannot approve (role), and the page offers no button to the requester.
+    assert _post(engineer, f"{URL}/exceptions/{exception.id}/approve", {}).status_code == 403
+    compliance = signed_in_client(app, "compliance")
+    assert "Approve</button>" in compliance.get(URL).get_data(as_text=True)
+    assert _post(compliance, f"{URL}/exceptions/{exception.id}/approve", {}).status_code == 302
+    text = compliance.get(URL).get_data(as_text=True)
+    assert "Blocked: 2 obligations block" in text and "Excepted 1" in text
+
+
+def test_a_requester_with_an_approver_role_still_cannot_approve_their_own(
+    app: Any, session: Session
+) -> None:
+    release_world(session)
+    legal = signed_in_client(app, "legal")
+    _post(
+        legal,
+        f"{URL}/exceptions",
+        {
+            "obligation": "ALPHA-2",
+            "justification": "The feature ships disabled in this release.",
+            "compensating_control": "The flag is off in production; checked weekly.",
+            "risk_owner": "Lea",
+            "expires_on": (utcnow().date() + timedelta(days=10)).isoformat(),
+        },
+    )
+    exception = session.exec(select(ReleaseException)).one()
+    assert "Approve</button>" not in legal.get(URL).get_data(as_text=True)
+    refused = _post(legal, f"{URL}/exceptions/{exception.id}/approve", {})
+    assert refused.status_code == 403 and "four eyes" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.exec(select(ReleaseException)).one().approved_at is None
+
+
+def test_a_bad_exception_request_keeps_what_was_typed_and_writes_nothing(
+    app: Any, session: Session
+) -> None:
+    release_world(session)
+    engineer = signed_in_client(app, "engineer")
+    response = _post(
+        engineer,
+        f"{URL}/exceptions",
+        {
+            "obligation": "ALPHA-2",
+            "justification": "Long enough text here.",
+            "compensating_control": "x",
+            "risk_owner": "Cora",
+            "expires_on": "2020-01-01",
+        },
+    )
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Long enough text here." in text
+    assert session.exec(select(ReleaseException)).all() == []
+
+
+def test_compliance_freezes_and_anyone_downloads_the_snapshot(app: Any, session: Session) -> None:
+    release_world(session)
+    compliance = signed_in_client(app, "compliance")
+    assert _post(compliance, f"{URL}/freeze", {}).status_code == 302
+    snapshot = session.exec(select(ReleaseSnapshot)).one()
+    viewer = signed_in_client(app, "viewer")
+    download = viewer.get(f"/snapshots/{snapshot.id}.json")
+    assert download.status_code == 200 and download.get_data(as_text=True) == snapshot.document
+    oscal = viewer.get(f"/snapshots/{snapshot.id}.oscal.json").get_json()
+    assert oscal["assessment-results"]["results"][0]["findings"]
+    assert f"#{snapshot.id}" in viewer.get(URL).get_data(as_text=True)
+
+
+def test_an_unknown_release_page_is_a_404_that_says_so(client: Any, session: Session) -> None:
+    release_world(session)
+    response = client.get("/releases/2099.01")
+    assert response.status_code == 404 and "There is no release" in response.get_data(as_text=True)
