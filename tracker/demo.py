@@ -33,12 +33,17 @@ from tracker.services.accounts import (
     reset_password,
     set_active,
     set_role,
+    user_actor,
 )
 from tracker.services.catalog import load_catalog
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
 from tracker.services.links import decide_applicability
+from tracker.services.release_decisions import approve_exception, request_exception, sign_off
+from tracker.services.release_readiness import release_readiness
+from tracker.services.releases import find_release
+from tracker.services.snapshots import freeze_release, list_snapshots
 
 if TYPE_CHECKING:
     from tracker.sandbox.server import SandboxServer
@@ -47,6 +52,7 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_JQL = "project in (PRIV, APP, WEB) AND issuetype = Epic"
 DEMO_ACTOR = cli_actor("tracker demo")
 DEMO_ACCOUNT_DOMAIN = "demo.example"
+DEMO_FROZEN_RELEASE = "2026.10"
 
 
 @dataclass
@@ -147,10 +153,11 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         )
         messages.append("Jira push: " + pushed.summary())
     # Two earlier nightly runs and today's, so evidence pages show a history.
-    for days_ago, name, commit in (
-        (8, "demo_results_earlier.xml", "9b1e07c2d4aa"),
-        (1, "demo_results_earlier.xml", "c03f5d6e8b21"),
-        (0, "demo_results.xml", "4f2c9e1a7b3d"),
+    # The oldest run was the release run of 2026.10, which the demo freezes.
+    for days_ago, name, commit, release in (
+        (8, "demo_results_earlier.xml", "9b1e07c2d4aa", DEMO_FROZEN_RELEASE),
+        (1, "demo_results_earlier.xml", "c03f5d6e8b21", "2026.12"),
+        (0, "demo_results.xml", "4f2c9e1a7b3d", "2026.12"),
     ):
         with session_scope(engine) as session:
             ingested = ingest_report(
@@ -160,7 +167,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
                     suite="product-tests",
                     commit=commit,
                     branch=app.config["DEFAULT_BRANCH"],
-                    release="2026.12",
+                    release=release,
                     environment="ci",
                     source_name=name,
                 ),
@@ -175,6 +182,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
             actor=DEMO_ACTOR,
         )
         messages.append("Jira push after the test report: " + pushed.summary())
+    messages.extend(demo_release_decisions(app, accounts))
     messages.extend(account_lines(accounts))  # last, so they are on screen when it starts
     return messages
 
@@ -212,6 +220,58 @@ def demo_accounts(engine: Engine) -> dict[Role, DemoAccount]:
                 reset_password(session=session, email=email, password=password, actor=DEMO_ACTOR)
             accounts[role] = DemoAccount(email, role, password)
     return accounts
+
+
+def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> list[str]:
+    """Sign off and except obligations of 2026.10, then freeze it (once; demo data)."""
+    engine = get_engine(app)
+    with session_scope(engine) as session:
+        if list_snapshots(session=session, release=DEMO_FROZEN_RELEASE):
+            return [f"Release {DEMO_FROZEN_RELEASE}: frozen already."]
+        try:
+            find_release(session=session, name=DEMO_FROZEN_RELEASE)
+        except NotFoundError:
+            return []  # no Jira sandbox, so no fix versions
+        legal = user_actor(find_user(session, accounts[Role.LEGAL].email))
+        compliance = user_actor(find_user(session, accounts[Role.COMPLIANCE].email))
+        branch = app.config["DEFAULT_BRANCH"]
+        readiness = release_readiness(
+            session=session, release=DEMO_FROZEN_RELEASE, default_branch=branch
+        )
+        signable = [row.id for row in readiness.rows if row.result.status.value == "VERIFIED"]
+        signed = (
+            sign_off(
+                session=session,
+                release=DEMO_FROZEN_RELEASE,
+                obligation_ids=signable,
+                statement="Demo data: the verified obligations were reviewed at demo set-up.",
+                actor=legal,
+                default_branch=branch,
+            ).signed
+            if signable
+            else []
+        )
+        gaps = [row.id for row in readiness.rows if row.result.status.value == "GAP"]
+        if gaps:
+            exception = request_exception(
+                session=session,
+                release=DEMO_FROZEN_RELEASE,
+                obligation_id=gaps[0],
+                justification="Demo data: the feature this duty concerns is not enabled yet.",
+                compensating_control="Demo data: the feature flag is off and checked weekly.",
+                risk_owner="Demo compliance officer",
+                expires_on=utcnow().date() + timedelta(days=90),
+                actor=compliance,
+            )
+            approve_exception(session=session, exception_id=exception.id or 0, actor=legal)
+        readiness = release_readiness(
+            session=session, release=DEMO_FROZEN_RELEASE, default_branch=branch
+        )
+        snapshot = freeze_release(session=session, readiness=readiness, actor=compliance)
+    return [
+        f"Release {DEMO_FROZEN_RELEASE}: {len(signed)} sign-offs, one approved exception, "
+        f"frozen as snapshot #{snapshot.id} ({'ready' if snapshot.ready else 'blocked'})."
+    ]
 
 
 def account_lines(accounts: dict[Role, DemoAccount]) -> list[str]:

@@ -7,9 +7,17 @@ from sqlmodel import Session, select
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.demo import prepare_demo, start_demo_jira
 from tracker.domain.access import Role
-from tracker.models import ApplicabilityDecision, TestRun, WorkItem
+from tracker.models import (
+    ApplicabilityDecision,
+    ReleaseException,
+    ReleaseSnapshot,
+    SignOff,
+    TestRun,
+    WorkItem,
+)
 from tracker.services.accounts import check_login
 from tracker.services.matrix import build_matrix
+from tracker.services.releases import list_releases
 
 
 def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine) -> None:  # type: ignore[no-untyped-def]
@@ -48,9 +56,23 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
             decision = session.exec(select(ApplicabilityDecision)).one()
             # The demo's own seed data is the demo's, not any person's.
             assert decision.decided_by.startswith("tracker demo") and decision.decided_role is None
+        # 2026.10 is signed off, has an approved exception and is frozen; 2026.12 is open.
+        assert any(
+            m.startswith("Release 2026.10:") and "frozen as snapshot #1" in m for m in messages
+        )
+        with Session(engine) as session:
+            snapshot = session.exec(select(ReleaseSnapshot)).one()
+            assert snapshot.release == "2026.10"
+            assert session.exec(select(SignOff)).all()
+            exception = session.exec(select(ReleaseException)).one()
+            assert exception.approved_by == "legal@demo.example"
+            assert exception.requested_by == "compliance@demo.example"
+            names = [release.name for release in list_releases(session=session)]
+            assert {"2026.10", "2026.12", "2027.03"} <= set(names)
         # Running it again adds nothing twice; the accounts get new passwords, shown again.
         again = prepare_demo(app, demo.settings)
         assert any("already ingested" in message for message in again)
+        assert "Release 2026.10: frozen already." in again
         new = _demo_passwords(again)
         assert set(new) == set(shown) and all(new[e] != shown[e] for e in shown)
     finally:

@@ -404,6 +404,7 @@ def test_project_versions_and_project(sandbox: Sandbox) -> None:
         ("2026.10", True, False),
         ("2026.11", False, False),
         ("2026.12", False, False),
+        ("2027.03", False, False),
     ]
     assert versions[1].releaseDate == "2026-10-29"
     assert sandbox.jira.project("WEB").name == "Web Storefront"

@@ -60,6 +60,7 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "releases.api_list": (Permission.READ, READERS, {Scope.READ}),
     "releases.api_gate": (Permission.READ, READERS, {Scope.READ}),
     "releases.show": (Permission.READ, READERS, set()),
+    "releases.diff": (Permission.READ, READERS, set()),
     "releases.sign": (Permission.SIGN_OFF, LEGAL, set()),
     "releases.request_risk": (
         Permission.REQUEST_EXCEPTIONS,

@@ -107,3 +107,48 @@ def releases_freeze_command(
     click.echo(
         f"Snapshot #{snapshot.id} of {snapshot.release} ({verdict}) frozen: hash {snapshot.hash}."
     )
+
+
+@releases.command("diff")
+@click.argument("before")
+@click.argument("after")
+@with_appcontext
+def releases_diff_command(before: str, after: str) -> None:
+    """Show what changed from one release to another (newest snapshots, or as they are now)."""
+    from tracker.domain.release_diff import diff_documents
+    from tracker.models import utcnow
+    from tracker.services.snapshots import release_document
+
+    actor = command_actor("tracker releases diff")
+    try:
+        with Session(get_engine()) as session:
+            documents = [
+                release_document(
+                    session=session,
+                    release=name,
+                    default_branch=current_app.config["DEFAULT_BRANCH"],
+                    actor=actor,
+                )
+                for name in (before, after)
+            ]
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    diff = diff_documents(documents[0], documents[1], utcnow().date().isoformat())
+    click.echo(f"From {diff.before} to {diff.after}:")
+    if diff.empty:
+        click.echo("  nothing changed.")
+    for label, values in (
+        ("added", diff.added),
+        ("no longer in scope", diff.removed),
+        ("lapsed sign-offs", diff.lapsed_signoffs),
+    ):
+        if values:
+            click.echo(f"  {label}: {', '.join(values)}")
+    for version in diff.new_versions:
+        click.echo(f"  {version.obligation_id}: new version {version.before} -> {version.after}")
+    for change in diff.changes:
+        click.echo(f"  {change.obligation_id} {change.axis}: {change.before} -> {change.after}")
+    for ob_id, number in diff.new_exceptions:
+        click.echo(f"  new exception #{number} for {ob_id}")
+    for ob_id, number in diff.ended_exceptions:
+        click.echo(f"  exception #{number} for {ob_id} ended (expired or withdrawn)")

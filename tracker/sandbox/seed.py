@@ -18,6 +18,7 @@ VERSIONS = (
     ("2026.10", True, date(2026, 10, 29), False),
     ("2026.11", False, date(2026, 11, 26), False),
     ("2026.12", False, date(2026, 12, 17), False),
+    ("2027.03", False, date(2027, 3, 25), False),
 )
 OBLIGATION_IDS = (
     "GDPR-5.1.c",

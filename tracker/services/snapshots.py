@@ -211,3 +211,20 @@ def _signing_key(setting: str | None) -> Ed25519PrivateKey | None:
 
 def _role(actor: Actor) -> str | None:
     return actor.role.value if actor.role else None
+
+
+def release_document(
+    *, session: Session, release: str, default_branch: str, actor: Actor
+) -> dict[str, Any]:
+    """Return the release's newest snapshot, or its record as it is now when never frozen."""
+    from tracker.services.release_readiness import release_readiness
+    from tracker.services.releases import find_release
+
+    found = find_release(session=session, name=release)
+    frozen = list_snapshots(session=session, release=found.name)
+    if frozen:
+        return snapshot_json(frozen[0])
+    readiness = release_readiness(
+        session=session, release=found.name, default_branch=default_branch
+    )
+    return snapshot_document(session, readiness, actor)

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
+from tracker.domain.release_diff import diff_documents
 from tracker.errors import ForbiddenError, ValidationError
 from tracker.integrations.oscal import assessment_results
 from tracker.models import utcnow
@@ -25,7 +26,13 @@ from tracker.services.gate import gate_json
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import release_readiness
 from tracker.services.releases import create_release, list_releases, parse_release_date
-from tracker.services.snapshots import freeze_release, get_snapshot, list_snapshots, snapshot_json
+from tracker.services.snapshots import (
+    freeze_release,
+    get_snapshot,
+    list_snapshots,
+    release_document,
+    snapshot_json,
+)
 from tracker.web.auth import Forbidden, current_actor, current_identity, may, requires
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
@@ -152,6 +159,27 @@ def freeze(name: str) -> ResponseReturnValue:
         )
     flash(f"Snapshot #{snapshot.id} frozen: hash {snapshot.hash[:16]}…", "success")
     return redirect(url_for("releases.show", name=name))
+
+
+@releases.get("/releases/<path:name>/diff")
+@requires(Permission.READ)
+def diff(name: str) -> str:
+    """Show what changed from an earlier release (?from=) to this one."""
+    name = text_value(name, "release", 200)
+    earlier = text_value(request.args.get("from", ""), "release", 200)
+    if not earlier:
+        raise ValidationError("Say which release to compare with: ?from=2026.10.", field="from")
+    documents = [
+        release_document(
+            session=get_session(),
+            release=value,
+            default_branch=current_app.config["DEFAULT_BRANCH"],
+            actor=current_actor(),
+        )
+        for value in (earlier, name)
+    ]
+    changes = diff_documents(documents[0], documents[1], utcnow().date().isoformat())
+    return render_template("releases/diff.html", diff=changes, name=name, earlier=earlier)
 
 
 @releases.get("/snapshots/<int:snapshot_id>.json")
