@@ -243,3 +243,20 @@ def test_the_gate_is_in_the_api_for_read_tokens(client: Any, session: Session) -
         missing.status_code == 404
         and "There is no release" in missing.get_json()["error"]["message"]
     )
+
+
+def test_without_runs_for_the_release_the_default_branch_counts_and_it_says_so(
+    session: Session,
+) -> None:
+    from tests.evidence_helpers import case, ingest, load_small_catalog, report
+    from tests.helpers import transaction
+    from tracker.models import JiraVersion
+
+    load_small_catalog(session)
+    with transaction(session):
+        session.add(JiraVersion(id="5", project_key="PRIV", name="2027.03"))
+    ingest(session, report(case("test_erasure", "ALPHA-1.1")), branch="main")
+    readiness = release_readiness(session=session, release="2027.03")
+    assert readiness.evidence.startswith("no test run was ingested for release 2027.03")
+    row = next(row for row in readiness.rows if row.id == "ALPHA-1.1")
+    assert row.result.verification.value == "passing"

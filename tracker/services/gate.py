@@ -19,7 +19,7 @@ def gate_json(readiness: Readiness) -> dict[str, Any]:
         "release": readiness.release.name,
         "ready": readiness.verdict.ready,
         "signed_off": readiness.verdict.signed_off,
-        "evidence": readiness.scope.describe(),
+        "evidence": readiness.evidence,
         "policy": readiness.policy.model_dump(mode="json"),
         "counts": dict(sorted(counts.items())),
         "obligations": len(readiness.rows),

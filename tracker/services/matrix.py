@@ -49,15 +49,18 @@ def build_matrix(
     include_retired: bool = False,
     now: datetime | None = None,
     max_evidence_age_days: int | None = None,
+    release_contents: str | None = None,
 ) -> MatrixData:
     """Compute every assessable obligation's status (or only the ids given).
 
     With a release in the scope, its test runs are the evidence and only the work items in
-    the release count (by their fix versions; see tracker.domain.releases.standing).
+    the release count (by their fix versions; see tracker.domain.releases.standing);
+    release_contents applies that work-item rule with evidence from another scope.
     """
     scope = scope or EvidenceScope()
     now = now or utcnow()
-    release = release_scope(session, scope.release) if scope.release else None
+    contents = release_contents or scope.release
+    release = release_scope(session, contents) if contents else None
     # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
     obligation_query = core_select(
         col(Obligation.id),

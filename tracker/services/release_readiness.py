@@ -19,7 +19,7 @@ from tracker.domain.release_verdict import (
 )
 from tracker.domain.releases import Release
 from tracker.domain.status import ObligationFacts, Status
-from tracker.models import Obligation, ReleaseException, SignOff, utcnow
+from tracker.models import Obligation, ReleaseException, SignOff, TestRun, utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
 from tracker.services.releases import find_release
@@ -39,6 +39,17 @@ class Readiness:
     exceptions: dict[str, list[ReleaseException]]
     versions: dict[str, tuple[int, str]]  # obligation id: version, fingerprint
 
+    @property
+    def evidence(self) -> str:
+        """Say which test runs count, and when it is the fallback to the default branch."""
+        if self.scope.release:
+            return self.scope.describe()
+        return (
+            f"no test run was ingested for release {self.release.name}, so the "
+            + self.scope.describe()
+            + " count"
+        )
+
 
 def release_readiness(
     *,
@@ -53,11 +64,16 @@ def release_readiness(
     found = find_release(session=session, name=release)
     policy = policy or PolicySpec()
     scope = EvidenceScope(release=found.name, default_branch=default_branch)
+    has_runs = session.exec(select(TestRun.id).where(col(TestRun.release) == found.name)).first()
+    if has_runs is None:
+        # No run was ingested for the release: the default branch's newest runs count.
+        scope = EvidenceScope(default_branch=default_branch)
     data = build_matrix(
         session=session,
         scope=scope,
         obligation_ids=obligation_ids,
         max_evidence_age_days=policy.max_evidence_age_days,
+        release_contents=found.name,
     )
     ids = [row.id for row in data.rows]
     versions = {

@@ -155,7 +155,7 @@ def snapshot_document(session: Session, readiness: Readiness, actor: Actor) -> d
         "frozen_at": canonical_time(utcnow()),
         "frozen_by": {"name": actor.label, "ref": actor.reference, "role": _role(actor)},
         "catalog_fingerprint": catalog_fingerprint(session),
-        "evidence": readiness.scope.describe(),
+        "evidence": readiness.evidence,
         "policy": readiness.policy.model_dump(mode="json"),
         "verdict": "ready" if readiness.verdict.ready else "blocked",
         "signed_off": readiness.verdict.signed_off,

@@ -160,7 +160,7 @@ def readiness_page(
         signable=signable,
         exceptions=_exception_rows(readiness.exceptions, requester_ref, today),
         expired=list(readiness.verdict.expired_exceptions),
-        evidence=readiness.scope.describe(),
+        evidence=readiness.evidence,
         snapshots=[
             SnapshotRow(
                 id=item.id or 0,
