@@ -41,8 +41,8 @@ from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
 from tracker.services.links import decide_applicability
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
-from tracker.services.release_readiness import release_readiness
-from tracker.services.releases import find_release
+from tracker.services.release_readiness import record_readiness, release_readiness
+from tracker.services.releases import find_release, list_releases
 from tracker.services.snapshots import freeze_release, list_snapshots
 
 if TYPE_CHECKING:
@@ -268,6 +268,14 @@ def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> lis
             session=session, release=DEMO_FROZEN_RELEASE, default_branch=branch
         )
         snapshot = freeze_release(session=session, readiness=readiness, actor=compliance)
+        for release in list_releases(session=session):
+            if not release.released and not release.archived:
+                record_readiness(
+                    session=session,
+                    readiness=release_readiness(
+                        session=session, release=release.name, default_branch=branch
+                    ),
+                )
     return [
         f"Release {DEMO_FROZEN_RELEASE}: {len(signed)} sign-offs, one approved exception, "
         f"frozen as snapshot #{snapshot.id} ({'ready' if snapshot.ready else 'blocked'})."

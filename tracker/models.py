@@ -205,6 +205,16 @@ class ReleaseException(SQLModel, table=True):
     withdrawn_at: datetime | None = None
 
 
+class ReadinessRecord(SQLModel, table=True):
+    """How many obligations blocked a release on a day (the burn-down's history)."""
+
+    release: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    blocking: int
+    total: int
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
 class ReleaseSnapshot(SQLModel, table=True):
     """A frozen record of a release: canonical JSON, its hash and the previous snapshot's."""
 

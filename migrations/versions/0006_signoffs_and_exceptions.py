@@ -67,6 +67,15 @@ def upgrade() -> None:
 
 
     op.create_table(
+        "readinessrecord",
+        sa.Column("release", TEXT(length=200), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("blocking", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("release", "day"),
+    )
+    op.create_table(
         "releasesnapshot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("release", TEXT(length=200), nullable=False),
@@ -85,5 +94,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("releasesnapshot")
+    op.drop_table("readinessrecord")
     op.drop_table("releaseexception")
     op.drop_table("signoff")

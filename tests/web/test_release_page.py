@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tests.auth_helpers import signed_in_client
+from tests.helpers import transaction
 from tests.release_helpers import RELEASE, release_world
 from tracker.models import ReleaseException, ReleaseSnapshot, SignOff, utcnow
 
@@ -142,3 +143,23 @@ def test_an_unknown_release_page_is_a_404_that_says_so(client: Any, session: Ses
     release_world(session)
     response = client.get("/releases/2099.01")
     assert response.status_code == 404 and "There is no release" in response.get_data(as_text=True)
+
+
+def test_the_gate_records_the_day_and_the_page_draws_the_burn_down(
+    app: Any, runner: Any, session: Session
+) -> None:
+    from datetime import date
+
+    from tracker.models import ReadinessRecord
+
+    release_world(session)
+    viewer = signed_in_client(app, "viewer")
+    assert "No day recorded yet" in viewer.get(URL).get_data(as_text=True)
+    assert runner.invoke(args=["gate", "--release", RELEASE]).exit_code == 1
+    with transaction(session):
+        session.add(ReadinessRecord(release=RELEASE, day=date(2026, 11, 20), blocking=5, total=5))
+    text = viewer.get(URL).get_data(as_text=True)
+    assert "Blockers from 2026-11-20 (5) to" in text and "(3), one bar per recorded day." in text
+    assert text.count('<rect class="chart-fail"') == 2
+    recorded = runner.invoke(args=["releases", "record"])
+    assert "2026.12: 3 of 5 obligations block it." in recorded.output

@@ -10,9 +10,8 @@ from typing import NoReturn
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import Session
 
-from tracker.db import get_engine
+from tracker.db import get_engine, session_scope
 from tracker.errors import Problem, TrackerError
 
 
@@ -26,17 +25,19 @@ def gate_command(release: str, policy: Path | None, fmt: str, output: Path | Non
     """Decide whether a release may ship: exit 0 ready, 1 blocked, 2 usage or setup error."""
     from tracker.services.gate import gate_json, gate_junit, gate_text
     from tracker.services.gate_policy import PolicyError, read_policy
-    from tracker.services.release_readiness import release_readiness
+    from tracker.services.release_readiness import record_readiness, release_readiness
 
     try:
         spec = read_policy(policy)
-        with Session(get_engine()) as session:
+        with session_scope(get_engine()) as session:
             readiness = release_readiness(
                 session=session,
                 release=release,
                 policy=spec,
                 default_branch=current_app.config["DEFAULT_BRANCH"],
             )
+            if policy is None:  # the burn-down follows the default policy
+                record_readiness(session=session, readiness=readiness)
     except PolicyError as exc:
         _fail(str(exc), exc.problems)
     except TrackerError as exc:

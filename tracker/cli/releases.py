@@ -152,3 +152,27 @@ def releases_diff_command(before: str, after: str) -> None:
         click.echo(f"  new exception #{number} for {ob_id}")
     for ob_id, number in diff.ended_exceptions:
         click.echo(f"  exception #{number} for {ob_id} ended (expired or withdrawn)")
+
+
+@releases.command("record")
+@with_appcontext
+def releases_record_command() -> None:
+    """Record today's count of blockers of every release not yet released (the burn-down)."""
+    from tracker.services.release_readiness import record_readiness, release_readiness
+    from tracker.services.releases import list_releases
+
+    with session_scope(get_engine()) as session:
+        open_releases = [
+            release.name
+            for release in list_releases(session=session)
+            if not release.released and not release.archived
+        ]
+        for name in open_releases:
+            readiness = release_readiness(
+                session=session, release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
+            )
+            record_readiness(session=session, readiness=readiness)
+            blocking = len(readiness.verdict.blocking)
+            click.echo(f"{name}: {blocking} of {len(readiness.rows)} obligations block it.")
+    if not open_releases:
+        click.echo("No open releases to record.")

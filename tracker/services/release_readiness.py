@@ -19,7 +19,14 @@ from tracker.domain.release_verdict import (
 )
 from tracker.domain.releases import Release
 from tracker.domain.status import ObligationFacts, Status
-from tracker.models import Obligation, ReleaseException, SignOff, TestRun, utcnow
+from tracker.models import (
+    Obligation,
+    ReadinessRecord,
+    ReleaseException,
+    SignOff,
+    TestRun,
+    utcnow,
+)
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
 from tracker.services.releases import find_release
@@ -152,3 +159,26 @@ def _exception_fact(row: ReleaseException) -> ExceptionFact:
         approved=row.approved_at is not None,
         withdrawn=row.withdrawn_at is not None,
     )
+
+
+def record_readiness(*, session: Session, readiness: Readiness, day: date | None = None) -> None:
+    """Keep the day's count of blockers (the newest count of the day wins)."""
+    day = day or utcnow().date()
+    row = session.get(ReadinessRecord, (readiness.release.name, day))
+    if row is None:
+        row = ReadinessRecord(release=readiness.release.name, day=day, blocking=0, total=0)
+    row.blocking = len(readiness.verdict.blocking)
+    row.total = len(readiness.rows)
+    row.recorded_at = utcnow()
+    session.add(row)
+
+
+def readiness_history(*, session: Session, release: str, days: int = 60) -> list[ReadinessRecord]:
+    """Return the release's daily records, oldest first (at most the last `days`)."""
+    rows = session.exec(
+        select(ReadinessRecord)
+        .where(col(ReadinessRecord.release) == release)
+        .order_by(col(ReadinessRecord.day).desc())
+        .limit(days)
+    ).all()
+    return list(reversed(rows))

@@ -15,7 +15,7 @@ from tracker.domain.snapshot import SnapshotError, load_private_key, seal
 from tracker.errors import NotFoundError, TrackerError
 from tracker.models import Obligation, ReleaseSnapshot, TestRun, WorkItem, utcnow
 from tracker.services.audit import record_event
-from tracker.services.release_readiness import Readiness
+from tracker.services.release_readiness import Readiness, record_readiness
 
 
 def freeze_release(
@@ -41,6 +41,7 @@ def freeze_release(
     )
     session.add(snapshot)
     session.flush()
+    record_readiness(session=session, readiness=readiness)
     record_event(
         session=session,
         actor=actor,

@@ -10,7 +10,7 @@ from flask import url_for
 
 from tracker.domain.release_verdict import EXCEPTED, SignOffState
 from tracker.domain.status import STATUS_LABELS, Status
-from tracker.models import ReleaseException, ReleaseSnapshot
+from tracker.models import ReadinessRecord, ReleaseException, ReleaseSnapshot
 from tracker.services.release_readiness import Readiness
 from tracker.web.status_style import STATUS_CSS
 
@@ -95,6 +95,61 @@ class SnapshotRow:
 
 
 @dataclass(frozen=True)
+class BurnDownBar:
+    """One day of the burn-down: its bar and the words for it."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    label: str
+
+
+@dataclass(frozen=True)
+class BurnDown:
+    """Open blockers per recorded day, drawn on the server, with a text alternative."""
+
+    width: int
+    height: int
+    bars: list[BurnDownBar]
+    description: str
+
+
+CHART_HEIGHT = 120
+BAR_WIDTH = 14
+
+
+def burn_down(history: Sequence[ReadinessRecord]) -> BurnDown | None:
+    """Return the chart of the days recorded (None before the first record)."""
+    if not history:
+        return None
+    top = max(max(record.blocking for record in history), 1)
+    bars = []
+    for index, record in enumerate(history):
+        height = round(record.blocking * (CHART_HEIGHT - 10) / top)
+        bars.append(
+            BurnDownBar(
+                x=index * (BAR_WIDTH + 4),
+                y=CHART_HEIGHT - height,
+                width=BAR_WIDTH,
+                height=height,
+                label=f"{record.day.isoformat()}: {record.blocking} of {record.total} block",
+            )
+        )
+    first, last = history[0], history[-1]
+    description = (
+        f"Blockers from {first.day.isoformat()} ({first.blocking}) to "
+        f"{last.day.isoformat()} ({last.blocking}), one bar per recorded day."
+    )
+    return BurnDown(
+        width=len(history) * (BAR_WIDTH + 4),
+        height=CHART_HEIGHT,
+        bars=bars,
+        description=description,
+    )
+
+
+@dataclass(frozen=True)
 class ReadinessPage:
     """Everything the readiness page shows."""
 
@@ -113,6 +168,7 @@ class ReadinessPage:
     evidence: str
     snapshots: list[SnapshotRow]
     previous: str | None
+    chart: BurnDown | None
 
 
 def readiness_page(
@@ -121,6 +177,7 @@ def readiness_page(
     requester_ref: str | None,
     previous: str | None,
     today: date,
+    history: Sequence[ReadinessRecord] = (),
 ) -> ReadinessPage:
     """Build the readiness page."""
     verdicts = {item.id: item for item in readiness.verdict.obligations}
@@ -172,6 +229,7 @@ def readiness_page(
             for item in snapshots
         ],
         previous=previous,
+        chart=burn_down(history),
     )
 
 

@@ -24,7 +24,7 @@ from tracker.integrations.oscal import assessment_results
 from tracker.models import utcnow
 from tracker.services.gate import gate_json
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
-from tracker.services.release_readiness import release_readiness
+from tracker.services.release_readiness import readiness_history, release_readiness
 from tracker.services.releases import create_release, list_releases, parse_release_date
 from tracker.services.snapshots import (
     freeze_release,
@@ -254,6 +254,7 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
         identity.actor.reference if identity else None,
         earlier[0] if earlier else None,
         utcnow().date(),
+        readiness_history(session=session, release=readiness.release.name),
     )
     return render_template(
         "releases/show.html",
