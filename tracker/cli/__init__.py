@@ -1,44 +1,52 @@
-"""The `tracker` command: Flask's CLI bound to the app factory, with one group per noun."""
+"""The `tracker` command: Flask's CLI bound to the app factory, with one group per noun.
+
+Each group's module is imported only when that command runs, so that a quick command (such
+as an auditor's `tracker snapshot verify`) does not pay for importing everything.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 from flask.cli import FlaskGroup
 
 from tracker import create_app
-from tracker.cli.audit import audit
-from tracker.cli.catalog import catalog
-from tracker.cli.db import db
-from tracker.cli.demo import demo_command
-from tracker.cli.gate import gate_command
-from tracker.cli.jira import jira
-from tracker.cli.matrix import matrix_command
-from tracker.cli.releases import releases
-from tracker.cli.results import results
-from tracker.cli.snapshot import snapshot
-from tracker.cli.tokens import tokens
-from tracker.cli.users import users
-from tracker.sandbox.cli import jira_sandbox_command
+
+#: command name: (module, attribute)
+COMMANDS = {
+    "db": ("tracker.cli.db", "db"),
+    "catalog": ("tracker.cli.catalog", "catalog"),
+    "matrix": ("tracker.cli.matrix", "matrix_command"),
+    "demo": ("tracker.cli.demo", "demo_command"),
+    "jira": ("tracker.cli.jira", "jira"),
+    "jira-sandbox": ("tracker.sandbox.cli", "jira_sandbox_command"),
+    "results": ("tracker.cli.results", "results"),
+    "releases": ("tracker.cli.releases", "releases"),
+    "gate": ("tracker.cli.gate", "gate_command"),
+    "users": ("tracker.cli.users", "users"),
+    "tokens": ("tracker.cli.tokens", "tokens"),
+    "audit": ("tracker.cli.audit", "audit"),
+    "snapshot": ("tracker.cli.snapshot", "snapshot"),
+}
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+class TrackerGroup(FlaskGroup):
+    """Flask's command group, loading the tracker's own commands on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List the tracker's commands with Flask's own."""
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return a tracker command, or one of Flask's."""
+        if cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=TrackerGroup, create_app=create_app, add_version_option=False)
 def main() -> None:
     """Privacy obligations tracker: catalog, links to Jira and tests, traceability matrix."""
-
-
-for _command in (
-    db,
-    catalog,
-    matrix_command,
-    demo_command,
-    jira,
-    results,
-    releases,
-    gate_command,
-    users,
-    tokens,
-    audit,
-    snapshot,
-):
-    main.add_command(_command)
-main.add_command(jira_sandbox_command, "jira-sandbox")

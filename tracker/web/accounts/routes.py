@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from authlib.integrations.base_client import OAuthError
 from flask import (
     Blueprint,
     current_app,
@@ -112,6 +111,8 @@ def sso_callback() -> ResponseReturnValue:
     """Finish the sign-on: check the provider's answer, then sign the account in."""
     if not sso_enabled():
         return redirect(url_for("accounts.login"))
+    from authlib.integrations.base_client import OAuthError
+
     target = safe_next(session.pop(NEXT_KEY, None))
     try:
         token = client().authorize_access_token()

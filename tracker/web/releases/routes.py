@@ -34,6 +34,7 @@ from tracker.services.snapshots import (
     snapshot_json,
 )
 from tracker.web.auth import Forbidden, current_actor, current_identity, may, requires
+from tracker.web.collector import with_collector_paused
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
 from tracker.web.responses import json_response
@@ -69,6 +70,7 @@ def create() -> ResponseReturnValue:
 
 @releases.get("/releases/<path:name>")
 @requires(Permission.READ)
+@with_collector_paused
 def show(name: str) -> str:
     """Show whether the release is ready, what blocks it and what unblocks it."""
     return _readiness(text_value(name, "release", 200))
