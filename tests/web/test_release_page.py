@@ -163,3 +163,33 @@ def test_the_gate_records_the_day_and_the_page_draws_the_burn_down(
     assert text.count('<rect class="chart-fail"') == 2
     recorded = runner.invoke(args=["releases", "record"])
     assert "2026.12: 3 of 5 obligations block it." in recorded.output
+
+
+def test_the_matrix_and_its_exports_show_the_signoff_for_a_release(
+    app: Any, session: Session
+) -> None:
+    from tracker.db import get_engine, session_scope
+    from tracker.domain.access import Actor, ActorKind, Role
+    from tracker.services.release_decisions import sign_off
+
+    release_world(session)
+    with session_scope(get_engine(app)) as db:
+        sign_off(
+            session=db,
+            release=RELEASE,
+            obligation_ids=["ALPHA-1.1"],
+            statement="Checked the erasure evidence.",
+            actor=Actor(ActorKind.USER, "lea@example.com", Role.LEGAL, account_id=9),
+        )
+    viewer = signed_in_client(app, "viewer")
+    rows = {
+        row["id"]: row for row in viewer.get(f"/api/v1/matrix?release={RELEASE}").get_json()["rows"]
+    }
+    assert rows["ALPHA-1.1"]["signoff"] == "signed" and rows["ALPHA-2"]["signoff"] == "missing"
+    assert rows["BETA-9"]["signoff"] == "not needed"
+    csv_text = viewer.get(f"/matrix.csv?release={RELEASE}").get_data(as_text=True)
+    assert "signoff" in csv_text.splitlines()[0] and ",signed," in csv_text
+    page = viewer.get(f"/matrix?release={RELEASE}").get_data(as_text=True)
+    assert '<th scope="col">Sign-off</th>' in page
+    plain = viewer.get("/api/v1/matrix").get_json()["rows"]
+    assert all(row["signoff"] is None for row in plain)

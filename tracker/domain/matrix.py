@@ -51,6 +51,7 @@ class MatrixRow(NamedTuple):
     result: StatusResult
     work_items: tuple[WorkItemCell, ...]
     tests: TestCounts
+    signoff: str = ""  # with a release: signed, lapsed, missing or not needed
 
     @property
     def status(self) -> Status:
@@ -89,6 +90,7 @@ class MatrixRow(NamedTuple):
                 "not_run": self.tests.not_run,
                 "stale": self.tests.stale,
             },
+            "signoff": self.signoff or None,
             "explanation": self.result.explanation,
         }
 
@@ -165,6 +167,7 @@ CSV_COLUMNS = (
     "tests_failed",
     "tests_not_run",
     "tests_stale",
+    "signoff",
     "explanation",
 )
 
@@ -193,6 +196,7 @@ def to_csv(rows: Sequence[MatrixRow]) -> str:
                     row.tests.failed,
                     row.tests.not_run,
                     row.tests.stale,
+                    row.signoff,
                     row.result.explanation,
                 )
             ]
@@ -211,13 +215,22 @@ def to_markdown(rows: Sequence[MatrixRow], generated_at: datetime) -> str:
     lines = [
         f"# Traceability matrix ({generated_at:%Y-%m-%d %H:%M} UTC)",
         "",
-        "| Obligation | Citation | Title | Status | Work items | Tests (pass/fail/not run) |",
-        "|---|---|---|---|---|---|",
+        "| Obligation | Citation | Title | Status | Work items | Tests (pass/fail/not run) "
+        "| Sign-off |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         work = ", ".join(f"{item.key} ({item.status})" for item in row.work_items) or "-"
         tests = f"{row.tests.passed}/{row.tests.failed}/{row.tests.not_run}"
-        cells = (row.id, row.citation, row.title, row.result.status.value, work, tests)
+        cells = (
+            row.id,
+            row.citation,
+            row.title,
+            row.result.status.value,
+            work,
+            tests,
+            row.signoff or "-",
+        )
         lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
     lines.append("")
     lines.append(f"{len(rows)} obligations.")

@@ -10,11 +10,13 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell
+from tracker.domain.release_verdict import ObligationInRelease, SignOffFact, signoff_state
 from tracker.domain.releases import ReleaseScope, standing
 from tracker.domain.status import (
     FAILING_OUTCOMES,
     PASSING_OUTCOMES,
     ObligationFacts,
+    Status,
     TestFact,
     WorkItemFact,
     overall_status,
@@ -22,6 +24,7 @@ from tracker.domain.status import (
 from tracker.models import (
     ApplicabilityDecision,
     Obligation,
+    SignOff,
     TestCase,
     TestLink,
     WorkItem,
@@ -155,6 +158,7 @@ def build_matrix(
             )
         )
 
+    signoffs = _signoffs(session, release.name) if release is not None else {}
     rows: list[MatrixRow] = []
     all_facts: dict[str, ObligationFacts] = {}
     for ob_id, instrument, citation, title, severity, tags, key, _version, freshness in obligations:
@@ -178,6 +182,19 @@ def build_matrix(
         result = overall_status(facts, now)
         if notes:
             result = result._replace(reasons=result.reasons + notes)
+        signoff = ""
+        if release is not None:
+            state, _ = signoff_state(
+                ObligationInRelease(
+                    id=ob_id,
+                    instrument=instrument,
+                    severity=severity,
+                    status=result.status,
+                    version=versions[ob_id],
+                    signoff=signoffs.get(ob_id),
+                )
+            )
+            signoff = state.value
         rows.append(
             MatrixRow(
                 id=ob_id,
@@ -190,9 +207,23 @@ def build_matrix(
                 result=result,
                 work_items=work_cells,
                 tests=_count(facts.tests, now, facts.freshness),
+                signoff=signoff,
             )
         )
     return MatrixData(rows=rows, facts=all_facts, generated_at=now)
+
+
+def _signoffs(session: Session, release: str) -> dict[str, SignOffFact]:
+    """Return the newest sign-off of each obligation for the release (one query)."""
+    query = (
+        select(SignOff.obligation_id, SignOff.signed_by, SignOff.obligation_version, SignOff.status)
+        .where(col(SignOff.release) == release)
+        .order_by(col(SignOff.id))
+    )
+    return {
+        ob_id: SignOffFact(by, version, Status(status), "")
+        for ob_id, by, version, status in session.execute(query).all()
+    }
 
 
 def release_scope(session: Session, name: str) -> ReleaseScope | None:

@@ -140,6 +140,7 @@ class MatrixRowView:
     stale: str
     verification: str = ""
     verification_css: str = ""
+    signoff: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
         views.append(
             MatrixRowView(
                 id=row.id,
+                signoff=row.signoff,
                 href=prefix + quote(row.id, safe=""),
                 instrument=row.instrument,
                 citation=row.citation,
