@@ -193,3 +193,12 @@ def test_the_matrix_and_its_exports_show_the_signoff_for_a_release(
     assert '<th scope="col">Sign-off</th>' in page
     plain = viewer.get("/api/v1/matrix").get_json()["rows"]
     assert all(row["signoff"] is None for row in plain)
+
+
+def test_the_dashboard_has_a_release_selector(app: Any, session: Session) -> None:
+    release_world(session)
+    viewer = signed_in_client(app, "viewer")
+    text = viewer.get("/").get_data(as_text=True)
+    assert '<option value="2026.12">2026.12</option>' in text
+    chosen = viewer.get("/?release=2026.12").get_data(as_text=True)
+    assert '<option value="2026.12" selected>' in chosen and 'href="/releases/2026.12"' in chosen

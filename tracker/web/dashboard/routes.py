@@ -9,6 +9,7 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.models import Instrument
 from tracker.services.matrix import build_matrix
+from tracker.services.releases import list_releases
 from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.dashboard.page import dashboard_page
@@ -26,7 +27,10 @@ def index() -> str:
     scope = evidence_scope()
     data = build_matrix(session=session, scope=scope)
     page = dashboard_page(data.rows, _instrument_titles(session), data.generated_at, scope)
-    return render_template("dashboard/index.html", page=page)
+    releases = [release.name for release in list_releases(session=session)][:50]
+    return render_template(
+        "dashboard/index.html", page=page, releases=releases, release=scope.release or ""
+    )
 
 
 def _instrument_titles(session: Session) -> dict[str, str]:
