@@ -75,6 +75,7 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "releases.freeze": (Permission.DECIDE_RELEASES, AUDITORS, set()),
     "releases.snapshot_download": (Permission.READ, READERS, set()),
     "releases.snapshot_oscal": (Permission.READ, READERS, set()),
+    "releases.snapshot_report": (Permission.READ, READERS, set()),
     "audit.index": (Permission.READ_AUDIT, AUDITORS, set()),
     "audit.export": (Permission.READ_AUDIT, AUDITORS, set()),
     "accounts.users": (Permission.MANAGE_USERS, ADMINS, set()),

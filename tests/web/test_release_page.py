@@ -137,6 +137,9 @@ def test_compliance_freezes_and_anyone_downloads_the_snapshot(app: Any, session:
     oscal = viewer.get(f"/snapshots/{snapshot.id}.oscal.json").get_json()
     assert oscal["assessment-results"]["results"][0]["findings"]
     assert f"#{snapshot.id}" in viewer.get(URL).get_data(as_text=True)
+    report = viewer.get(f"/snapshots/{snapshot.id}/report").get_data(as_text=True)
+    assert "auditor&#39;s report" in report or "auditor's report" in report
+    assert snapshot.hash in report and "ALPHA-1.1" in report
 
 
 def test_an_unknown_release_page_is_a_404_that_says_so(client: Any, session: Session) -> None:

@@ -195,6 +195,17 @@ def snapshot_download(snapshot_id: int) -> Response:
     return response
 
 
+@releases.get("/snapshots/<int:snapshot_id>/report")
+@requires(Permission.READ)
+@with_collector_paused
+def snapshot_report(snapshot_id: int) -> str:
+    """Show the auditor's report of a snapshot (print it, or save it as PDF from the browser)."""
+    snapshot = get_snapshot(session=get_session(), snapshot_id=snapshot_id)
+    return render_template(
+        "releases/report.html", snapshot=snapshot, document=snapshot_json(snapshot)
+    )
+
+
 @releases.get("/snapshots/<int:snapshot_id>.oscal.json")
 @requires(Permission.READ)
 def snapshot_oscal(snapshot_id: int) -> Response:
