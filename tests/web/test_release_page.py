@@ -205,3 +205,38 @@ def test_the_dashboard_has_a_release_selector(app: Any, session: Session) -> Non
     assert '<option value="2026.12">2026.12</option>' in text
     chosen = viewer.get("/?release=2026.12").get_data(as_text=True)
     assert '<option value="2026.12" selected>' in chosen and 'href="/releases/2026.12"' in chosen
+
+
+def test_the_dashboard_says_when_an_exception_has_expired(app: Any, session: Session) -> None:
+    from datetime import date
+
+    from tracker.models import ReleaseException
+
+    release_world(session)
+    with transaction(session):
+        session.add(
+            ReleaseException(
+                release=RELEASE,
+                obligation_id="ALPHA-2",
+                justification="Accepted for the pilot.",
+                compensating_control="Weekly manual review.",
+                risk_owner="Cora",
+                expires_on=date(2026, 1, 31),
+                requested_by="lea@example.com",
+                requested_by_ref="user:1",
+                approved_by="cora@example.com",
+                approved_by_ref="user:2",
+                approved_at=utcnow(),
+            )
+        )
+    text = signed_in_client(app, "viewer").get(f"/?release={RELEASE}").get_data(as_text=True)
+    assert "1 approved exception of 2026.12 expired and no longer counts" in text
+
+
+def test_legal_can_sign_off_one_instrument_at_once(app: Any, session: Session) -> None:
+    release_world(session)
+    legal = signed_in_client(app, "legal")
+    text = legal.get(f"{URL}?instrument=BETA").get_data(as_text=True)
+    signable = text[text.index('id="sign-off"') : text.index('id="exceptions"')]
+    assert 'value="BETA-7"' in signable and 'value="ALPHA-1.1"' not in signable
+    assert '<option value="ALPHA">ALPHA</option>' in signable

@@ -120,6 +120,20 @@ def release_readiness(
     )
 
 
+def expired_exceptions(*, session: Session, release: str, today: date) -> list[ReleaseException]:
+    """Return the approved exceptions of the release that have expired (they no longer count)."""
+    return list(
+        session.exec(
+            select(ReleaseException).where(
+                col(ReleaseException.release) == release,
+                col(ReleaseException.approved_at).is_not(None),
+                col(ReleaseException.withdrawn_at).is_(None),
+                col(ReleaseException.expires_on) < today,
+            )
+        ).all()
+    )
+
+
 def newest_signoffs(session: Session, release: str, ids: set[str]) -> dict[str, SignOff]:
     """Return the newest sign-off of each obligation for the release."""
     rows = session.exec(

@@ -7,8 +7,9 @@ from sqlmodel import Session, select
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.models import Instrument
+from tracker.models import Instrument, utcnow
 from tracker.services.matrix import build_matrix
+from tracker.services.release_readiness import expired_exceptions
 from tracker.services.releases import list_releases
 from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
@@ -28,8 +29,17 @@ def index() -> str:
     data = build_matrix(session=session, scope=scope)
     page = dashboard_page(data.rows, _instrument_titles(session), data.generated_at, scope)
     releases = [release.name for release in list_releases(session=session)][:50]
+    expired = (
+        expired_exceptions(session=session, release=scope.release, today=utcnow().date())
+        if scope.release
+        else []
+    )
     return render_template(
-        "dashboard/index.html", page=page, releases=releases, release=scope.release or ""
+        "dashboard/index.html",
+        page=page,
+        releases=releases,
+        release=scope.release or "",
+        expired=expired,
     )
 
 

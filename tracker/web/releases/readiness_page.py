@@ -163,6 +163,8 @@ class ReadinessPage:
     groups: list[BlockerGroup]
     signed: int
     signable: list[SignableRow]
+    signable_instruments: list[str]
+    signoff_instrument: str
     exceptions: list[ExceptionRow]
     expired: list[int]
     evidence: str
@@ -178,6 +180,7 @@ def readiness_page(
     previous: str | None,
     today: date,
     history: Sequence[ReadinessRecord] = (),
+    signoff_instrument: str = "",
 ) -> ReadinessPage:
     """Build the readiness page."""
     verdicts = {item.id: item for item in readiness.verdict.obligations}
@@ -192,12 +195,17 @@ def readiness_page(
         key = _GROUP_OF.get(status, "signoff")
         groups[key].append(_blocker(row.id, row.title, status, verdict.reasons, readiness, key))
     signed = sum(1 for item in readiness.verdict.obligations if item.signoff is SignOffState.SIGNED)
-    signable = [
-        SignableRow(row.id, row.title, STATUS_LABELS[row.result.status], verdicts[row.id].signoff)
+    candidates = [
+        row
         for row in readiness.rows
         if row.result.status in (Status.VERIFIED, Status.IMPLEMENTED)
         and verdicts[row.id].signoff in (SignOffState.MISSING, SignOffState.LAPSED)
         and verdicts[row.id].verdict != EXCEPTED
+    ]
+    signable = [
+        SignableRow(row.id, row.title, STATUS_LABELS[row.result.status], verdicts[row.id].signoff)
+        for row in candidates
+        if not signoff_instrument or row.instrument == signoff_instrument
     ]
     release = readiness.release
     return ReadinessPage(
@@ -215,6 +223,8 @@ def readiness_page(
         ],
         signed=signed,
         signable=signable,
+        signable_instruments=sorted({row.instrument for row in candidates}),
+        signoff_instrument=signoff_instrument,
         exceptions=_exception_rows(readiness.exceptions, requester_ref, today),
         expired=list(readiness.verdict.expired_exceptions),
         evidence=readiness.evidence,

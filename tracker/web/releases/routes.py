@@ -268,6 +268,7 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
         earlier[0] if earlier else None,
         utcnow().date(),
         readiness_history(session=session, release=readiness.release.name),
+        (request.args.get("instrument") or "")[:32],
     )
     return render_template(
         "releases/show.html",
