@@ -260,3 +260,17 @@ def test_without_runs_for_the_release_the_default_branch_counts_and_it_says_so(
     assert readiness.evidence.startswith("no test run was ingested for release 2027.03")
     row = next(row for row in readiness.rows if row.id == "ALPHA-1.1")
     assert row.result.verification.value == "passing"
+
+
+def test_the_policy_schema_describes_every_key(runner: Any) -> None:
+    result = runner.invoke(args=["releases", "policy-schema"])
+    schema = json.loads(result.output)
+    assert schema["title"] == "Release gate policy"
+    assert set(schema["properties"]) == {
+        "block",
+        "by_severity",
+        "by_instrument",
+        "require_signoff",
+        "max_evidence_age_days",
+    }
+    assert schema["additionalProperties"] is False

@@ -240,3 +240,29 @@ def test_legal_can_sign_off_one_instrument_at_once(app: Any, session: Session) -
     signable = text[text.index('id="sign-off"') : text.index('id="exceptions"')]
     assert 'value="BETA-7"' in signable and 'value="ALPHA-1.1"' not in signable
     assert '<option value="ALPHA">ALPHA</option>' in signable
+
+
+def test_work_not_done_names_its_jira_status_and_assignee(app: Any, session: Session) -> None:
+    from tracker.domain.access import cli_actor
+    from tracker.models import WorkItem
+    from tracker.services.links import link_work_item
+
+    release_world(session)
+    with transaction(session):
+        session.add(
+            WorkItem(
+                key="PRIV-8",
+                summary="Erasure workflow",
+                status="In Review",
+                status_category="indeterminate",
+                fix_versions=[RELEASE],
+                assignee="Ines Engineer",
+            )
+        )
+        session.flush()
+        link_work_item(
+            session=session, obligation_id="ALPHA-2", key="PRIV-8", actor=cli_actor("eng")
+        )
+    text = signed_in_client(app, "viewer").get(URL).get_data(as_text=True)
+    assert "Work not done (1)" in text
+    assert "PRIV-8: In Review, assigned to Ines Engineer" in text

@@ -176,3 +176,16 @@ def releases_record_command() -> None:
             click.echo(f"{name}: {blocking} of {len(readiness.rows)} obligations block it.")
     if not open_releases:
         click.echo("No open releases to record.")
+
+
+@releases.command("policy-schema")
+@click.option("--output", type=click.Path(path_type=Path), help="Write to a file, not stdout.")
+def releases_policy_schema_command(output: Path | None) -> None:
+    """Print the JSON Schema of gate policy files, for editors that validate YAML."""
+    from tracker.domain.gate_policy import policy_json_schema
+
+    text = json.dumps(policy_json_schema(), indent=2, sort_keys=True) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

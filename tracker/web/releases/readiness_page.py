@@ -48,12 +48,14 @@ class Blocker:
 
 @dataclass(frozen=True)
 class BlockerGroup:
-    """Blockers that the same kind of action unblocks."""
+    """Blockers that the same kind of action unblocks (the first ones; the matrix has all)."""
 
     key: str
     title: str
     hint: str
     items: list[Blocker]
+    total: int
+    more_href: str | None
 
 
 @dataclass(frozen=True)
@@ -181,10 +183,12 @@ def readiness_page(
     today: date,
     history: Sequence[ReadinessRecord] = (),
     signoff_instrument: str = "",
+    assignees: Mapping[str, str | None] | None = None,
 ) -> ReadinessPage:
     """Build the readiness page."""
     verdicts = {item.id: item for item in readiness.verdict.obligations}
     groups: dict[str, list[Blocker]] = {key: [] for key, _, _ in GROUPS}
+    totals: dict[str, int] = {}
     counts: dict[str, int] = {}
     for row in readiness.rows:
         verdict = verdicts[row.id]
@@ -193,7 +197,11 @@ def readiness_page(
             continue
         status = row.result.status
         key = _GROUP_OF.get(status, "signoff")
-        groups[key].append(_blocker(row.id, row.title, status, verdict.reasons, readiness, key))
+        if len(groups[key]) < SHOWN_PER_GROUP:
+            groups[key].append(
+                _blocker(row.id, row.title, status, verdict.reasons, readiness, key, assignees)
+            )
+        totals[key] = totals.get(key, 0) + 1
     signed = sum(1 for item in readiness.verdict.obligations if item.signoff is SignOffState.SIGNED)
     candidates = [
         row
@@ -217,7 +225,14 @@ def readiness_page(
         counts=_counts(counts),
         total=len(readiness.rows),
         groups=[
-            BlockerGroup(key, title, hint, groups[key])
+            BlockerGroup(
+                key,
+                title,
+                hint,
+                groups[key],
+                totals.get(key, 0),
+                _more_href(release.name, key) if totals.get(key, 0) > SHOWN_PER_GROUP else None,
+            )
             for key, title, hint in GROUPS
             if groups[key]
         ],
@@ -250,6 +265,7 @@ def _blocker(
     reasons: Sequence[str],
     readiness: Readiness,
     group: str,
+    assignees: Mapping[str, str | None] | None,
 ) -> Blocker:
     page = url_for("obligations.show", obligation_id=ob_id)
     facts = readiness.facts[ob_id]
@@ -264,7 +280,15 @@ def _blocker(
     elif group == "gap":
         fix_label, fix_href = "Create the epic", page + "#create-epic"
     elif group == "work":
-        detail = "; ".join(f"{item.key}: {item.status}" for item in facts.work_items)
+        detail = "; ".join(
+            f"{item.key}: {item.status}"
+            + (
+                f", assigned to {assignees[item.key]}"
+                if assignees and assignees.get(item.key)
+                else ""
+            )
+            for item in facts.work_items
+        )
         fix_label = "See the work"
     elif group == "suspect":
         fix_label, fix_href = "Review the links", page + "#links"
@@ -283,6 +307,23 @@ def _blocker(
         fix_href=fix_href,
         detail=detail,
     )
+
+
+SHOWN_PER_GROUP = 50
+_GROUP_STATUS = {
+    "failing": "FAILING",
+    "gap": "GAP",
+    "suspect": "SUSPECT",
+    "evidence": "IMPLEMENTED",
+    "work": "IN_PROGRESS",
+}
+
+
+def _more_href(release: str, group: str) -> str | None:
+    status = _GROUP_STATUS.get(group)
+    if status is None:
+        return None
+    return url_for("matrix.index", release=release, status=status)
 
 
 def _verdict_words(readiness: Readiness) -> str:

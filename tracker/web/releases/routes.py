@@ -15,16 +15,17 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlmodel import Session, select
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.domain.release_diff import diff_documents
 from tracker.errors import ForbiddenError, ValidationError
 from tracker.integrations.oscal import assessment_results
-from tracker.models import utcnow
+from tracker.models import WorkItem, utcnow
 from tracker.services.gate import gate_json
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
-from tracker.services.release_readiness import readiness_history, release_readiness
+from tracker.services.release_readiness import Readiness, readiness_history, release_readiness
 from tracker.services.releases import create_release, list_releases, parse_release_date
 from tracker.services.snapshots import (
     freeze_release,
@@ -269,6 +270,7 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
         utcnow().date(),
         readiness_history(session=session, release=readiness.release.name),
         (request.args.get("instrument") or "")[:32],
+        _assignees(session, readiness),
     )
     return render_template(
         "releases/show.html",
@@ -277,6 +279,11 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
         values=values or {},
         today=utcnow().date().isoformat(),
     )
+
+
+def _assignees(session: Session, readiness: Readiness) -> dict[str, str | None]:
+    """Return who each linked work item is assigned to in Jira (one query)."""
+    return dict(session.execute(select(WorkItem.key, WorkItem.assignee)).all())
 
 
 def _date(text: str | None) -> date:
