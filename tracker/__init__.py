@@ -11,13 +11,18 @@ if TYPE_CHECKING:
     from tracker.config import Config
 
 
-def create_app(config: dict[str, Any] | type[Config] | None = None, **overrides: Any) -> Flask:
-    """Create the Flask app: load config, call each init_app, register blueprints."""
+def create_app(
+    config: dict[str, Any] | type[Config] | None = None, *, web: bool = True, **overrides: Any
+) -> Flask:
+    """Create the Flask app: load config, call each init_app, register blueprints.
+
+    web=False leaves out the pages and the API, for command-line work that needs only the
+    configuration and the database (it starts faster).
+    """
     from flask import Flask
 
     from tracker import db
     from tracker.config import INSTANCE_PATH, PROJECT_ROOT, Config
-    from tracker.web import init_app as init_web
 
     app = Flask(
         __name__,
@@ -34,7 +39,10 @@ def create_app(config: dict[str, Any] | type[Config] | None = None, **overrides:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]
     db.init_app(app)
-    init_web(app)
+    if web:
+        from tracker.web import init_app as init_web
+
+        init_web(app)
     return app
 
 

@@ -274,3 +274,40 @@ def test_the_policy_schema_describes_every_key(runner: Any) -> None:
         "max_evidence_age_days",
     }
     assert schema["additionalProperties"] is False
+
+
+def test_gate_runs_as_ci_runs_it_a_new_process_on_the_configured_database(
+    tmp_path: Any, database_url: str, session: Session
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    release_world(session)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_SECRET_KEY": "ci",
+    }
+    command = [sys.executable, "-c", "from tracker.cli import main; main()", "gate", "--release"]
+    blocked = subprocess.run(
+        [*command, RELEASE, "--format", "junit"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert blocked.returncode == 1, blocked.stderr
+    assert '<testsuite name="release gate 2026.12" tests="5" failures="3"' in blocked.stdout
+    unknown = subprocess.run(
+        [*command, "2099.01"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert unknown.returncode == 2 and "There is no release" in unknown.stderr

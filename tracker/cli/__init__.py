@@ -7,9 +7,10 @@ as an auditor's `tracker snapshot verify`) does not pay for importing everything
 from __future__ import annotations
 
 import importlib
+from functools import partial
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from tracker import create_app
 
@@ -31,6 +32,10 @@ COMMANDS = {
 }
 
 
+#: Commands that serve or inspect the web app; every other command gets an app without it.
+WEB_COMMANDS = frozenset({"demo", "run", "routes", "shell"})
+
+
 class TrackerGroup(FlaskGroup):
     """Flask's command group, loading the tracker's own commands on demand."""
 
@@ -41,6 +46,10 @@ class TrackerGroup(FlaskGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import and return a tracker command, or one of Flask's."""
         if cmd_name in COMMANDS:
+            info = ctx.ensure_object(ScriptInfo)
+            if cmd_name not in WEB_COMMANDS and info.create_app is create_app:
+                # Command-line work needs the configuration and the database, not the pages.
+                info.create_app = partial(create_app, web=False)
             module, attribute = COMMANDS[cmd_name]
             command: click.Command = getattr(importlib.import_module(module), attribute)
             return command

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from jira import JIRA, JIRAError
 
 from tracker.integrations.jira_errors import (
     JiraErrorTranslator,
@@ -16,6 +15,9 @@ from tracker.integrations.jira_errors import (
     secret_values,
 )
 from tracker.integrations.jira_records import JiraSettings
+
+if TYPE_CHECKING:
+    from jira import JIRA
 
 _T = TypeVar("_T")
 
@@ -37,6 +39,8 @@ class JiraConnection:
         """Run operation on the client; action and subject word the JiraError it may raise."""
         # `from None`: JIRAError's str() dumps response headers (cookies included), and a
         # chained cause would print it in every logged traceback.
+        from jira import JIRAError  # the library loads only when Jira is used
+
         try:
             return operation(self._jira())
         except JIRAError as error:
@@ -65,6 +69,8 @@ class JiraConnection:
             return self._client
 
     def _connect(self) -> JIRA:
+        from jira import JIRA
+
         settings = self._settings
         guard_library_logs(secret_values(settings))
         auth: dict[str, Any]

@@ -10,14 +10,16 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from jira import JIRAError
 
 from tracker.errors import JiraError
 from tracker.integrations.jira_records import JiraSettings
+
+if TYPE_CHECKING:
+    from jira import JIRAError
 
 _CREDENTIALS_MESSAGE = (
     "Jira rejected the credentials: check TRACKER_JIRA_EMAIL and TRACKER_JIRA_API_TOKEN (Cloud) "

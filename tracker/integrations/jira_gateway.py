@@ -7,11 +7,9 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from jira import JIRA
 
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_connection import JiraConnection
@@ -30,6 +28,9 @@ from tracker.integrations.jira_records import (
     SearchPage,
     VersionRecord,
 )
+
+if TYPE_CHECKING:
+    from jira import JIRA
 
 # MAX_OFFSET, issue_record and parse_jira_datetime are re-exported from the modules that own
 # them; MAX_OFFSET is read in jira_paging, so that is where a test must patch it.

@@ -54,7 +54,7 @@ class Readiness:
         return (
             f"no test run was ingested for release {self.release.name}, so the "
             + self.scope.describe()
-            + " count"
+            + " counts"
         )
 
 
