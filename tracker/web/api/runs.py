@@ -20,7 +20,7 @@ from tracker.models import TestRun
 from tracker.services.evidence_pages import list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import run_refusal
-from tracker.web.auth import current_identity, requires
+from tracker.web.auth import CREDENTIALS_HELP, current_identity, requires
 from tracker.web.request_args import integer_arg, parse_run_filter, text_arg
 from tracker.web.responses import json_response
 
@@ -39,10 +39,6 @@ CHUNK = 1024 * 1024
 IN_MEMORY = 1024 * 1024  # smaller bodies stay in memory; larger ones go to a temporary file
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-CREDENTIAL_HELP = (
-    "Create a token with `tracker tokens create --name ci` and send it as "
-    "'Authorization: Bearer <token>'."
-)
 
 
 def _server_mapping() -> TestMapping | None:
@@ -82,7 +78,7 @@ def create_run() -> Response:
     identity = current_identity()
     token = identity.token if identity else None
     if identity is None or token is None:  # the permission check lets only tokens through
-        return _error(401, "unauthorized", "An API token is required. " + CREDENTIAL_HELP)
+        return _error(401, "unauthorized", "An API token is required. " + CREDENTIALS_HELP)
     session = get_session()
     try:
         with _received_report() as received:
