@@ -151,18 +151,20 @@ def _advance_head(session: Session, count: int = 1) -> tuple[int, str]:
 
 def _create_head(session: Session) -> None:
     """Create the head row of an empty trail; refuse to append to a trail that lost its head."""
-    if session.execute(select(AuditEvent.seq).limit(1)).first() is not None:
-        raise TrackerError(
-            "The audit trail's head record is missing, so nothing can be recorded: run "
-            "`tracker audit verify` and restore the database from a backup."
-        )
     values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
     if session.get_bind().dialect.name == "postgresql":
         statement: Any = postgresql_insert(AuditChainHead).values(values)
     else:
         statement = sqlite_insert(AuditChainHead).values(values)
-    # Another writer may create it at the same moment: then theirs is used.
-    session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+    # Another writer may create it at the same moment (it waits for theirs): then theirs is used.
+    created = session.execute(
+        statement.on_conflict_do_nothing(index_elements=["id"]).returning(col(AuditChainHead.id))
+    ).first()
+    if created is not None and session.execute(select(AuditEvent.seq).limit(1)).first():
+        raise TrackerError(
+            "The audit trail's head record is missing, so nothing can be recorded: run "
+            "`tracker audit verify` and restore the database from a backup."
+        )
 
 
 @dataclass(frozen=True)
