@@ -178,6 +178,11 @@ def test_matrix_is_exactly_the_json_export_of_the_filtered_rows(client, session)
     assert body["rows"] == expected["rows"]
     assert [row["id"] for row in body["rows"]] == ["ALPHA-2", "ALPHA-1.1", "ALPHA-1.2"]
     assert body["generated_at"].endswith("Z")
+    # A real ISO 8601 time that Python reads back (not "...+00:00Z").
+    from datetime import datetime
+
+    assert datetime.fromisoformat(body["generated_at"]).utcoffset() is not None
+    assert "+00:00" not in body["generated_at"]
 
 
 def test_json_keeps_non_ascii_text_as_utf8(client, session):
