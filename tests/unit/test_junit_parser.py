@@ -436,13 +436,14 @@ def test_failure_message_is_capped() -> None:
     assert cases[0].message.startswith("m\nxxx")
 
 
-def test_failure_wins_over_error_and_skip() -> None:
+def test_error_wins_over_failure_and_failure_over_skip() -> None:
     xml = b"""<testsuite>
       <testcase name="both"><failure message="f"/><error message="teardown"/></testcase>
       <testcase name="err-skip"><skipped/><error message="e"/></testcase>
+      <testcase name="fail-skip"><skipped/><failure message="f2"/></testcase>
     </testsuite>"""
     cases, _ = read_report(xml)
-    assert [(c.outcome, c.message) for c in cases] == [(F, "f"), (E, "e")]
+    assert [(c.outcome, c.message) for c in cases] == [(E, "teardown"), (E, "e"), (F, "f2")]
 
 
 def test_unknown_elements_and_suite_level_test_key_are_ignored() -> None:

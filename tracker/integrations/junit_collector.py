@@ -44,8 +44,9 @@ _RESULT_KIND = {
     "flakyFailure": "flaky",
     "flakyError": "flaky",
 }
-# Which result decides a case's outcome when it holds several.
-_OUTCOME_PRECEDENCE = (OUTCOME_FAILED, OUTCOME_ERROR, OUTCOME_SKIPPED)
+# Which result decides a case's outcome when it holds several: an error (the test could not
+# run to its end, e.g. a failing teardown) wins over a failure, a failure over a skip.
+_OUTCOME_PRECEDENCE = (OUTCOME_ERROR, OUTCOME_FAILED, OUTCOME_SKIPPED)
 _ROOT_TAGS = frozenset(("testsuites", "testsuite"))
 _LINK_PROPERTIES = frozenset(
     (OBLIGATIONS_PROPERTY, XRAY_REQUIREMENTS_PROPERTY, XRAY_TEST_KEY_PROPERTY)
