@@ -145,9 +145,7 @@ def request_exception(
 
 def approve_exception(*, session: Session, exception_id: int, actor: Actor) -> ReleaseException:
     """Approve an exception: someone else than the requester, with the legal or compliance role."""
-    exception = session.get(ReleaseException, exception_id) if 0 < exception_id < 2**31 else None
-    if exception is None:
-        raise NotFoundError(f"There is no exception #{exception_id}.")
+    exception = _find_exception(session, exception_id)
     if exception.withdrawn_at is not None or exception.approved_at is not None:
         raise ValidationError(f"Exception #{exception_id} was already decided.")
     if actor.kind is not ActorKind.USER or actor.role not in APPROVER_ROLES:
@@ -179,9 +177,7 @@ def approve_exception(*, session: Session, exception_id: int, actor: Actor) -> R
 
 def withdraw_exception(*, session: Session, exception_id: int, actor: Actor) -> ReleaseException:
     """Withdraw an exception (requested or approved); the obligation's status counts again."""
-    exception = session.get(ReleaseException, exception_id) if 0 < exception_id < 2**31 else None
-    if exception is None:
-        raise NotFoundError(f"There is no exception #{exception_id}.")
+    exception = _find_exception(session, exception_id)
     if exception.withdrawn_at is None:
         exception.withdrawn_at = utcnow()
         session.add(exception)
@@ -193,6 +189,13 @@ def withdraw_exception(*, session: Session, exception_id: int, actor: Actor) -> 
             entity_id=exception.obligation_id,
             after={"exception": exception_id, "release": exception.release},
         )
+    return exception
+
+
+def _find_exception(session: Session, exception_id: int) -> ReleaseException:
+    exception = session.get(ReleaseException, exception_id) if 0 < exception_id < 2**31 else None
+    if exception is None:
+        raise NotFoundError(f"There is no exception #{exception_id}.")
     return exception
 
 
