@@ -36,44 +36,10 @@ def record_event(
     entity_id: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an audit event to the chain in the caller's transaction.
-
-    The head row is updated first: on PostgreSQL that takes its row lock, on SQLite the
-    database's write lock, so concurrent writers append one after the other and never fork
-    the chain; both are held until the caller's transaction ends.
-    """
-    seq, prev_hash = _advance_head(session)
-    content = AuditContent(
-        seq=seq,
-        at=utcnow(),
-        actor=actor.label,
-        actor_ref=actor.reference,
-        actor_role=actor.role.value if actor.role else None,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id[:1000],
-        before=before,
-        after=after,
-    )
-    digest = event_hash(content, prev_hash)
-    event = AuditEvent(
-        seq=seq,
-        at=content.at,
-        actor=content.actor,
-        actor_ref=content.actor_ref,
-        actor_role=content.actor_role,
-        action=action,
-        entity_type=entity_type,
-        entity_id=content.entity_id,
-        before=before,
-        after=after,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    session.add(event)
-    session.execute(update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(hash=digest))
-    return event
+) -> None:
+    """Append one audit event to the chain in the caller's transaction (see record_events)."""
+    spec = EventSpec(action, entity_type, entity_id, before=before, after=after)
+    record_events(session=session, actor=actor, events=[spec])
 
 
 @dataclass(frozen=True)
@@ -88,7 +54,12 @@ class EventSpec:
 
 
 def record_events(*, session: Session, actor: Actor, events: Sequence[EventSpec]) -> None:
-    """Append many events by one actor with a constant number of statements (bulk syncs)."""
+    """Append events by one actor with a constant number of statements, however many.
+
+    The head row is updated first: on PostgreSQL that takes its row lock, on SQLite the
+    database's write lock, so concurrent writers append one after the other and never fork
+    the chain; both are held until the caller's transaction ends.
+    """
     if not events:
         return
     first, prev_hash = _advance_head(session, len(events))

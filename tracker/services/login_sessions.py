@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from tracker.models import LoginSession, User, utcnow
+from tracker.models import LoginSession, User, as_utc, utcnow
 
 #: How often a request refreshes last_seen_at (a write on every request would cost more).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -38,13 +38,13 @@ def session_user(*, session: Session, key: str, idle_timeout: timedelta) -> User
         return None
     login, user = found
     now = utcnow()
-    if _aware(login.last_seen_at) + idle_timeout <= now:
+    if as_utc(login.last_seen_at) + idle_timeout <= now:
         login.ended_at = now
         session.add(login)
         return None
     if not user.active:
         return None
-    if now - _aware(login.last_seen_at) >= SEEN_RESOLUTION:
+    if now - as_utc(login.last_seen_at) >= SEEN_RESOLUTION:
         login.last_seen_at = now
         session.add(login)
     return user
@@ -69,7 +69,3 @@ def end_sessions(*, session: Session, user_id: int) -> None:
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,18 +53,19 @@ def build_matrix(
     include_retired: bool = False,
     now: datetime | None = None,
     max_evidence_age_days: int | None = None,
-    release_contents: str | None = None,
+    contents: ReleaseScope | None = None,
+    signoffs: Mapping[str, SignOffFact] | None = None,
 ) -> MatrixData:
     """Compute every assessable obligation's status (or only the ids given).
 
     With a release in the scope, its test runs are the evidence and only the work items in
     the release count (by their fix versions; see tracker.domain.releases.standing);
-    release_contents applies that work-item rule with evidence from another scope.
+    contents applies that work-item rule with evidence from another scope; signoffs, when the
+    caller read them already, saves reading them again.
     """
     scope = scope or EvidenceScope()
     now = now or utcnow()
-    contents = release_contents or scope.release
-    release = release_scope(session, contents) if contents else None
+    release = contents or (release_scope(session, scope.release) if scope.release else None)
     # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
     obligation_query = core_select(
         col(Obligation.id),
@@ -158,7 +160,8 @@ def build_matrix(
             )
         )
 
-    signoffs = _signoffs(session, release.name) if release is not None else {}
+    if signoffs is None:
+        signoffs = _signoffs(session, release.name) if release is not None else {}
     rows: list[MatrixRow] = []
     all_facts: dict[str, ObligationFacts] = {}
     for ob_id, instrument, citation, title, severity, tags, key, _version, freshness in obligations:

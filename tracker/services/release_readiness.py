@@ -17,7 +17,7 @@ from tracker.domain.release_verdict import (
     SignOffFact,
     judge,
 )
-from tracker.domain.releases import Release
+from tracker.domain.releases import Release, ReleaseScope
 from tracker.domain.status import ObligationFacts, Status
 from tracker.models import (
     Obligation,
@@ -29,7 +29,7 @@ from tracker.models import (
 )
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
-from tracker.services.releases import find_release
+from tracker.services.releases import find_release, list_releases
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ def release_readiness(
 ) -> Readiness:
     """Return the release's readiness; raise NotFoundError for an unknown release."""
     found = find_release(session=session, name=release)
+    dates = {item.name: item.release_date for item in list_releases(session=session)}
+    contents = ReleaseScope(name=found.name, release_date=found.release_date, dates=dates)
+    signoffs = newest_signoffs(session, found.name)
     policy = policy or PolicySpec()
     scope = EvidenceScope(release=found.name, default_branch=default_branch)
     has_runs = session.exec(select(TestRun.id).where(col(TestRun.release) == found.name)).first()
@@ -80,7 +83,8 @@ def release_readiness(
         scope=scope,
         obligation_ids=obligation_ids,
         max_evidence_age_days=policy.max_evidence_age_days,
-        release_contents=found.name,
+        contents=contents,
+        signoffs={ob_id: _signoff_fact(row) for ob_id, row in signoffs.items()},
     )
     ids = [row.id for row in data.rows]
     wanted = set(ids)
@@ -92,7 +96,7 @@ def release_readiness(
         ).all()
         if ob_id in wanted
     }
-    signoffs = newest_signoffs(session, found.name, wanted)
+    signoffs = {ob_id: row for ob_id, row in signoffs.items() if ob_id in wanted}
     exceptions = release_exceptions(session, found.name, wanted)
     items = [
         ObligationInRelease(
@@ -101,7 +105,7 @@ def release_readiness(
             severity=row.severity,
             status=row.result.status,
             version=versions[row.id][0],
-            signoff=_signoff_fact(signoffs.get(row.id)),
+            signoff=_signoff_fact(signoffs[row.id]) if row.id in signoffs else None,
             exceptions=[_exception_fact(item) for item in exceptions.get(row.id, [])],
         )
         for row in data.rows
@@ -134,12 +138,12 @@ def expired_exceptions(*, session: Session, release: str, today: date) -> list[R
     )
 
 
-def newest_signoffs(session: Session, release: str, ids: set[str]) -> dict[str, SignOff]:
+def newest_signoffs(session: Session, release: str) -> dict[str, SignOff]:
     """Return the newest sign-off of each obligation for the release."""
     rows = session.exec(
         select(SignOff).where(col(SignOff.release) == release).order_by(col(SignOff.id))
     ).all()
-    return {row.obligation_id: row for row in rows if row.obligation_id in ids}
+    return {row.obligation_id: row for row in rows}
 
 
 def release_exceptions(
@@ -158,9 +162,7 @@ def release_exceptions(
     return dict(found)
 
 
-def _signoff_fact(row: SignOff | None) -> SignOffFact | None:
-    if row is None:
-        return None
+def _signoff_fact(row: SignOff) -> SignOffFact:
     return SignOffFact(row.signed_by, row.obligation_version, Status(row.status), row.statement)
 
 

@@ -15,7 +15,8 @@ from tracker.domain.snapshot import SnapshotError, load_private_key, seal
 from tracker.errors import NotFoundError, TrackerError
 from tracker.models import Obligation, ReleaseSnapshot, TestRun, WorkItem, utcnow
 from tracker.services.audit import record_event
-from tracker.services.release_readiness import Readiness, record_readiness
+from tracker.services.release_readiness import Readiness, record_readiness, release_readiness
+from tracker.services.releases import find_release
 
 
 def freeze_release(
@@ -218,9 +219,6 @@ def release_document(
     *, session: Session, release: str, default_branch: str, actor: Actor
 ) -> dict[str, Any]:
     """Return the release's newest snapshot, or its record as it is now when never frozen."""
-    from tracker.services.release_readiness import release_readiness
-    from tracker.services.releases import find_release
-
     found = find_release(session=session, name=release)
     frozen = list_snapshots(session=session, release=found.name)
     if frozen:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from tracker.domain.access import Actor, ActorKind, Role, Scope
 from tracker.errors import NotFoundError, ValidationError
-from tracker.models import ApiToken, User, utcnow
+from tracker.models import ApiToken, User, as_utc, utcnow
 from tracker.services.audit import record_event
 
 TOKEN_PREFIX = "trk_"  # noqa: S105 - a visible marker, not a secret
@@ -180,21 +180,33 @@ def check_token(*, session: Session, secret: str) -> TokenCheck:
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
     if token is None:
         return TokenCheck(None, problem="The API token is not valid.")
-    if token.revoked_at is not None:
-        return TokenCheck(None, problem="The API token was revoked; ask an admin for a new one.")
+    owner = session.get(User, token.owner_id) if token.owner_id else None
     now = utcnow()
-    if token.expires_at is not None and _aware(token.expires_at) <= now:
+    state = token_state(token, owner, now)
+    if state == "revoked":
+        return TokenCheck(None, problem="The API token was revoked; ask an admin for a new one.")
+    if state == "expired":
         return TokenCheck(
             None,
             problem=f"The API token expired on {token.expires_at:%Y-%m-%d}; "
             "ask an admin for a new one.",
         )
-    owner = session.get(User, token.owner_id) if token.owner_id else None
-    if token.owner_id and (owner is None or not owner.active):
+    if state == "owner disabled":
         return TokenCheck(None, problem="The API token's owner is disabled, so it is too.")
     token.last_used_at = now
     session.add(token)
     return TokenCheck(token, owner)
+
+
+def token_state(token: ApiToken, owner: User | None, now: datetime) -> str:
+    """Return 'active', 'revoked', 'expired' or 'owner disabled'."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and as_utc(token.expires_at) <= now:
+        return "expired"
+    if token.owner_id is not None and (owner is None or not owner.active):
+        return "owner disabled"
+    return "active"
 
 
 def token_actor(token: ApiToken, owner: User | None) -> Actor:
@@ -248,9 +260,3 @@ def _limits(values: Sequence[str], what: str) -> list[str]:
                 f"A {what} name has at most {MAX_LIMIT_LENGTH} characters.", field=what
             )
     return cleaned
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,14 +24,13 @@ from tracker.db import get_engine
 from tracker.domain.access import (
     Actor,
     Permission,
-    Role,
     Scope,
     needed_roles_text,
     role_allows,
     scopes_allow,
 )
-from tracker.errors import ValidationError
-from tracker.models import ApiToken, User, utcnow
+from tracker.errors import ForbiddenError, ValidationError
+from tracker.models import ApiToken, User, as_utc, utcnow
 from tracker.services.accounts import SignOnClaims, record_login, sign_on, user_actor
 from tracker.services.login_sessions import end_session, session_user, start_session
 from tracker.services.tokens import check_token, token_actor, token_scopes
@@ -99,14 +98,6 @@ class Identity:
         return self.actor.role is not None and role_allows(self.actor.role, permission)
 
 
-class Forbidden(Exception):
-    """A request its identity may not make; the handler answers 403 naming the role needed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 CREDENTIALS_HELP = (
     "An admin creates tokens on the API tokens page or with `tracker tokens create --name ci "
     "--scope read` (to read) or `--scope results:write` (to upload test results); send it as "
@@ -150,7 +141,7 @@ def current_actor() -> Actor:
     """Return the actor recorded for changes made by this request."""
     identity = current_identity()
     if identity is None:
-        raise Forbidden("Sign in first: nobody is signed in to make this change.")
+        raise ForbiddenError("Sign in first: nobody is signed in to make this change.")
     return identity.actor
 
 
@@ -206,7 +197,7 @@ def _authorize() -> ResponseReturnValue | None:
     permission = route_permission(current_app, endpoint)
     if permission is None:
         log.error("Route %s declares no permission; refused.", endpoint)
-        raise Forbidden("This address declares no permission, so it is refused.")
+        raise ForbiddenError("This address declares no permission, so it is refused.")
     if permission is Permission.PUBLIC:
         return None
     identity = current_identity()
@@ -233,7 +224,7 @@ def _authorize() -> ResponseReturnValue | None:
             "session may only read it). " + CREDENTIALS_HELP
         )
     if not identity.may(permission):
-        raise Forbidden(_refusal(identity, permission))
+        raise ForbiddenError(_refusal(identity, permission))
     return None
 
 
@@ -313,7 +304,7 @@ def _proxy_identity() -> Identity | None:
             if user is None:
                 return None
             last = user.last_login_at
-            if last is None or _aware(last) + _idle_timeout(current_app) <= utcnow():
+            if last is None or as_utc(last) + _idle_timeout(current_app) <= utcnow():
                 record_login(session=db_session, user=user, method="proxy")
     except ValidationError:
         log.warning("The trusted proxy sent a user header that is not an e-mail address.")
@@ -342,14 +333,5 @@ def _user_for_key(key: str) -> User | None:
         return session_user(session=db_session, key=key, idle_timeout=_idle_timeout(current_app))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _idle_timeout(app: Flask) -> timedelta:
     return timedelta(minutes=int(app.config.get("SESSION_IDLE_MINUTES") or 480))
-
-
-def roles_for_template() -> list[Role]:
-    """Return every role, for forms that choose one."""
-    return list(Role)

@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from tracker.errors import ConflictError, NotFoundError, ValidationError
-from tracker.web.auth import Forbidden, Unauthorized
+from tracker.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from tracker.web.auth import Unauthorized
 from tracker.web.responses import json_response
 
 ERROR_CODES = {
@@ -49,12 +49,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFoundError, _tracker_error(404))
     app.register_error_handler(ValidationError, _tracker_error(400))
     app.register_error_handler(ConflictError, _tracker_error(409))
-    app.register_error_handler(Forbidden, _forbidden)
+    app.register_error_handler(ForbiddenError, _tracker_error(403))
     app.register_error_handler(Unauthorized, _unauthorized)
-
-
-def _forbidden(error: Forbidden) -> ResponseReturnValue:
-    return _error_response(403, error.message)
 
 
 def _unauthorized(error: Unauthorized) -> ResponseReturnValue:

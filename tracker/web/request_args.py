@@ -59,6 +59,13 @@ def text_arg(args: Mapping[str, str], name: str, max_length: int) -> str | None:
     return value
 
 
+def path_value(value: str, field: str, maximum: int) -> str:
+    """Return a value from the address path, refused when it holds NUL or is too long."""
+    if "\x00" in value or len(value) > maximum:
+        raise ValidationError(f"The {field} name is not valid.", field=field)
+    return value
+
+
 def integer_arg(
     args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
 ) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tracker.domain.access import Role
-from tracker.models import ApiToken, User, utcnow
+from tracker.models import ApiToken, User, as_utc, utcnow
+from tracker.services.tokens import token_state
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,17 @@ def tokens_page(tokens: Sequence[tuple[ApiToken, User | None]]) -> TokensPage:
     return TokensPage(rows=rows, any_migrated=any(row.migrated for row in rows))
 
 
+STATE_CSS = {
+    "revoked": "st-not-applicable",
+    "expired": "st-failing",
+    "owner disabled": "st-failing",
+    "active": "st-verified",
+}
+
+
 def _state(token: ApiToken, owner: User | None, now: datetime) -> tuple[str, str]:
-    if token.revoked_at is not None:
-        return "revoked", "st-not-applicable"
-    if token.expires_at is not None and _aware(token.expires_at) <= now:
-        return "expired", "st-failing"
-    if token.owner_id is not None and (owner is None or not owner.active):
-        return "owner disabled", "st-failing"
-    return "active", "st-verified"
+    state = token_state(token, owner, now)
+    return state, STATE_CSS[state]
 
 
 def _sign_in(user: User) -> str:
@@ -125,9 +129,5 @@ def _sign_in(user: User) -> str:
     return " and ".join(ways) or "single sign-on or proxy only"
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _when(moment: datetime | None) -> str:
-    return f"{_aware(moment):%Y-%m-%d %H:%M} UTC" if moment else ""
+    return f"{as_utc(moment):%Y-%m-%d %H:%M} UTC" if moment else ""

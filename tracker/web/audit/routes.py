@@ -15,6 +15,7 @@ from tracker.errors import ValidationError
 from tracker.services.audit import AuditFilter, event_json, iter_events, search_events
 from tracker.web.audit.page import audit_page
 from tracker.web.auth import requires
+from tracker.web.request_args import integer_arg, text_arg
 
 audit = Blueprint("audit", __name__)
 
@@ -27,7 +28,7 @@ MAX_FILTER = 200
 def index() -> str:
     """Show the newest events that match the filter, a page at a time."""
     audit_filter, values = parse_filter(request.args)
-    offset = _offset(request.args)
+    offset = integer_arg(request.args, "offset", 0, 0)
     events, total = search_events(
         session=get_session(), audit_filter=audit_filter, offset=offset, limit=PAGE_SIZE
     )
@@ -55,12 +56,9 @@ def export() -> Response:
 def parse_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     """Return the filter asked for in the query string, and its values for the form."""
     values = {
-        name: (args.get(name) or "").strip()[:MAX_FILTER]
+        name: text_arg(args, name, MAX_FILTER) or ""
         for name in ("actor", "object", "object_id", "action", "since", "until")
     }
-    for name, value in values.items():
-        if "\x00" in value:
-            raise ValidationError(f"The filter '{name}' contains a NUL character.", field=name)
     return (
         AuditFilter(
             actor=values["actor"] or None,
@@ -88,10 +86,3 @@ def _day(text: str, name: str, end: bool = False) -> datetime | None:
     if end and day == date.max:
         return None  # up to the end of time: no upper bound
     return moment + timedelta(days=1) if end else moment
-
-
-def _offset(args: Mapping[str, str]) -> int:
-    text = args.get("offset") or "0"
-    if not text.isdigit() or len(text) > 9:
-        raise ValidationError("offset must be a whole number.", field="offset")
-    return int(text)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tracker.integrations.jira_records import JiraSettings
-from tracker.models import SyncRun
+from tracker.models import SyncRun, as_utc
 from tracker.services.jira_overview import JiraOverview
 from tracker.web.links import safe_url
 
@@ -185,16 +185,12 @@ def _run_row(run: SyncRun) -> RunRow:
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _duration(started: datetime, finished: datetime | None) -> str:
     if finished is None:
         return "—"
-    seconds = (_aware(finished) - _aware(started)).total_seconds()
+    seconds = (as_utc(finished) - as_utc(started)).total_seconds()
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{_aware(moment):%Y-%m-%d %H:%M:%S} UTC" if moment else "—"
+    return f"{as_utc(moment):%Y-%m-%d %H:%M:%S} UTC" if moment else "—"

@@ -15,12 +15,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.domain.release_diff import diff_documents
-from tracker.errors import ForbiddenError, ValidationError
+from tracker.errors import ValidationError
 from tracker.integrations.oscal import assessment_results
 from tracker.models import WorkItem, utcnow
 from tracker.services.gate import gate_json
@@ -34,10 +34,11 @@ from tracker.services.snapshots import (
     release_document,
     snapshot_json,
 )
-from tracker.web.auth import Forbidden, current_actor, current_identity, may, requires
+from tracker.web.auth import current_actor, current_identity, may, requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
+from tracker.web.request_args import path_value
 from tracker.web.responses import json_response
 
 releases = Blueprint("releases", __name__)
@@ -74,14 +75,14 @@ def create() -> ResponseReturnValue:
 @with_collector_paused
 def show(name: str) -> str:
     """Show whether the release is ready, what blocks it and what unblocks it."""
-    return _readiness(text_value(name, "release", 200))
+    return _readiness(path_value(name, "release", 200))
 
 
 @releases.post("/releases/<path:name>/sign-off")
 @requires(Permission.SIGN_OFF)
 def sign(name: str) -> ResponseReturnValue:
     """Sign off the chosen obligations for the release."""
-    name = text_value(name, "release", 200)
+    name = path_value(name, "release", 200)
     try:
         with get_session().begin():
             report = sign_off(
@@ -105,14 +106,14 @@ def sign(name: str) -> ResponseReturnValue:
 @requires(Permission.REQUEST_EXCEPTIONS)
 def request_risk(name: str) -> ResponseReturnValue:
     """Request an exception (accepted risk) for an obligation in the release."""
-    name = text_value(name, "release", 200)
+    name = path_value(name, "release", 200)
     form = request.form
     try:
         with get_session().begin():
             item = request_exception(
                 session=get_session(),
                 release=name,
-                obligation_id=text_value(form.get("obligation", ""), "obligation", 80),
+                obligation_id=path_value(form.get("obligation", ""), "obligation", 80),
                 justification=form.get("justification", ""),
                 compensating_control=form.get("compensating_control", ""),
                 risk_owner=form.get("risk_owner", ""),
@@ -133,14 +134,9 @@ def request_risk(name: str) -> ResponseReturnValue:
 @requires(Permission.APPROVE_EXCEPTIONS)
 def approve(name: str, exception_id: int) -> ResponseReturnValue:
     """Approve an exception someone else requested."""
-    name = text_value(name, "release", 200)
-    try:
-        with get_session().begin():
-            approve_exception(
-                session=get_session(), exception_id=exception_id, actor=current_actor()
-            )
-    except ForbiddenError as exc:
-        raise Forbidden(str(exc)) from exc
+    name = path_value(name, "release", 200)
+    with get_session().begin():
+        approve_exception(session=get_session(), exception_id=exception_id, actor=current_actor())
     flash(f"Exception #{exception_id} approved.", "success")
     return redirect(url_for("releases.show", name=name))
 
@@ -149,7 +145,7 @@ def approve(name: str, exception_id: int) -> ResponseReturnValue:
 @requires(Permission.DECIDE_RELEASES)
 def freeze(name: str) -> ResponseReturnValue:
     """Freeze the release as it is now."""
-    name = text_value(name, "release", 200)
+    name = path_value(name, "release", 200)
     with get_session().begin():
         readiness = release_readiness(
             session=get_session(), release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
@@ -168,8 +164,8 @@ def freeze(name: str) -> ResponseReturnValue:
 @requires(Permission.READ)
 def diff(name: str) -> str:
     """Show what changed from an earlier release (?from=) to this one."""
-    name = text_value(name, "release", 200)
-    earlier = text_value(request.args.get("from", ""), "release", 200)
+    name = path_value(name, "release", 200)
+    earlier = path_value(request.args.get("from", ""), "release", 200)
     if not earlier:
         raise ValidationError("Say which release to compare with: ?from=2026.10.", field="from")
     documents = [
@@ -228,7 +224,7 @@ def api_gate(name: str) -> Response:
     """Return the gate's verdict for the release under the default policy."""
     readiness = release_readiness(
         session=get_session(),
-        release=text_value(name, "release", 200),
+        release=path_value(name, "release", 200),
         default_branch=current_app.config["DEFAULT_BRANCH"],
     )
     return json_response(gate_json(readiness))
@@ -240,13 +236,6 @@ def api_list() -> Response:
     """Return every release as JSON, newest first."""
     rows = list_releases(session=get_session())
     return json_response({"releases": [release.as_json() for release in rows]})
-
-
-def text_value(value: str, field: str, maximum: int) -> str:
-    """Return a path value, refused when it holds NUL or is too long (never a 500)."""
-    if "\x00" in value or len(value) > maximum:
-        raise ValidationError(f"The {field} name is not valid.", field=field)
-    return value
 
 
 def _readiness(name: str, error: str | None = None, values: dict[str, str] | None = None) -> str:
@@ -282,8 +271,17 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
 
 
 def _assignees(session: Session, readiness: Readiness) -> dict[str, str | None]:
-    """Return who each linked work item is assigned to in Jira (one query)."""
-    return dict(session.execute(select(WorkItem.key, WorkItem.assignee)).all())
+    """Return who the linked work items not done yet are assigned to in Jira (one query)."""
+    keys = {
+        item.key
+        for facts in readiness.facts.values()
+        for item in facts.work_items
+        if item.status_category != "done"
+    }
+    if not keys:
+        return {}
+    query = select(WorkItem.key, WorkItem.assignee).where(col(WorkItem.key).in_(sorted(keys)))
+    return dict(session.execute(query).all())
 
 
 def _date(text: str | None) -> date:
