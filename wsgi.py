@@ -1,7 +1,7 @@
-"""WSGI entry point for production servers: `gunicorn wsgi:app`."""
+"""WSGI entry from a source checkout (`gunicorn wsgi:app`); installed, use `tracker.wsgi:app`."""
 
 from __future__ import annotations
 
-from tracker import create_app
+from tracker.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

@@ -22,13 +22,14 @@ def create_app(
     from flask import Flask
 
     from tracker import db
-    from tracker.config import INSTANCE_PATH, PROJECT_ROOT, Config
+    from tracker.config import Config, instance_path
+    from tracker.resources import templates_path
 
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(templates_path()),
         static_folder=None,  # the style sheet is served by the web blueprint under /assets
-        instance_path=str(INSTANCE_PATH),
+        instance_path=str(instance_path()),
     )
     base = config if isinstance(config, type) else Config
     app.config.update(base.from_env())
@@ -41,13 +42,17 @@ def create_app(
     db.init_app(app)
     if web:
         from tracker.web import init_app as init_web
+        from tracker.web import inputs
 
+        # First: the blueprints' id rules take its bounded converter, and its check of every
+        # input runs before any other hook.
+        inputs.init_app(app)
         init_web(app)
     return app
 
 
 def _instance_secret(instance_path: str) -> str:
-    """Return a per-installation secret kept in instance/, created on first use."""
+    """Return a per-installation secret kept in the instance folder, created on first use."""
     import os
     import secrets
     from pathlib import Path

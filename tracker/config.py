@@ -8,15 +8,33 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CATALOG_PATH = PROJECT_ROOT / "requirements_catalog"
-INSTANCE_PATH = PROJECT_ROOT / "instance"
+from platformdirs import user_data_path
+
+from tracker.resources import catalog_path, is_source_checkout
+
+DEFAULT_CATALOG_PATH = catalog_path()
 JIRA_PREFIX = "TRACKER_JIRA_"
+#: Where an installed tracker keeps its instance folder (per user), unless told otherwise.
+APP_DIRECTORY_NAME = "privacy-tracker"
 
 
-def default_database_url() -> str:
-    """Return the embedded SQLite database under instance/."""
-    return f"sqlite:///{INSTANCE_PATH / 'tracker.db'}"
+def instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the instance folder (SQLite database, secret key).
+
+    TRACKER_INSTANCE_PATH when set; else instance/ of a source checkout; else the user's data
+    folder (e.g. ~/.local/share/privacy-tracker), since site-packages is no place for data.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("TRACKER_INSTANCE_PATH"):
+        return Path(env["TRACKER_INSTANCE_PATH"]).expanduser().absolute()
+    if is_source_checkout():
+        return Path(__file__).resolve().parent.parent / "instance"
+    return user_data_path(APP_DIRECTORY_NAME, appauthor=False)
+
+
+def default_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """Return the embedded SQLite database in the instance folder."""
+    return f"sqlite:///{instance_path(environ) / 'tracker.db'}"
 
 
 class Config:
@@ -27,6 +45,10 @@ class Config:
     CATALOG_PATH: Path = DEFAULT_CATALOG_PATH
     DEFAULT_BRANCH: str = "main"
     MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
+    # Failure text kept per test result (UTF-8 bytes); longer text is cut and the page says so.
+    MAX_RESULT_TEXT_BYTES: int = 64 * 1024
+    # Longest a web upload may spend reading its report, under the usual 30 s worker timeout.
+    MAX_REPORT_SECONDS: int = 20
     DEFAULT_FRESHNESS_DAYS: int = 30
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     TEST_MAPPING_PATH: str | None = None
@@ -49,7 +71,7 @@ class Config:
         """Return this config as a dict, overridden by TRACKER_* environment variables."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
-        values["DATABASE_URL"] = env.get("TRACKER_DATABASE_URL") or default_database_url()
+        values["DATABASE_URL"] = env.get("TRACKER_DATABASE_URL") or default_database_url(env)
         values["SECRET_KEY"] = env.get("TRACKER_SECRET_KEY") or values["SECRET_KEY"]
         if env.get("TRACKER_CATALOG_PATH"):
             values["CATALOG_PATH"] = Path(env["TRACKER_CATALOG_PATH"])
@@ -57,6 +79,9 @@ class Config:
             values["DEFAULT_BRANCH"] = env["TRACKER_DEFAULT_BRANCH"]
         if env.get("TRACKER_MAX_UPLOAD_BYTES"):
             values["MAX_UPLOAD_BYTES"] = int(env["TRACKER_MAX_UPLOAD_BYTES"])
+        for name in ("MAX_RESULT_TEXT_BYTES", "MAX_REPORT_SECONDS"):
+            if env.get(f"TRACKER_{name}"):
+                values[name] = _positive_number(env, f"TRACKER_{name}")
         if env.get("TRACKER_PUBLIC_URL"):
             values["PUBLIC_URL"] = env["TRACKER_PUBLIC_URL"].rstrip("/")
         if env.get("TRACKER_TEST_MAPPING"):
@@ -107,6 +132,13 @@ def _access_settings(env: Mapping[str, str]) -> dict[str, Any]:
             ) from None
     values["OIDC_ROLE_MAP"] = role_map
     return values
+
+
+def _positive_number(env: Mapping[str, str], name: str) -> int:
+    text = env[name].strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**31:
+        raise ValueError(f"{name} must be a whole number above 0, e.g. 65536.")
+    return int(text)
 
 
 def _positive_int(env: Mapping[str, str], name: str) -> int:

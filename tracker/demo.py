@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -35,8 +35,8 @@ from tracker.services.accounts import (
     set_role,
     user_actor,
 )
-from tracker.services.catalog import load_catalog
-from tracker.services.ingest import RunOptions, ingest_report
+from tracker.services.catalog import CatalogLoadReport, load_catalog
+from tracker.services.ingest import IngestReport, RunOptions, ingest_report
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
 from tracker.services.links import decide_applicability
@@ -108,12 +108,49 @@ def start_demo_jira(*, sandbox_port: int, tracker_url: str) -> DemoJira:
     return DemoJira(server=server, settings=settings)
 
 
-def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
+@dataclass
+class DemoSummary:
+    """What the demo set up, the problems it met (each named) and the accounts to sign in with."""
+
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (what, how it went)
+    problems: list[str] = field(default_factory=list)
+    accounts: list[DemoAccount] = field(default_factory=list)
+
+    def step(self, what: str, text: str) -> None:
+        """Record one step's outcome."""
+        self.steps.append((what, text))
+
+    def problem(self, text: str) -> None:
+        """Record a problem once, however many steps met it."""
+        if text not in self.problems:
+            self.problems.append(text)
+
+    def lines(self, *, tracker_url: str | None = None, log_file: str | None = None) -> list[str]:
+        """Return the console summary: address, what was done, each problem, the accounts."""
+        rows: list[tuple[str, str]] = []
+        if tracker_url:
+            rows.append(("Open", f"{tracker_url.rstrip('/')}/ and sign in with an account below"))
+        rows += self.steps
+        width = max((len(what) for what, _ in rows), default=0) + 1
+        lines = ["The demo is ready." if tracker_url else "The demo data is ready."]
+        lines += [f"  {what + ':':<{width}} {text}" for what, text in rows]
+        if self.problems:
+            lines.append(f"Problems found ({len(self.problems)}):")
+            lines += [f"  - {problem}" for problem in self.problems]
+        else:
+            lines.append("Problems found: none.")
+        lines += account_lines(self.accounts)
+        if log_file:
+            lines.append(f"Requests, webhook deliveries and warnings are logged to {log_file}.")
+        return lines
+
+
+def prepare_demo(app: Flask, settings: JiraSettings | None) -> DemoSummary:
     """Upgrade the schema, load the catalog, sync and push Jira, ingest the demo report."""
     engine = get_engine(app)
-    messages = []
+    summary = DemoSummary()
     migrate.upgrade(engine)
-    messages.append(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
+    summary.step("Database", engine.url.render_as_string(hide_password=True))
     catalog = read_catalog(app.config["CATALOG_PATH"])
     if not catalog.ok:
         raise CatalogError(
@@ -122,7 +159,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         )
     with session_scope(engine) as session:
         loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
-    messages.append("Catalog: " + loaded.summary())
+    summary.step("Catalog", _catalog_line(loaded))
     accounts = demo_accounts(engine)
     with session_scope(engine) as session:
         if session.exec(select(ApplicabilityDecision)).first() is None:
@@ -142,7 +179,9 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
         synced = sync_jira(
             engine=engine, gateway=gateway, jql=settings.jql, full=True, actor=DEMO_ACTOR
         )
-        messages.append(f"Jira sync from the sandbox at {settings.url}: {synced.summary()}")
+        summary.step("Jira sync", f"from the sandbox at {settings.url}: {synced.summary()}")
+        for problem in synced.problems:
+            summary.problem(f"Jira sync: {problem}")
         # The sandbox starts empty each time: send every remote link, whatever was remembered.
         pushed = push_links(
             engine=engine,
@@ -151,9 +190,12 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
             full=True,
             actor=DEMO_ACTOR,
         )
-        messages.append("Jira push: " + pushed.summary())
+        summary.step("Jira push", pushed.summary())
+        _push_problems(summary, pushed.failed)
     # Two earlier nightly runs and today's, so evidence pages show a history.
     # The oldest run was the release run of 2026.10, which the demo freezes.
+    runs = []
+    unknown: dict[str, list[int]] = {}
     for days_ago, name, commit, release in (
         (8, "demo_results_earlier.xml", "9b1e07c2d4aa", DEMO_FROZEN_RELEASE),
         (1, "demo_results_earlier.xml", "c03f5d6e8b21", "2026.12"),
@@ -173,7 +215,15 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
                 ),
                 uploaded_by=DEMO_ACTOR,
             )
-        messages.append("Test report: " + ingested.summary())
+        runs.append(ingested)
+        for obligation_id in ingested.unknown_ids:
+            unknown.setdefault(obligation_id, []).append(ingested.run_id)
+    summary.step("Test reports", _runs_summary(runs))
+    for obligation_id, run_ids in unknown.items():
+        summary.problem(
+            f"Test runs {', '.join(f'#{run_id}' for run_id in run_ids)} name the obligation "
+            f"{obligation_id}, which is not in the catalog: fix the tests or the catalog."
+        )
     if settings is not None:
         pushed = push_links(
             engine=engine,
@@ -181,10 +231,44 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> list[str]:
             public_url=app.config["PUBLIC_URL"],
             actor=DEMO_ACTOR,
         )
-        messages.append("Jira push after the test report: " + pushed.summary())
-    messages.extend(demo_release_decisions(app, accounts))
-    messages.extend(account_lines(accounts))  # last, so they are on screen when it starts
-    return messages
+        summary.step("Jira push again", pushed.summary())
+        _push_problems(summary, pushed.failed)
+    summary.step("Releases", demo_release_decisions(app, accounts))
+    summary.accounts = list(accounts.values())
+    return summary
+
+
+def _catalog_line(loaded: CatalogLoadReport) -> str:
+    """Return the catalog load in a few words: its size and only the counts that are not 0."""
+    counts = [
+        (len(loaded.created), "created"),
+        (len(loaded.new_versions), "with a new version"),
+        (len(loaded.updated), "updated"),
+        (loaded.unchanged, "unchanged"),
+        (len(loaded.retired), "retired"),
+        (len(loaded.restored), "restored"),
+    ]
+    done = ", ".join(f"{count} {what}" for count, what in counts if count)
+    return f"{loaded.instruments} instruments, {loaded.size}: {done or 'nothing to do'}."
+
+
+def _push_problems(summary: DemoSummary, failed: dict[str, str]) -> None:
+    for key, error in sorted(failed.items()):
+        summary.problem(f"Jira push to {key} failed: {error}")
+
+
+def _runs_summary(runs: list[IngestReport]) -> str:
+    """Return one line for the demo's test reports: the runs made and the latest's counts."""
+    added = [run for run in runs if not run.duplicate]
+    numbers = ", ".join(f"#{run.run_id}" for run in runs)
+    if not added:
+        return f"{len(runs)} reports, already ingested as runs {numbers}; nothing was added."
+    latest = runs[-1]
+    return (
+        f"{len(runs)} reports as runs {numbers} ({len(added)} new); latest run "
+        f"#{latest.run_id}: {latest.total} tests, {latest.passed} passed, {latest.failed} "
+        f"failed, {latest.errors} errors, {latest.skipped} skipped."
+    )
 
 
 @dataclass(frozen=True)
@@ -222,16 +306,16 @@ def demo_accounts(engine: Engine) -> dict[Role, DemoAccount]:
     return accounts
 
 
-def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> list[str]:
+def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> str:
     """Sign off and except obligations of 2026.10, then freeze it (once; demo data)."""
     engine = get_engine(app)
     with session_scope(engine) as session:
         if list_snapshots(session=session, release=DEMO_FROZEN_RELEASE):
-            return [f"Release {DEMO_FROZEN_RELEASE}: frozen already."]
+            return f"{DEMO_FROZEN_RELEASE} frozen already; the others stay open."
         try:
             find_release(session=session, name=DEMO_FROZEN_RELEASE)
         except NotFoundError:
-            return []  # no Jira sandbox, so no fix versions
+            return "none (they are Jira fix versions, and the Jira sandbox is off)"
         legal = user_actor(find_user(session, accounts[Role.LEGAL].email))
         compliance = user_actor(find_user(session, accounts[Role.COMPLIANCE].email))
         branch = app.config["DEFAULT_BRANCH"]
@@ -276,19 +360,20 @@ def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> lis
                         session=session, release=release.name, default_branch=branch
                     ),
                 )
-    return [
-        f"Release {DEMO_FROZEN_RELEASE}: {len(signed)} sign-offs, one approved exception, "
-        f"frozen as snapshot #{snapshot.id} ({'ready' if snapshot.ready else 'blocked'})."
-    ]
+    return (
+        f"{DEMO_FROZEN_RELEASE}: {len(signed)} sign-offs, one approved exception, frozen as "
+        f"snapshot #{snapshot.id} ({'ready' if snapshot.ready else 'blocked'}); "
+        "the others stay open."
+    )
 
 
-def account_lines(accounts: dict[Role, DemoAccount]) -> list[str]:
+def account_lines(accounts: list[DemoAccount]) -> list[str]:
     """Return the console lines that show the demo accounts (the only place passwords appear)."""
-    width = max(len(account.email) for account in accounts.values())
+    width = max((len(account.email) for account in accounts), default=0)
     lines = ["Demo accounts (new passwords each start; sign in at /login):"]
     lines += [
         f"  {account.role.value:<10} {account.email:<{width}}  {account.password}"
-        for account in accounts.values()
+        for account in accounts
     ]
     return lines
 

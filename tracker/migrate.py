@@ -8,13 +8,20 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from tracker.config import PROJECT_ROOT
+from tracker.errors import TrackerError
+from tracker.resources import migrations_path
 
-MIGRATIONS_PATH = PROJECT_ROOT / "migrations"
+MIGRATIONS_PATH = migrations_path()
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
     """Return an Alembic config pointing at the bundled migrations and the engine's URL."""
+    if not (MIGRATIONS_PATH / "env.py").is_file():
+        raise TrackerError(
+            f"The database migrations are missing from this installation (looked in "
+            f"{MIGRATIONS_PATH}). Reinstall the tracker from its wheel or source folder "
+            "(pip install .)."
+        )
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_PATH))
     config.set_main_option(

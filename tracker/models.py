@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +20,14 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """Return the time as timezone-aware UTC (a naive one, as SQLite may give back, is UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def column_length(model: type[SQLModel], field: str) -> int:
+    """Return the length of a table's string column, the bound of what may be stored in it."""
+    length = getattr(sa_inspect(model).columns[field].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{field} has no length: bound it some other way")
+    return length
 
 
 def _json_list() -> Any:
@@ -285,12 +294,20 @@ class RemoteLinkState(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
-    """A Jira webhook delivery already processed, for de-duplication."""
+    """A Jira webhook delivery already processed, for de-duplication and the Jira page's counts.
+
+    identifier is "sha256:" and the hash of Jira's identifier header, or "body-sha256:" and the
+    hash of the signed body when there is no header; outcome is applied, stale, deleted or
+    ignored.
+    """
 
     identifier: str = Field(primary_key=True, max_length=200)
     event: str = Field(max_length=64)
     issue_key: str | None = Field(default=None, max_length=64)
     received_at: datetime = Field(default_factory=utcnow)
+    outcome: str = Field(
+        default="applied", max_length=16, sa_column_kwargs={"server_default": "applied"}
+    )
 
 
 class EpicRequest(SQLModel, table=True):
@@ -384,6 +401,10 @@ class TestResult(SQLModel, table=True):
     flaky: bool = False
     duration: float | None = None
     message: str | None = Field(default=None, sa_column=Column(Text))
+    # The message's full size in bytes when it was cut to the text limit; None: kept whole.
+    message_size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # When the report ran the test more than once: each attempt, as JSON (see ingest).
+    attempts: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class User(SQLModel, table=True):

@@ -36,7 +36,7 @@ def test_validate_reports_every_problem_with_its_place_and_exits_1(runner, tmp_p
 def test_validate_accepts_a_good_catalog(runner) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, "catalog", "validate", str(SMALL_CATALOG))
     assert result.exit_code == 0
-    assert "valid. 2 instruments, 6 entries (5 assessable obligations)" in result.output
+    assert "valid. 2 instruments, 6 entries (5 obligations in 1 group)" in result.output
 
 
 def test_load_of_a_broken_catalog_writes_nothing(runner, session: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -51,15 +51,22 @@ def test_load_of_a_broken_catalog_writes_nothing(runner, session: Session, tmp_p
 
 
 def test_load_then_matrix_json_has_the_documented_shape(runner, session: Session) -> None:  # type: ignore[no-untyped-def]
-    assert "6 obligations created" in invoke(runner, "catalog", "load").output
+    output = invoke(runner, "catalog", "load").output
+    assert "2 instruments; 6 entries (5 obligations in 1 group): 6 created" in output
     with transaction(session):
         link_work_item(
             session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("t")
         )
-        link_test(session=session, obligation_id="ALPHA-1.1", test_id="s/c/t", actor=cli_actor("t"))
+        link_test(
+            session=session,
+            obligation_id="ALPHA-1.1",
+            test_id="s/c/t",
+            actor=cli_actor("t"),
+            before_first_run=True,
+        )
     result = invoke(runner, "matrix", "--format", "json")
-    data = json.loads(result.output)
-    assert set(data) == {"generated_at", "rows"}
+    data = json.loads(result.stdout)  # notes on the scope go to stderr
+    assert set(data) == {"generated_at", "rows", "evidence_scope", "notes"}
     row = next(r for r in data["rows"] if r["id"] == "ALPHA-1.1")
     assert {
         "id",

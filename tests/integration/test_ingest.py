@@ -147,6 +147,7 @@ def test_removing_the_marker_removes_the_report_link_but_not_manual_links(loaded
     ingest(loaded, report(case("test_erasure", "ALPHA-1.1")), commit="1")
     with transaction(loaded):
         link_test(
+            before_first_run=True,
             session=loaded,
             obligation_id="BETA-7",
             test_id="pytest/tests.test_privacy/test_erasure",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,117 @@ def test_exported_json_schema_is_up_to_date() -> None:
     )
     schema = json.loads(stored)
     assert "instrument" in schema["properties"]
+
+
+def test_a_bad_severity_does_not_hide_an_unknown_mapping_target(tmp_path: Path) -> None:
+    bad = GOOD.format(id="GDPR-17.2").replace("severity: high", "severity: huge")
+    bad += "    mappings: [{target: CCPA-1798.105.c, relationship: intersects-with}]\n"
+    write(tmp_path, "gdpr.yaml", HEADER + GOOD.format(id="GDPR-17.1") + bad)
+    found = {(file, line, ob, field) for file, line, ob, field, _ in problems_of(tmp_path)}
+    assert found == {
+        ("gdpr.yaml", 19, "GDPR-17.2", "severity"),
+        ("gdpr.yaml", 21, "GDPR-17.2", "mappings"),
+    }
+    messages = [m for *_, m in problems_of(tmp_path)]
+    assert "mappings[0]: unknown target 'CCPA-1798.105.c'" in messages
+
+
+def test_a_bad_field_does_not_hide_a_missing_severity_or_a_duplicate_id(tmp_path: Path) -> None:
+    bad = GOOD.format(id="GDPR-17.1").replace("    severity: high\n", "")
+    bad = bad.replace("official_url: https://eur-lex", "official_url: ftp://eur-lex")
+    write(tmp_path, "gdpr.yaml", HEADER + GOOD.format(id="GDPR-17.1") + bad)
+    found = {(line, ob, field) for _, line, ob, field, _ in problems_of(tmp_path)}
+    assert found == {
+        (18, "GDPR-17.1", "official_url"),
+        (14, "GDPR-17.1", "severity"),  # the rule of the whole entry, at its line
+        (14, "GDPR-17.1", "id"),  # the duplicate, though the entry is invalid too
+    }
+
+
+def test_a_mapping_to_an_invalid_entry_is_not_called_unknown(tmp_path: Path) -> None:
+    good = GOOD.format(id="GDPR-17.1")
+    good += "    mappings: [{target: GDPR-17.2, relationship: intersects-with}]\n"
+    bad = GOOD.format(id="GDPR-17.2").replace("severity: high", "severity: huge")
+    write(tmp_path, "gdpr.yaml", HEADER + good + bad)
+    assert [(ob, field) for _, _, ob, field, _ in problems_of(tmp_path)] == [
+        ("GDPR-17.2", "severity")
+    ]
+
+
+def test_yaml_nested_500_levels_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "gdpr.yaml", HEADER + "  - id: " + "[" * 500 + "]" * 500 + "\n")
+    [(file, line, _, _, message)] = problems_of(tmp_path)
+    assert (file, line) == ("gdpr.yaml", 7)
+    assert "nested more than 50 levels deep" in message
+
+
+def test_billion_laughs_aliases_are_refused_quickly(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    write(tmp_path, "laughs.yaml", "\n".join(lines) + "\n")
+    started = time.monotonic()
+    [(_, line, _, _, message)] = problems_of(tmp_path)
+    assert time.monotonic() - started < 2
+    assert "aliases expand to more than 100,000 values" in message
+    assert line is not None and line <= 10
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "gdpr.yaml", HEADER + "  - &entry {id: GDPR-1, parent: *entry}\n")
+    [(_, line, _, _, message)] = problems_of(tmp_path)
+    assert line == 7
+    assert "used inside its own anchor" in message
+
+
+def test_anchors_and_aliases_within_the_limits_still_work(tmp_path: Path) -> None:
+    text = HEADER.replace("obligations:\n", "x-evidence: &evidence\n")
+    text += "  - {type: automated_test, description: End-to-end erasure test.}\nobligations:\n"
+    text += GOOD.format(id="GDPR-17.1").replace(
+        "    evidence: [{type: automated_test, description: End-to-end erasure test.}]\n",
+        "    evidence: *evidence\n",
+    )
+    write(tmp_path, "gdpr.yaml", text)
+    catalog = read_catalog(tmp_path)
+    # the extra top-level key is the only problem: the alias itself was read
+    assert [p.field for p in catalog.problems] == ["x-evidence"]
+    assert catalog.obligations[0].spec.evidence[0].type == "automated_test"
+
+
+def test_lgpd_titles_name_each_article_not_its_chapter() -> None:
+    catalog = read_catalog(DEFAULT_CATALOG_PATH)
+    titles = [item.spec.title for item in catalog.obligations if item.instrument_id == "LGPD"]
+    assert len(titles) >= 12
+    assert len(set(titles)) == len(titles), "two LGPD entries share a title"
+    chapter_headings = {
+        "Disposições Preliminares",
+        "Dos Requisitos para o Tratamento de Dados Pessoais",
+        "Do Tratamento de Dados Pessoais de Crianças e de Adolescentes",
+        "Dos Direitos do Titular",
+        "Do Controlador e do Operador",
+        "Do Encarregado pelo Tratamento de Dados Pessoais",
+        "Da Segurança e do Sigilo de Dados",
+    }
+    assert chapter_headings.isdisjoint(titles)
+
+
+def test_the_catalog_size_counts_obligations_and_the_groups_they_sit_in(tmp_path: Path) -> None:
+    group = GOOD.format(id="GDPR-17").replace(
+        "    severity: high\n    evidence: [{type: automated_test, description: End-to-end erasure test.}]\n",
+        "    assessable: false\n",
+    )
+    write(
+        tmp_path,
+        "gdpr.yaml",
+        HEADER + group + GOOD.format(id="GDPR-17.1") + GOOD.format(id="GDPR-17.2"),
+    )
+    assert read_catalog(tmp_path).size() == "3 entries (2 obligations in 1 group)"
+
+
+def test_a_mapping_into_an_unreadable_file_is_not_called_unknown(tmp_path: Path) -> None:
+    bad = GOOD.format(id="GDPR-17.1").replace("severity: high", "severity: huge")
+    bad += "    mappings: [{target: LGPD-18.VI, relationship: equivalent-to}]\n"
+    write(tmp_path, "gdpr.yaml", HEADER + bad)
+    write(tmp_path, "lgpd.yaml", "instrument: {id: LGPD\n")
+    found = {(file, field) for file, _, _, field, _ in problems_of(tmp_path)}
+    # The broken file is what to fix; the mapping into it is not a second, false problem.
+    assert found == {("gdpr.yaml", "severity"), ("lgpd.yaml", None)}

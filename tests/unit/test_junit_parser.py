@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tracker.errors import ReportError
 from tracker.integrations.junit import (
-    MESSAGE_LIMIT,
+    DEFAULT_TEXT_LIMIT,
     JUnitReader,
     ParsedCase,
     ReportSummary,
@@ -428,12 +428,22 @@ def test_durations_are_parsed_leniently(time: str, expected: float | None) -> No
     assert cases[0].duration == expected
 
 
-def test_failure_message_is_capped() -> None:
-    xml = f'<testsuite><testcase name="t"><failure message="m">{"x" * 5000}</failure></testcase>'
+def test_failure_message_is_cut_at_the_text_limit_and_its_full_size_kept() -> None:
+    body = "x" * (DEFAULT_TEXT_LIMIT * 3)
+    xml = f'<testsuite><testcase name="t"><failure message="m">{body}</failure></testcase>'
     cases, _ = read_report((xml + "</testsuite>").encode())
     assert cases[0].message is not None
-    assert len(cases[0].message) == MESSAGE_LIMIT
+    assert len(cases[0].message.encode()) == DEFAULT_TEXT_LIMIT
     assert cases[0].message.startswith("m\nxxx")
+    assert cases[0].message_size == len("m\n") + len(body)
+
+
+def test_a_short_message_is_whole_and_has_no_size() -> None:
+    xml = (
+        b'<testsuite><testcase name="t"><failure message="m">boom</failure></testcase></testsuite>'
+    )
+    cases, _ = read_report(xml)
+    assert (cases[0].message, cases[0].message_size) == ("m\nboom", None)
 
 
 def test_error_wins_over_failure_and_failure_over_skip() -> None:

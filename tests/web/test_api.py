@@ -112,7 +112,11 @@ def test_obligation_detail_has_catalog_fields_mappings_versions_links_and_status
             session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
         )
         link_test(
-            session=session, obligation_id="ALPHA-1.1", test_id="api/E/ok", actor=cli_actor("qa")
+            session=session,
+            obligation_id="ALPHA-1.1",
+            test_id="api/E/ok",
+            actor=cli_actor("qa"),
+            before_first_run=True,
         )
     body = get_json(client, "/api/v1/obligations/ALPHA-1.1")
     assert body["id"] == "ALPHA-1.1"
@@ -171,7 +175,7 @@ def test_unknown_obligation_is_a_404_error_object(client, session):
 def test_matrix_is_exactly_the_json_export_of_the_filtered_rows(client, session):
     load(session)
     body = get_json(client, "/api/v1/matrix?instrument=ALPHA&sort=severity")
-    assert set(body) == {"generated_at", "rows"}
+    assert set(body) == {"generated_at", "rows", "evidence_scope", "notes"}
     data = build_matrix(session=session)
     rows = apply_filter(data.rows, MatrixFilter(instrument="ALPHA", sort="severity"))
     expected = to_json(rows, data.generated_at)

@@ -267,7 +267,11 @@ def test_orphans_lists_unknown_claims_and_obligations_whose_tests_never_ran(clie
             ("BETA-7", "e2e/delete/test_never"),  # BETA-7 has another test that ran
         ):
             link_test(
-                session=session, obligation_id=obligation_id, test_id=test_id, actor=cli_actor("qa")
+                session=session,
+                obligation_id=obligation_id,
+                test_id=test_id,
+                actor=cli_actor("qa"),
+                before_first_run=True,
             )
     text = text_of(client, "/evidence/orphans")
     typo = case_id(session, "pytest/tests.test_privacy/test_typo")
@@ -314,6 +318,7 @@ def _grow(session: Session, runs: int, tests: int) -> None:
         for index in range(tests):
             link_test(
                 session=session,
+                before_first_run=True,
                 obligation_id="BETA-9",
                 test_id=f"never/x/t{index}",
                 actor=cli_actor("qa"),

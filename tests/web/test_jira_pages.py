@@ -170,7 +170,8 @@ def test_configured_page_shows_the_connection_and_lists_runs(
     assert "PRIV-2 has the label &#39;obligation-NOPE-1&#39;" in runs
     assert "PRIV-1 is missing in Jira" in runs
     missing = text[text.index('id="missing"') :]
-    assert 'rel="noopener noreferrer">PRIV-1</a></th>' in missing
+    assert '<a href="/work-items/PRIV-1">PRIV-1</a><br>' in missing
+    assert 'aria-label="Open PRIV-1 in Jira (new tab)">Open in Jira</a></th>' in missing
     assert '<a href="/obligations/ALPHA-1.1">ALPHA-1.1</a>, ' in missing
     assert '<a href="/obligations/BETA-7">BETA-7</a>' in missing
     assert "PRIV-2" not in missing

@@ -74,7 +74,11 @@ def link(session: Session, obligation_id: str, key: str | None = None, test: str
             )
         if test:
             link_test(
-                session=session, obligation_id=obligation_id, test_id=test, actor=cli_actor("test")
+                session=session,
+                obligation_id=obligation_id,
+                test_id=test,
+                actor=cli_actor("test"),
+                before_first_run=True,
             )
 
 
@@ -201,7 +205,8 @@ def test_matrix_links_work_item_keys_to_jira_and_marks_missing_ones(client, sess
     link(session, "ALPHA-1.1", key="PRIV-2")
     page = client.get("/matrix").get_data(as_text=True)
     assert 'href="https://jira.example.org/browse/PRIV-1"' in page
-    assert '>PRIV-1</a> <span class="muted">Done</span>' in page
+    assert '<a href="/work-items/PRIV-1" title="Epic PRIV-1">PRIV-1</a>' in page
+    assert 'title="Open in Jira">↗</a> <span class="muted">Done</span>' in page
     assert '<span class="missing">missing in Jira</span>' in page
 
 
@@ -331,7 +336,7 @@ def test_matrix_export_json_has_exactly_the_filtered_rows(client, session):
     assert response.content_type == "application/json; charset=utf-8"
     assert response.headers["Content-Disposition"].endswith('.json"')
     body = json.loads(response.get_data(as_text=True))
-    assert set(body) == {"generated_at", "rows"}
+    assert set(body) == {"generated_at", "rows", "evidence_scope", "notes"}
     assert [row["id"] for row in body["rows"]] == ["BETA-9", "BETA-7"]
     assert body["rows"][1]["citation"] == "§ 7"
 

@@ -74,6 +74,7 @@ def link_items(session: Session) -> None:
             session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
         )
         link_test(
+            before_first_run=True,
             session=session,
             obligation_id="ALPHA-1.1",
             test_id="api/Erasure/ok",
@@ -125,10 +126,13 @@ def test_obligation_page_shows_versions_newest_first_with_a_diff(client, session
     text = page(client)
     assert text.index("<strong>Version 2</strong>") < text.index("<strong>Version 1</strong>")
     assert "Changed: summary" in text
-    removed = '<div class="remove"><span class="sign">-</span>Delete a person&#39;s data without'
-    added = '<div class="add"><span class="sign">+</span>Delete a person&#39;s data within one'
-    assert removed in text
-    assert added in text
+    # By word: only the words that changed are marked, inside the sentence they belong to.
+    assert (
+        'Delete a person&#39;s data <del><span class="visually-hidden">[removed: </span>'
+        'without undue delay<span class="visually-hidden">]</span></del>'
+        '<ins><span class="visually-hidden">[added: </span>within one month'
+        '<span class="visually-hidden">]</span></ins> when' in text
+    )
     assert "New version from the catalog" in text
 
 
@@ -145,9 +149,11 @@ def test_obligation_page_lists_links_with_remove_buttons(client, session):
     load(session)
     link_items(session)
     text = page(client)
+    assert '<a href="/work-items/PRIV-1">PRIV-1</a>' in text
     assert (
-        '<a href="https://jira.example.org/browse/PRIV-1" target="_blank" '
-        'rel="noopener noreferrer">PRIV-1</a>' in text
+        '<a class="small" href="https://jira.example.org/browse/PRIV-1" target="_blank" '
+        'rel="noopener noreferrer" aria-label="Open PRIV-1 in Jira (new tab)">Open in Jira</a>'
+        in text
     )
     assert "Erase every store" in text
     assert 'action="/obligations/ALPHA-1.1/links/work-items/PRIV-1/remove"' in text
@@ -184,7 +190,7 @@ def test_adding_a_jira_key_links_it_and_redirects_back(client, session):
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/obligations/ALPHA-1.1#work-items")
     text = page(client)
-    assert "Linked PRIV-42 to ALPHA-1.1." in text
+    assert "Linked PRIV-42 to ALPHA-1.1 (not checked: Jira is not configured)" in text
     assert "not yet synced" in text
     assert '<span class="badge st-planned">Planned</span>' in text
 
@@ -192,11 +198,13 @@ def test_adding_a_jira_key_links_it_and_redirects_back(client, session):
 def test_adding_a_test_id_links_it(client, session):
     load(session)
     response = post(
-        client, "/obligations/ALPHA-1.1/links/tests", {"test_id": "e2e/Erasure/test_all_stores"}
+        client,
+        "/obligations/ALPHA-1.1/links/tests",
+        {"test_id": "e2e/Erasure/test_all_stores", "before_first_run": "on"},
     )
     assert response.status_code == 303
     text = page(client)
-    assert "Linked test e2e/Erasure/test_all_stores to ALPHA-1.1." in text
+    assert "Linked test e2e/Erasure/test_all_stores to ALPHA-1.1 before its first run" in text
     assert "<code>e2e/Erasure/test_all_stores</code>" in text
 
 

@@ -70,6 +70,7 @@ def add_hostile_data(session: Session) -> None:
         )
         link_test(
             session=session,
+            before_first_run=True,
             obligation_id="ALPHA-1.1",
             test_id=f"suite/Class/test {HOSTILE}",
             actor=cli_actor("qa"),
@@ -150,7 +151,11 @@ def test_a_post_without_csrf_token_is_a_400_and_writes_nothing(client, session, 
             session=session, obligation_id="ALPHA-1.1", key="PRIV-1", actor=cli_actor("eng")
         )
         link_test(
-            session=session, obligation_id="ALPHA-1.1", test_id="api/a/b", actor=cli_actor("qa")
+            session=session,
+            obligation_id="ALPHA-1.1",
+            test_id="api/a/b",
+            actor=cli_actor("qa"),
+            before_first_run=True,
         )
     before = snapshot(engine)
     response = client.post(url, data=data)

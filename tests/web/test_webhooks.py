@@ -40,7 +40,18 @@ def body(
     key: str = "PRIV-1",
     category: str = "indeterminate",
     labels: tuple[str, ...] = ("obligation-ALPHA-1.1",),
+    updated: str = "2026-11-20T10:15:30.000+0000",
 ) -> bytes:
+    return json.dumps(payload(event, key, category, labels, updated)).encode()
+
+
+def payload(
+    event: str = "jira:issue_updated",
+    key: str = "PRIV-1",
+    category: str = "indeterminate",
+    labels: tuple[str, ...] = ("obligation-ALPHA-1.1",),
+    updated: str = "2026-11-20T10:15:30.000+0000",
+) -> dict[str, Any]:
     issue = {
         "id": "10001",
         "key": key,
@@ -51,11 +62,11 @@ def body(
             "fixVersions": [{"name": "2026.12"}],
             "labels": list(labels),
             "assignee": None,
-            "updated": "2026-11-20T10:15:30.000+0000",
+            "updated": updated,
             "project": {"key": "PRIV"},
         },
     }
-    return json.dumps({"webhookEvent": event, "timestamp": 1764000000000, "issue": issue}).encode()
+    return {"webhookEvent": event, "timestamp": 1764000000000, "issue": issue}
 
 
 def signature(raw: bytes, secret: str = SECRET) -> str:
@@ -63,9 +74,15 @@ def signature(raw: bytes, secret: str = SECRET) -> str:
 
 
 def deliver(
-    client: FlaskClient, raw: bytes, identifier: str = "d-1", signed: str | None = None
+    client: FlaskClient,
+    raw: bytes,
+    identifier: str | None = "d-1",
+    signed: str | None = None,
+    content_type: str = "application/json",
 ) -> Any:
-    headers = {"X-Atlassian-Webhook-Identifier": identifier, "Content-Type": "application/json"}
+    headers = {"Content-Type": content_type}
+    if identifier is not None:
+        headers["X-Atlassian-Webhook-Identifier"] = identifier
     headers["X-Hub-Signature"] = signature(raw) if signed is None else signed
     if not headers["X-Hub-Signature"]:
         del headers["X-Hub-Signature"]
@@ -95,6 +112,7 @@ def test_a_signed_delivery_updates_the_work_item_and_the_obligation_status(
         "event": "jira:issue_updated",
         "issue": "PRIV-1",
         "duplicate": False,
+        "stale": False,
         "message": "PRIV-1 stored (1 created, 0 updated); links +1/-0.",
     }
     assert matrix_status(hooked, "ALPHA-1.1") == "IN_PROGRESS"
@@ -186,3 +204,164 @@ def test_an_event_the_tracker_does_not_use_is_acknowledged_and_ignored(
     assert response.status_code == 200
     assert response.get_json()["message"] == "Event comment_created is not used; ignored."
     assert session.exec(select(WorkItem)).all() == []
+
+
+def jira_page_deliveries(client: FlaskClient) -> str:
+    text = client.get("/jira").get_data(as_text=True)
+    start = text.index('id="webhook-deliveries">') + len('id="webhook-deliveries">')
+    return text[start : text.index("</dd>", start)]
+
+
+def test_an_older_delivery_changes_nothing_and_is_counted_as_stale(
+    hooked: FlaskClient, session: Session
+) -> None:
+    newer = body(category="done", updated="2026-11-21T09:00:00.000+0000")
+    assert deliver(hooked, newer, identifier="d-new").get_json()["stale"] is False
+    older = body(category="new", labels=(), updated="2026-11-20T10:15:30.000+0100")
+    response = deliver(hooked, older, identifier="d-old")
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "event": "jira:issue_updated",
+        "issue": "PRIV-1",
+        "duplicate": False,
+        "stale": True,
+        "message": "PRIV-1 was not changed: this delivery (updated 2026-11-20 09:15:30 UTC) is "
+        "older than the stored copy (updated 2026-11-21 09:00:00 UTC).",
+    }
+    session.rollback()
+    item = session.get(WorkItem, "PRIV-1")
+    assert item is not None and (item.status_category, item.labels) == (
+        "done",
+        ["obligation-ALPHA-1.1"],
+    )
+    assert matrix_status(hooked, "ALPHA-1.1") == "IMPLEMENTED"  # the link the label made stays
+    assert "1 applied, 1 stale (older than the stored copy" in jira_page_deliveries(hooked)
+
+
+def test_a_delivery_as_new_as_the_stored_copy_is_applied(
+    hooked: FlaskClient, session: Session
+) -> None:
+    assert deliver(hooked, body(category="indeterminate"), identifier="d-1").status_code == 200
+    again = deliver(hooked, body(category="done"), identifier="d-2")
+    assert again.get_json()["stale"] is False
+    assert matrix_status(hooked, "ALPHA-1.1") == "IMPLEMENTED"
+
+
+def test_without_an_identifier_the_same_body_is_a_duplicate_and_another_body_is_not(
+    hooked: FlaskClient, session: Session
+) -> None:
+    first = deliver(hooked, body(), identifier=None)
+    assert first.status_code == 200 and first.get_json()["duplicate"] is False
+    again = deliver(hooked, body(), identifier=None)
+    assert again.status_code == 200
+    assert again.get_json()["duplicate"] is True
+    assert again.get_json()["message"] == "The same delivery was already processed."
+    other = deliver(hooked, body(category="done"), identifier=None)
+    assert other.get_json()["duplicate"] is False
+    assert matrix_status(hooked, "ALPHA-1.1") == "IMPLEMENTED"
+    identifiers = [row.identifier for row in session.exec(select(WebhookDelivery)).all()]
+    assert len(identifiers) == 2 and all(i.startswith("body-sha256:") for i in identifiers)
+
+
+def test_an_identifier_of_any_length_is_remembered_by_its_hash(
+    hooked: FlaskClient, session: Session
+) -> None:
+    identifier = "retry-" + "7" * 5000
+    first = deliver(hooked, body(), identifier=identifier)
+    assert first.status_code == 200 and first.get_json()["duplicate"] is False
+    again = deliver(hooked, body(), identifier=identifier)
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    assert len(again.get_json()["message"]) < 200
+    (stored,) = session.exec(select(WebhookDelivery)).all()
+    assert stored.identifier == "sha256:" + hashlib.sha256(identifier.encode()).hexdigest()
+
+
+def _with(change: Any) -> bytes:
+    document = payload()
+    change(document["issue"])
+    return json.dumps(document).encode()
+
+
+def _fields(**values: Any) -> bytes:
+    return _with(lambda issue: issue["fields"].update(values))
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"webhookEvent": "jira:issue_updated", "issue": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+HOSTILE: dict[str, tuple[bytes, str]] = {
+    "fields as text": (_with(lambda i: i.update(fields="Done")), "fields must be a JSON object"),
+    "status as text": (_fields(status="Done"), "fields.status must be a JSON object, not text"),
+    "status category as a list": (
+        _fields(status={"name": "Done", "statusCategory": ["done"]}),
+        "statusCategory must be a JSON object, not a list",
+    ),
+    "issue as text": (
+        json.dumps({"webhookEvent": "jira:issue_updated", "issue": "PRIV-1"}).encode(),
+        "must carry the issue as a JSON object",
+    ),
+    "key over 64 characters": (
+        _with(lambda i: i.update(key="P" * 63 + "-12")),
+        "at most 64 characters",
+    ),
+    "key that is a path": (_with(lambda i: i.update(key="PRIV-1/../x")), "must look like PRIV-12"),
+    "id over 32 characters": (_with(lambda i: i.update(id="1" * 33)), "at most 32 characters"),
+    "issue type over 64 characters": (
+        _fields(issuetype={"name": "E" * 65}),
+        "the issue type is longer than 64 characters",
+    ),
+    "status name over 64 characters": (
+        _fields(status={"name": "S" * 65}),
+        "the status is longer than 64 characters",
+    ),
+    "NUL in the summary": (_fields(summary="Erasure\x00pipeline"), "NUL"),
+    "NUL in the key": (_with(lambda i: i.update(key="PRIV-1\x00")), "NUL"),
+    "control character in a label": (_fields(labels=["obligation-\x07"]), "control character"),
+    "unpaired surrogate in the summary": (_fields(summary="\ud800"), "not valid text"),
+    "timestamp out of range": (_fields(updated="9999-12-31T23:59:59-23:59"), "between 1970"),
+    "timestamp far in the future": (
+        _fields(updated="2999-01-01T00:00:00.000+0000"),
+        "check the Jira server's clock",
+    ),
+    "timestamp that is not a time": (_fields(updated="yesterday"), "between 1970"),
+    "no timestamp": (_fields(updated=None), "no time of its last update"),
+    "labels as text": (_fields(labels="obligation-ALPHA-1.1"), "must be a JSON list, not text"),
+    "fix version as text": (_fields(fixVersions=["2026.12"]), "a fix version must be a JSON"),
+    "too many labels": (_fields(labels=[f"l{n}" for n in range(501)]), "more than 500"),
+    "event as an object": (
+        json.dumps({"webhookEvent": {"name": "jira:issue_updated"}}).encode(),
+        "webhookEvent must be the event's name",
+    ),
+    "nested 100,000 deep": (_nested(100_000), "levels deep"),
+    "nested 70 deep": (_nested(70), "levels deep"),
+    "a number of 5,000 digits": (
+        b'{"webhookEvent": "jira:issue_updated", "n": 1' + b"0" * 5000 + b"}",
+        "not JSON",
+    ),
+    "not UTF-8": (b'{"webhookEvent": "\xff"}', "not JSON"),
+    "a list, not an object": (b"[]", "must be a JSON object"),
+    "a deletion without a key": (
+        json.dumps({"webhookEvent": "jira:issue_deleted", "issue": {"id": "1"}}).encode(),
+        "has no key",
+    ),
+}
+
+
+# As Jira sends them (JSON, which every JSON body's check sees first), and as text, which only
+# the webhook's own reading of the payload sees.
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain; charset=utf-8"])
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_a_hostile_payload_is_refused_with_400_and_nothing_is_stored(
+    hooked: FlaskClient, engine: Engine, case: str, content_type: str
+) -> None:
+    raw, explanation = HOSTILE[case]
+    before = snapshot(engine)
+    response = deliver(hooked, raw, content_type=content_type)
+    assert response.status_code == 400
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == "bad_request"
+    assert explanation in error["message"]
+    assert snapshot(engine) == before

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
-from tracker.domain.catalog_rules import Catalog, Located, cross_file_problems
-from tracker.domain.catalog_schema import InstrumentSpec, ObligationSpec
+from tracker.domain.catalog_rules import (
+    UNKNOWN_INSTRUMENT,
+    Catalog,
+    Located,
+    Outline,
+    cross_file_problems,
+    outline_of_raw,
+)
+from tracker.domain.catalog_schema import (
+    INSTRUMENT_ID_PATTERN,
+    InstrumentSpec,
+    ObligationSpec,
+    completeness_problems,
+)
 from tracker.errors import CatalogError, Problem
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
@@ -23,10 +36,82 @@ class _LineDict(dict[str, Any]):
     key_lines: dict[str, int]
 
 
+#: Deeper nesting than this is refused: a catalog needs a few levels, and a deeper document
+#: would exhaust the stack of the recursive YAML composer.
+MAX_NESTING = 50
+#: Values that aliases may add to a document once expanded, so that "billion laughs" aliases
+#: (each repeating the previous one several times) are refused before anything walks them.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class YAMLLimitError(yaml.MarkedYAMLError):
+    """A document beyond the reader's nesting or alias-expansion limits."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records lines, keeps dates as text and reports duplicate keys."""
+    """A safe loader that records lines, keeps dates as text and reports duplicate keys.
+
+    It also refuses documents nested too deeply or whose aliases expand too far.
+    """
 
     duplicate_keys: list[tuple[str, int]]
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        # Expanded size of each finished node, by identity; a node still being composed has
+        # none, so an alias to it (a recursive structure) is recognised.
+        self._sizes: dict[int, int] = {}
+        self._alias_expansion = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        start: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if node is None or id(node) not in self._sizes:
+                raise YAMLLimitError(
+                    None,
+                    None,
+                    f"the YAML alias *{event.anchor} is used inside its own anchor, "
+                    "which would make an endless structure",
+                    start,
+                )
+            self._alias_expansion += self._sizes[id(node)]
+            if self._alias_expansion > MAX_ALIAS_EXPANSION:
+                raise YAMLLimitError(
+                    None,
+                    None,
+                    f"the YAML's aliases expand to more than {MAX_ALIAS_EXPANSION:,} values; "
+                    "repeat less through anchors and aliases",
+                    start,
+                )
+            return node
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise YAMLLimitError(
+                None,
+                None,
+                f"the YAML is nested more than {MAX_NESTING} levels deep; "
+                "a catalog file needs only a few levels",
+                start,
+            )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is None:
+            return None
+        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in _children(node))
+        return node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
@@ -73,17 +158,21 @@ def read_catalog(path: Path) -> Catalog:
     """Read and validate every catalog file under path; problems are collected, not raised."""
     instruments: list[tuple[InstrumentSpec, str]] = []
     obligations: list[Located] = []
+    outlines: list[Outline] = []
     problems: list[Problem] = []
+    unread_files = False
     files = catalog_files(path)
     if not files:
         problems.append(Problem("no catalog files (*.yaml) found", file=_display(path)))
     for file in files:
-        file_instrument, file_obligations, file_problems = _read_file(file)
+        file_instrument, file_obligations, file_outlines, file_problems = _read_file(file)
+        unread_files |= file_instrument is None and not file_outlines
         if file_instrument is not None:
             instruments.append((file_instrument, _display(file)))
         obligations.extend(file_obligations)
+        outlines.extend(file_outlines)
         problems.extend(file_problems)
-    problems.extend(cross_file_problems(instruments, obligations))
+    problems.extend(cross_file_problems(instruments, outlines, unread_files=unread_files))
     return Catalog(tuple(instruments), tuple(obligations), tuple(problems))
 
 
@@ -107,13 +196,16 @@ def _display(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[Problem]]:
+def _read_file(
+    file: Path,
+) -> tuple[InstrumentSpec | None, list[Located], list[Outline], list[Problem]]:
+    """Return a file's instrument, its valid obligations, the outline of every entry, problems."""
     name = _display(file)
     problems: list[Problem] = []
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [], [Problem(f"cannot read the file: {exc}", file=name)]
+        return None, [], [], [Problem(f"cannot read the file: {exc}", file=name)]
     loader = _LineLoader(text)
     loader.duplicate_keys = []
     try:
@@ -122,7 +214,8 @@ def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[P
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         detail = getattr(exc, "problem", None) or str(exc)
-        return None, [], [Problem(f"YAML syntax error: {detail}", file=name, line=line)]
+        message = detail if isinstance(exc, YAMLLimitError) else f"YAML syntax error: {detail}"
+        return None, [], [], [Problem(message, file=name, line=line)]
     finally:
         loader.dispose()
     for key, line in loader.duplicate_keys:
@@ -134,6 +227,7 @@ def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[P
     if not isinstance(data, _LineDict):
         return (
             None,
+            [],
             [],
             [
                 *problems,
@@ -158,6 +252,7 @@ def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[P
     instrument = _read_instrument(data, name, problems)
     instrument_id = instrument.id if instrument else _guess_instrument_id(data)
     located: list[Located] = []
+    outlines: list[Outline] = []
     raw_obligations = data.get("obligations", [])
     if not isinstance(raw_obligations, list):
         problems.append(
@@ -170,10 +265,12 @@ def _read_file(file: Path) -> tuple[InstrumentSpec | None, list[Located], list[P
         )
         raw_obligations = []
     for index, raw in enumerate(raw_obligations):
-        item = _read_obligation(raw, index, name, instrument_id, problems)
+        item, outline = _read_obligation(raw, index, name, instrument_id, problems)
         if item is not None:
             located.append(item)
-    return instrument, located, problems
+        if outline is not None:
+            outlines.append(outline)
+    return instrument, located, outlines, problems
 
 
 def _read_instrument(data: _LineDict, name: str, problems: list[Problem]) -> InstrumentSpec | None:
@@ -196,34 +293,59 @@ def _read_instrument(data: _LineDict, name: str, problems: list[Problem]) -> Ins
 
 
 def _guess_instrument_id(data: _LineDict) -> str:
+    """Return the id of an invalid instrument when the id itself is well formed."""
     raw = data.get("instrument")
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        return str(raw["id"])
-    return "?"
+    candidate = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(candidate, str) and re.fullmatch(INSTRUMENT_ID_PATTERN, candidate.strip()):
+        return candidate.strip()
+    return UNKNOWN_INSTRUMENT
 
 
 def _read_obligation(
     raw: Any, index: int, name: str, instrument_id: str, problems: list[Problem]
-) -> Located | None:
+) -> tuple[Located | None, Outline | None]:
     if not isinstance(raw, _LineDict):
         problems.append(
             Problem(
                 f"obligations[{index}] must be a mapping", file=name, field=f"obligations[{index}]"
             )
         )
-        return None
+        return None, None
     obligation_id = raw.get("id") if isinstance(raw.get("id"), str) else None
     try:
         spec = ObligationSpec.model_validate(dict(raw))
     except PydanticValidationError as exc:
         problems.extend(_pydantic_problems(exc, raw, name, obligation_id, ""))
-        return None
-    return Located(
+        # The model's own rules run only once every field is valid: apply them here too.
+        problems.extend(
+            Problem(message, file=name, line=raw.line, obligation_id=obligation_id, field=field)
+            for field, message in _raw_completeness(raw)
+        )
+        outline = outline_of_raw(
+            raw,
+            instrument_id=instrument_id,
+            file=name,
+            line=raw.line,
+            field_lines=dict(raw.key_lines),
+        )
+        return None, outline
+    located = Located(
         spec=spec,
         instrument_id=instrument_id,
         file=name,
         line=raw.line,
         field_lines=dict(raw.key_lines),
+    )
+    return located, located.outline()
+
+
+def _raw_completeness(raw: _LineDict) -> list[tuple[str, str]]:
+    status = raw.get("status", "active")
+    return completeness_problems(
+        assessable=raw.get("assessable", True),
+        status=status.strip() if isinstance(status, str) else status,
+        has_evidence=bool(raw.get("evidence")),
+        has_severity=raw.get("severity") is not None,
     )
 
 
@@ -232,6 +354,8 @@ def _pydantic_problems(
 ) -> list[Problem]:
     problems = []
     for error in exc.errors():
+        if not error["loc"]:
+            continue  # a rule of the whole entry: the reader applies it with its field
         location = [str(part) for part in error["loc"]]
         field = prefix + ".".join(location) if location else prefix.rstrip(".") or None
         line = _line_for(raw, list(error["loc"]))

@@ -2,17 +2,33 @@
 
 Each group's module is imported only when that command runs, so that a quick command (such
 as an auditor's `tracker snapshot verify`) does not pay for importing everything.
+
+No command shows a traceback: a tracker error that a command lets through prints its message
+(exit 1), so do a file that cannot be read and a database without the tables (exit 1), and
+anything unexpected prints one line and writes the traceback to tracker-errors.log in the
+instance folder (exit 70).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
+import tempfile
 from functools import partial
+from pathlib import Path
+from typing import IO, Any
 
 import click
 from flask.cli import FlaskGroup, ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 from tracker import create_app
+from tracker.errors import TrackerError
+
+#: Exit status of an unexpected error (EX_SOFTWARE): not 1, which `tracker gate` uses for
+#: "blocked", nor 2, which means a usage error.
+UNEXPECTED_EXIT = 70
+ERROR_LOG = "tracker-errors.log"
 
 #: command name: (module, attribute)
 COMMANDS = {
@@ -55,7 +71,86 @@ class TrackerGroup(FlaskGroup):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; turn whatever error escapes it into one line and an exit status."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except TrackerError as error:
+            raise click.ClickException(_one_line(str(error))) from None
+        except OSError as error:
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(f"{error.strerror or error}{where}") from None
+        except DBAPIError as error:
+            if not _schema_missing(error):
+                raise _unexpected(ctx, error) from None
+            raise click.ClickException(
+                "The database lacks the tracker's tables (or has an older schema): run "
+                "`tracker db upgrade`, then try again."
+            ) from None
+        except Exception as error:  # noqa: BLE001 - the last resort: never a traceback
+            raise _unexpected(ctx, error) from None
+
+
+class UnexpectedError(click.ClickException):
+    """An error no command expected, shown as one line (its traceback went to the log)."""
+
+    exit_code = UNEXPECTED_EXIT
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message as it is (without click's 'Error: ' before 'Unexpected error')."""
+        click.echo(self.format_message(), err=True, file=file)
+
 
 @click.group(cls=TrackerGroup, create_app=create_app, add_version_option=False)
 def main() -> None:
     """Privacy obligations tracker: catalog, links to Jira and tests, traceability matrix."""
+
+
+def _unexpected(ctx: click.Context, error: Exception) -> UnexpectedError:
+    log = _write_traceback(ctx, error)
+    return UnexpectedError(
+        f"Unexpected error: {type(error).__name__}: {_one_line(str(error))} (details in {log})"
+    )
+
+
+#: PostgreSQL's codes for an undefined table and an undefined column.
+_UNDEFINED = frozenset({"42P01", "42703"})
+
+
+def _schema_missing(error: DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) in _UNDEFINED:
+        return True
+    text = str(error.orig)  # SQLite has no codes, only its words
+    return text.startswith(("no such table", "no such column"))
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else "(no message)"
+    return first if len(first) <= limit else first[:limit] + "…"
+
+
+def _write_traceback(ctx: click.Context, error: Exception) -> str:
+    """Append the error's traceback to the instance folder's error log; return the log's path."""
+    try:
+        folder = Path(ctx.ensure_object(ScriptInfo).load_app().instance_path)
+    except Exception:  # noqa: BLE001 - the app itself may be what failed
+        folder = Path(tempfile.gettempdir())
+    path = folder / ERROR_LOG
+    logger = logging.getLogger("tracker.cli.errors")
+    logger.propagate = False  # into the file only: never a traceback on the terminal
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return "no log: the instance folder cannot be written"
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        command = ctx.invoked_subcommand or ctx.info_name or "tracker"
+        logger.error("`tracker %s` failed", command, exc_info=error)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return str(path)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker import migrate
 from tracker.db import get_engine
+from tracker.errors import TrackerError
 
 
 @click.group("db", cls=AppGroup)
@@ -20,5 +22,13 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Create or update the database schema (run after every upgrade of the tracker)."""
     engine = get_engine()
-    migrate.upgrade(engine, revision)
+    try:
+        migrate.upgrade(engine, revision)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Database schema is at revision {migrate.current_revision(engine)}.")
+    click.echo(f"Database: {engine.url.render_as_string(hide_password=True)}")
+    click.echo(
+        f"Instance folder (generated secret key, default SQLite database): "
+        f"{current_app.instance_path} (set TRACKER_INSTANCE_PATH to move it)"
+    )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from tracker.errors import TrackerError
+
+LOG_FILE_NAME = "demo.log"
 
 
 @click.command("demo")
@@ -27,6 +31,8 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     tracker_url = f"http://{host}:{port}"
     app.config["PUBLIC_URL"] = tracker_url
+    # Request lines, webhook deliveries and warnings would push the summary off the screen.
+    log_file = log_to_file(app, Path(app.instance_path) / LOG_FILE_NAME)
     jira_demo = None
     if not no_jira:
         jira_demo = start_demo_jira(sandbox_port=sandbox_port, tracker_url=tracker_url)
@@ -37,23 +43,52 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
         # Listen before preparing, so the sandbox's webhooks reach the tracker from the start.
         from werkzeug.serving import make_server
 
-        # One log line per webhook delivery would push the demo accounts off the screen.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = make_server(host, port, app, threaded=True)
         threading.Thread(target=server.serve_forever, name="tracker-demo", daemon=True).start()
     try:
-        for message in prepare_demo(app, jira_demo.settings if jira_demo else None):
-            click.echo(message)
+        click.echo("Setting up the demo data (catalog, Jira sync and push, test reports) ...")
+        summary = prepare_demo(app, jira_demo.settings if jira_demo else None)
+        click.echo("")
+        for line in summary.lines(
+            tracker_url=tracker_url if server is not None else None, log_file=_shown(log_file)
+        ):
+            click.echo(line)
         if server is not None:
-            click.echo(f"Open {tracker_url}/ (Ctrl-C stops the tracker and the sandbox).")
+            click.echo("Ctrl-C stops the tracker and the sandbox.")
             _wait_for_interrupt()
     except TrackerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"{exc} (details in {_shown(log_file)})") from exc
     finally:
         if server is not None:
             server.shutdown()
         if jira_demo is not None:
             jira_demo.server.stop()
+
+
+def log_to_file(app: Flask, path: Path) -> Path:
+    """Send every log record of this process to a file instead of the console; return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")  # this run's log only
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # Flask and werkzeug print to the console unless a handler is already in place.
+    from flask.logging import default_handler
+
+    app.logger.removeHandler(default_handler)
+    requests = logging.getLogger("werkzeug")
+    for console in [h for h in requests.handlers if isinstance(h, logging.StreamHandler)]:
+        requests.removeHandler(console)
+    requests.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    return path
+
+
+def _shown(path: Path) -> str:
+    """Return the path relative to the working folder when it is inside it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _wait_for_interrupt() -> None:

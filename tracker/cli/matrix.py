@@ -47,8 +47,15 @@ def matrix_command(
     with Session(get_engine()) as session:
         data = build_matrix(session=session, scope=scope)
     rows = apply_filter(data.rows, MatrixFilter(instrument=instrument, status=status, tag=tag))
+    for note in data.notes:
+        # On stderr: the export itself stays exactly the format asked for.
+        click.echo(f"Note: {note}", err=True)
     if fmt == "json":
-        text = json.dumps(to_json(rows, data.generated_at), indent=2, ensure_ascii=False) + "\n"
+        document = to_json(rows, data.generated_at) | {
+            "evidence_scope": scope.describe(),
+            "notes": list(data.notes),
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         text = to_csv(rows)
     else:

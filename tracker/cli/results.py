@@ -10,8 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker.cli.operator import command_actor
+from tracker.cli.params import ColumnText
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
+from tracker.models import TestRun
 
 
 @click.group("results", cls=AppGroup)
@@ -23,11 +25,25 @@ def results() -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--suite", help="Suite name (default: the report's first suite name).")
-@click.option("--commit", help="Commit the tests ran on.")
-@click.option("--branch", help="Branch the tests ran on (default branch when omitted).")
-@click.option("--release", help="Release (Jira fix version) the run is for.")
-@click.option("--environment", help="Environment, e.g. staging.")
+@click.option(
+    "--suite",
+    type=ColumnText(TestRun, "suite"),
+    help="Suite name (default: the report's first suite name).",
+)
+@click.option("--commit", type=ColumnText(TestRun, "commit"), help="Commit the tests ran on.")
+@click.option(
+    "--branch",
+    type=ColumnText(TestRun, "branch"),
+    help="Branch the tests ran on (default branch when omitted).",
+)
+@click.option(
+    "--release",
+    type=ColumnText(TestRun, "release"),
+    help="Release (Jira fix version) the run is for.",
+)
+@click.option(
+    "--environment", type=ColumnText(TestRun, "environment"), help="Environment, e.g. staging."
+)
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -70,6 +86,7 @@ def results_ingest_command(
                     uploaded_by=command_actor("tracker results ingest"),
                     mapping=test_mapping,
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                    text_limit=current_app.config["MAX_RESULT_TEXT_BYTES"],
                 )
         except TrackerError as exc:
             failed = True

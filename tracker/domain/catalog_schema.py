@@ -106,14 +106,35 @@ class ObligationSpec(_Strict):
 
     @model_validator(mode="after")
     def _assessable_needs_evidence(self) -> ObligationSpec:
-        if self.assessable and self.status == "active":
-            if not self.evidence:
-                raise ValueError(
-                    "an assessable, active obligation needs at least one evidence item"
-                )
-            if self.severity is None:
-                raise ValueError("an assessable obligation needs a severity")
+        missing = completeness_problems(
+            assessable=self.assessable,
+            status=self.status,
+            has_evidence=bool(self.evidence),
+            has_severity=self.severity is not None,
+        )
+        if missing:
+            raise ValueError("; ".join(message for _, message in missing))
         return self
+
+
+def completeness_problems(
+    *, assessable: object, status: object, has_evidence: bool, has_severity: bool
+) -> list[tuple[str, str]]:
+    """Return (field, message) for what an assessable, active obligation lacks.
+
+    The reader also applies it to an entry whose other fields are invalid, where pydantic
+    would not run the model validator, so that every problem shows in one run.
+    """
+    if assessable is not True or status != "active":
+        return []
+    problems = []
+    if not has_evidence:
+        problems.append(
+            ("evidence", "an assessable, active obligation needs at least one evidence item")
+        )
+    if not has_severity:
+        problems.append(("severity", "an assessable obligation needs a severity"))
+    return problems
 
 
 class CatalogFile(_Strict):

@@ -11,6 +11,7 @@ from typing import Any
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_records import (
     IssueRecord,
+    IssueSummary,
     RemoteLinkRecord,
     RemoteLinkSpec,
     SearchPage,
@@ -218,6 +219,33 @@ class FakeJiraGateway:
             self.issues[issue_key] = dataclasses.replace(
                 issue, labels=(*issue.labels, label), updated=self._clock()
             )
+
+    def remove_label(self, issue_key: str, label: str) -> None:
+        """Remove label from an issue (absent already is fine) and bump its updated time."""
+        self._enter("remove_label", issue_key, label)
+        _check_labels([label])
+        issue = self._require(issue_key)
+        if label in issue.labels:
+            kept = tuple(name for name in issue.labels if name != label)
+            self.issues[issue_key] = dataclasses.replace(issue, labels=kept, updated=self._clock())
+
+    def read_issue(self, issue_key: str) -> IssueSummary:
+        """Return an issue's summary; 404 with Jira's words when it is not held."""
+        self._enter("read_issue", issue_key)
+        issue = self.issues.get(issue_key)
+        if issue is None:
+            raise JiraError(
+                f"{issue_key}: Issue does not exist or you do not have permission to see it.",
+                status=404,
+            )
+        return IssueSummary(
+            key=issue.key,
+            summary=issue.summary,
+            issue_type=issue.issue_type,
+            status=issue.status,
+            status_category=issue.status_category,
+            url=issue.url,
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 

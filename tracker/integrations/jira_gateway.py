@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.errors import JiraError, ValidationError
 from tracker.integrations.jira_connection import JiraConnection
+from tracker.integrations.jira_errors import secret_values
 from tracker.integrations.jira_paging import MAX_OFFSET, DataCenterCursor, datacenter_page
 from tracker.integrations.jira_parsing import (
     issue_record,
@@ -22,6 +23,7 @@ from tracker.integrations.jira_parsing import (
 )
 from tracker.integrations.jira_records import (
     IssueRecord,
+    IssueSummary,
     JiraSettings,
     RemoteLinkRecord,
     RemoteLinkSpec,
@@ -41,6 +43,7 @@ __all__ = [
     "KEY_BATCH",
     "MAX_OFFSET",
     "PAGE_SIZE",
+    "READ_ISSUE_FIELDS",
     "SEARCH_FIELDS",
     "JiraGateway",
     "RestJiraGateway",
@@ -64,6 +67,8 @@ SEARCH_FIELDS: tuple[str, ...] = (
     "updated",
     "project",
 )
+#: The fields a lookup by key asks for: what the tracker shows (updated: issue_record needs it).
+READ_ISSUE_FIELDS: tuple[str, ...] = ("summary", "status", "issuetype", "updated")
 #: Issues per page when iter_search walks all pages (Cloud caps pages at 100 with fields).
 PAGE_SIZE = 100
 #: Keys per `key in (...)` query in get_issues.
@@ -134,6 +139,17 @@ class JiraGateway(Protocol):
 
     def add_label(self, issue_key: str, label: str) -> None:
         """Add label to an issue, keeping its other labels."""
+        ...
+
+    def remove_label(self, issue_key: str, label: str) -> None:
+        """Remove label from an issue, keeping its other labels; absent already is fine."""
+        ...
+
+    def read_issue(self, issue_key: str) -> IssueSummary:
+        """Return what Jira says of one issue (one request).
+
+        An issue Jira does not have raises JiraError with status 404 and Jira's own words.
+        """
         ...
 
     def server_title(self) -> str:
@@ -250,13 +266,25 @@ class RestJiraGateway:
             token = page.next_token
 
     def get_issues(self, keys: Sequence[str]) -> tuple[list[IssueRecord], list[str]]:
-        """Return the issues found for keys and the keys Jira does not have."""
+        """Return the issues found for keys and the keys Jira does not have.
+
+        An issue Jira has but whose data cannot be read is in neither list (and is logged).
+        """
         wanted = list(dict.fromkeys(key.strip().upper() for key in keys if key.strip()))
         found: dict[str, IssueRecord] = {}
+        unreadable: set[str] = set()
         for start in range(0, len(wanted), KEY_BATCH):
-            for record in self._issues_by_key(wanted[start : start + KEY_BATCH]):
-                found[record.key] = record
-        missing = [key for key in wanted if key not in found]
+            batch = wanted[start : start + KEY_BATCH]
+            records, skipped = self._issues_by_key(batch)
+            found.update((record.key, record) for record in records)
+            if skipped:
+                # Tell the unreadable issues from moved ones, which answer under a new key.
+                for key in (key for key in batch if key not in found):
+                    records, skipped_one = self._issues_by_key([key])
+                    found.update((record.key, record) for record in records)
+                    if skipped_one:
+                        unreadable.add(key)
+        missing = [key for key in wanted if key not in found and key not in unreadable]
         order = {key: index for index, key in enumerate(wanted)}
         return sorted(found.values(), key=lambda r: order.get(r.key, len(order))), missing
 
@@ -370,6 +398,55 @@ class RestJiraGateway:
             subject=f"issue {issue_key}",
         )
 
+    def remove_label(self, issue_key: str, label: str) -> None:
+        """Remove label from an issue, keeping its other labels; absent already is fine."""
+        _check_label(label)
+        body = {"update": {"labels": [{"remove": label}]}}
+        self._connection.call(
+            "remove a label",
+            lambda client: client._session.put(
+                client._get_url(f"issue/{_path(issue_key)}"), data=json.dumps(body)
+            ),
+            subject=f"issue {issue_key}",
+        )
+
+    def read_issue(self, issue_key: str) -> IssueSummary:
+        """Return what Jira says of one issue (one request).
+
+        An issue Jira does not have raises JiraError with status 404 and Jira's own words.
+        """
+        from jira import JIRAError  # the library loads only when Jira is used
+
+        def read(client: JIRA) -> dict[str, Any]:
+            try:
+                return dict(client.issue(issue_key, fields=",".join(READ_ISSUE_FIELDS)).raw)
+            except JIRAError as error:
+                if error.status_code != 404:
+                    raise
+                # The translator words a 404 itself; here Jira's own words are the answer.
+                raise _IssueNotFoundError(error.text or "") from None
+
+        try:
+            raw = self._connection.call("read the issue", read, subject=f"issue {issue_key}")
+        except _IssueNotFoundError as missing:
+            said = _plain(str(missing), secret_values(self._settings))
+            raise JiraError(
+                f"{issue_key}: {said or 'Jira has no such issue, or the account cannot see it.'}",
+                status=404,
+            ) from None
+        try:
+            record = self._connection.parse(lambda: self._issue(raw))
+        except ValidationError as error:
+            raise JiraError(f"Jira's answer about {issue_key} cannot be read: {error}") from None
+        return IssueSummary(
+            key=record.key,
+            summary=record.summary,
+            issue_type=record.issue_type,
+            status=record.status,
+            status_category=record.status_category,
+            url=record.url,
+        )
+
     # -- searching -------------------------------------------------------------------------
 
     def _search_cloud(
@@ -387,14 +464,15 @@ class RestJiraGateway:
             ),
         )
         page = cast(dict[str, Any], raw)
-        issues = self._connection.parse(
-            lambda: tuple(self._issue(item) for item in page.get("issues") or ())
-        )
+        issues, problems, _read = self._connection.parse(lambda: self._issues(page))
         next_token = page.get("nextPageToken") or None
         # The token is the authority; a page can be short without being the last.
         is_last = page.get("isLast") is True or next_token is None
         return SearchPage(
-            issues=issues, next_token=None if is_last else next_token, is_last=is_last
+            issues=tuple(issues),
+            next_token=None if is_last else next_token,
+            is_last=is_last,
+            problems=problems,
         )
 
     def _search_datacenter(
@@ -413,18 +491,29 @@ class RestJiraGateway:
             ),
         )
         page = raw  # json_result=True: the raw {startAt, maxResults, total, issues}
-        records = self._connection.parse(
-            lambda: [self._issue(item) for item in page.get("issues") or ()]
-        )
+        records, problems, read = self._connection.parse(lambda: self._issues(page))
         return datacenter_page(
-            cursor, records, total=page.get("total"), page_size=page_size, lower=lower
+            cursor,
+            records,
+            total=page.get("total"),
+            page_size=page_size,
+            lower=lower,
+            read=read,
+            problems=problems,
         )
 
-    def _issues_by_key(self, keys: list[str]) -> list[IssueRecord]:
+    def _issues_by_key(self, keys: list[str]) -> tuple[list[IssueRecord], bool]:
+        """Return the issues for keys, and whether some of them could not be read."""
         jql = "key in (" + ", ".join(jql_string(key) for key in keys) + ")"
         try:
-            pages = self.iter_search(jql, updated_since=None)
-            return [issue for page in pages for issue in page.issues]
+            records: list[IssueRecord] = []
+            skipped = False
+            for page in self.iter_search(jql, updated_since=None):
+                records.extend(page.issues)
+                for problem in page.problems:
+                    skipped = True
+                    LOG.warning("%s", problem)
+            return records, skipped
         except JiraError as error:
             # Jira rejects the whole query when one key does not exist. Halving finds the
             # missing keys in about 2·m·log2(n/m) queries instead of n single GETs.
@@ -434,9 +523,11 @@ class RestJiraGateway:
             return self._issue_by_get(keys[0])
         LOG.debug("Jira refused a batch of %d keys; narrowing it", len(keys))
         middle = len(keys) // 2
-        return self._issues_by_key(keys[:middle]) + self._issues_by_key(keys[middle:])
+        first, first_skipped = self._issues_by_key(keys[:middle])
+        second, second_skipped = self._issues_by_key(keys[middle:])
+        return first + second, first_skipped or second_skipped
 
-    def _issue_by_get(self, key: str) -> list[IssueRecord]:
+    def _issue_by_get(self, key: str) -> tuple[list[IssueRecord], bool]:
         try:
             raw = self._connection.call(
                 "read the issue",
@@ -445,9 +536,12 @@ class RestJiraGateway:
             )
         except JiraError as error:
             if error.status in (400, 404):
-                return []
+                return [], False
             raise
-        return [self._connection.parse(lambda: self._issue(raw))]
+        records, problems, _read = self._connection.parse(lambda: self._issues({"issues": [raw]}))
+        for problem in problems:
+            LOG.warning("%s", problem)
+        return records, bool(problems)
 
     def _jql_time(self, moment: datetime) -> str:
         # JQL reads a date literal in the searching account's time zone, not UTC.
@@ -485,6 +579,37 @@ class RestJiraGateway:
 
     def _issue(self, raw: Mapping[str, Any]) -> IssueRecord:
         return issue_record(raw, self._settings.url)
+
+    def _issues(self, page: Mapping[str, Any]) -> tuple[list[IssueRecord], tuple[str, ...], int]:
+        """Read a page's issues; one that cannot be read is left out, with a note saying why."""
+        items = page.get("issues") or []
+        if not isinstance(items, list):
+            raise TypeError(f"issues is a {type(items).__name__}, not a list")
+        records: list[IssueRecord] = []
+        problems: list[str] = []
+        for item in items:
+            try:
+                records.append(self._issue(item))
+            except ValidationError as error:
+                problems.append(
+                    f"An issue from Jira was left out because it cannot be read: {error} "
+                    "Correct it in Jira; the next sync reads it again."
+                )
+        return records, tuple(problems), len(items)
+
+
+class _IssueNotFoundError(Exception):
+    """Jira answered 404 to a lookup by key; the message is Jira's."""
+
+
+def _plain(text: str, secrets: Sequence[str]) -> str:
+    """Return Jira's message on one line, without secrets, cut to a readable length."""
+    flat = " ".join(text.split())
+    if flat.startswith("<"):
+        return ""  # an HTML error page says nothing a person can act on
+    for secret in secrets:
+        flat = flat.replace(secret, "***")
+    return flat[:300]
 
 
 #: The earlier private name of issue_record, kept for callers that still use it.

@@ -67,22 +67,32 @@ def datacenter_page(
     total: object,
     page_size: int,
     lower: datetime | None,
+    read: int | None = None,
+    problems: tuple[str, ...] = (),
 ) -> SearchPage:
     """Return the records not returned before, with the token for the next request, if any.
 
     records is what a search from cursor returned, total the total Jira reported with it,
-    and lower the updated bound that search used.
+    and lower the updated bound that search used; read counts the issues Jira returned,
+    including those that could not be read (problems says which), when it differs.
     """
     fresh = tuple(r for r in records if (r.key, r.updated) not in cursor.seen)
-    reached = cursor.start + len(records)
-    if not records or (isinstance(total, int) and reached >= total):
-        return SearchPage(issues=fresh, next_token=None, is_last=True)
+    returned = len(records) if read is None else read
+    reached = cursor.start + returned
+    if not returned or (isinstance(total, int) and reached >= total):
+        return SearchPage(issues=fresh, next_token=None, is_last=True, problems=problems)
     seen = _newest_minute(cursor.seen | {(r.key, r.updated) for r in records})
     if reached + page_size <= MAX_OFFSET:
         following = DataCenterCursor(start=reached, floor=cursor.floor, seen=seen)
+    elif not records:
+        raise JiraError(
+            "A whole page of issues Jira returned could not be read, at the point where Jira "
+            "Data Center needs their update times to page on: fix the issues named below in "
+            "Jira, or narrow TRACKER_JIRA_JQL, and sync again. " + " ".join(problems)
+        )
     else:
         following = DataCenterCursor(start=0, floor=_next_window(records, lower), seen=seen)
-    return SearchPage(issues=fresh, next_token=following.encode(), is_last=False)
+    return SearchPage(issues=fresh, next_token=following.encode(), is_last=False, problems=problems)
 
 
 def _next_window(records: Sequence[IssueRecord], lower: datetime | None) -> datetime:

@@ -104,12 +104,28 @@ class IssueRecord:
 
 
 @dataclass(frozen=True)
+class IssueSummary:
+    """What Jira says of one issue looked up by key: enough to show it before a sync."""
+
+    key: str
+    summary: str
+    issue_type: str
+    status: str
+    status_category: StatusCategory
+    url: str
+
+
+@dataclass(frozen=True)
 class SearchPage:
-    """One page of search results; next_token resumes the same search."""
+    """One page of search results; next_token resumes the same search.
+
+    problems names the issues of the page that could not be read (and were left out).
+    """
 
     issues: tuple[IssueRecord, ...]
     next_token: str | None
     is_last: bool
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.etree.ElementTree import ParseError
@@ -14,10 +15,17 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from tracker.errors import ReportError
 from tracker.integrations.junit_collector import CaseCollector, is_obligation_id
-from tracker.integrations.junit_input import ReportSource, open_source, xml_chunks
+from tracker.integrations.junit_input import (
+    PARSER_ENCODING,
+    MarkupGuard,
+    ReportSource,
+    open_source,
+    xml_chunks,
+)
 from tracker.integrations.junit_records import (
+    DEFAULT_TEXT_LIMIT,
     INVALID_ID_LIMIT,
-    MESSAGE_LIMIT,
+    MARKUP_LIMIT,
     OBLIGATIONS_PROPERTY,
     OUTCOME_ERROR,
     OUTCOME_FAILED,
@@ -25,6 +33,7 @@ from tracker.integrations.junit_records import (
     OUTCOME_SKIPPED,
     XRAY_REQUIREMENTS_PROPERTY,
     XRAY_TEST_KEY_PROPERTY,
+    Attempt,
     ParsedCase,
     ReportSummary,
 )
@@ -33,8 +42,9 @@ from tracker.integrations.junit_records import (
 # is where callers import them from.
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_TEXT_LIMIT",
     "INVALID_ID_LIMIT",
-    "MESSAGE_LIMIT",
+    "MARKUP_LIMIT",
     "OBLIGATIONS_PROPERTY",
     "OUTCOME_ERROR",
     "OUTCOME_FAILED",
@@ -42,6 +52,7 @@ __all__ = [
     "OUTCOME_SKIPPED",
     "XRAY_REQUIREMENTS_PROPERTY",
     "XRAY_TEST_KEY_PROPERTY",
+    "Attempt",
     "JUnitReader",
     "ParsedCase",
     "ReportSource",
@@ -65,11 +76,25 @@ class JUnitReader:
     whatever the number of test cases, and the per-element work is a few string
     comparisons. (defusedxml's iterparse runs ElementTree's pure-Python parser shim and
     alone takes about 1.6 times a bare stdlib iterparse loop, before any JUnit logic.)
+
+    What a report may make the reader hold or do is bounded: max_bytes after decompression,
+    text_limit bytes of failure text per result, MARKUP_LIMIT bytes per tag (refused before
+    the parser buffers it), DEPTH_LIMIT levels of nesting, and, with max_seconds, the time
+    spent reading (so a web worker answers with an error instead of being killed).
     """
 
-    def __init__(self, source: ReportSource, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        source: ReportSource,
+        *,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        text_limit: int = DEFAULT_TEXT_LIMIT,
+        max_seconds: float | None = None,
+    ) -> None:
         self._source = source
         self._max_bytes = max_bytes
+        self._text_limit = text_limit
+        self._max_seconds = max_seconds
         self._started = False
         self._summary: ReportSummary | None = None
 
@@ -89,20 +114,31 @@ class JUnitReader:
         if self._started:
             raise RuntimeError("A JUnitReader can be read only once")
         self._started = True
-        collector = CaseCollector()
+        collector = CaseCollector(self._text_limit)
+        # Chunks arrive as UTF-8 whatever the report's declared encoding (see junit_input).
         parser = DefusedXMLParser(
-            target=collector, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            target=collector,
+            encoding=PARSER_ENCODING,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
         )
         collector.attach(parser.parser)
+        guard = MarkupGuard(MARKUP_LIMIT)
+        deadline = None if self._max_seconds is None else time.monotonic() + self._max_seconds
         ready = collector.ready
         failure: ReportError | None = None
         try:
             with open_source(self._source) as stream:
                 for chunk in xml_chunks(stream, self._max_bytes):
+                    guard.check(chunk)
                     _run(parser, parser.feed, chunk)
+                    collector.trim()
                     if ready:
                         yield from ready
                         ready.clear()
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise _too_slow(self._max_seconds or 0)
             _run(parser, parser.close)
         except ReportError as exc:
             failure = exc
@@ -121,10 +157,13 @@ def parse_report(
 
 
 def read_report(
-    source: ReportSource, *, max_bytes: int | None = DEFAULT_MAX_BYTES
+    source: ReportSource,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    text_limit: int = DEFAULT_TEXT_LIMIT,
 ) -> tuple[list[ParsedCase], ReportSummary]:
     """Read a whole report into a list of cases plus its summary (for small reports)."""
-    reader = JUnitReader(source, max_bytes=max_bytes)
+    reader = JUnitReader(source, max_bytes=max_bytes, text_limit=text_limit)
     cases = list(reader.cases())
     return cases, reader.summary
 
@@ -171,6 +210,20 @@ def _run(parser: DefusedXMLParser, step: Callable[..., object], *args: bytes) ->
             line,
             column,
         ) from exc
+    except (ValueError, LookupError) as exc:  # after the DTD errors, which are ValueErrors
+        # The parser's own encoding handling; the reader decodes reports itself, so this is a
+        # report it could not even start on.
+        raise ReportError(
+            f"The report cannot be read ({exc}); write it as UTF-8 and upload it again"
+        ) from exc
+
+
+def _too_slow(seconds: float) -> ReportError:
+    return ReportError(
+        f"Reading the report took longer than the {seconds:g} seconds an upload may take; "
+        "nothing was stored. Split the report per test job, or ingest it with the command "
+        "line (tracker results ingest), which has no time limit"
+    )
 
 
 def _position(parser: DefusedXMLParser) -> tuple[int, int]:
@@ -189,6 +242,8 @@ def _syntax_message(exc: ParseError, line: int, column: int) -> str:
     hint = ""
     if code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN]:
         hint = " (raw control characters such as terminal colour codes are not allowed in XML)"
+    elif code == expat.errors.codes[expat.errors.XML_ERROR_BAD_CHAR_REF]:
+        hint = " (control characters such as &#0; are not allowed in XML, even escaped)"
     return (
         f"The report is not well-formed XML: {reason} at line {line}, column {column}{hint}; "
         "fix the tool that wrote it or upload the complete file"

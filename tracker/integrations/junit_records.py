@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-MESSAGE_LIMIT = 2000
+#: Failure text kept per result (UTF-8 bytes), unless the caller sets another limit.
+DEFAULT_TEXT_LIMIT = 64 * 1024
+#: Longest tag (with its attributes), comment or processing instruction read (bytes).
+MARKUP_LIMIT = 1024 * 1024
+#: Deepest nesting of elements read; real reports nest a handful of levels.
+DEPTH_LIMIT = 256
+#: Most obligation ids or Jira keys one test case may name.
+LINKS_PER_CASE_LIMIT = 200
+#: Longest test id, suite and obligation id (the columns' sizes, in characters).
+TEST_ID_LIMIT = 1000
+SUITE_LIMIT = 300
+OBLIGATION_ID_LIMIT = 80
+#: Longest invalid value listed as it is (longer ones are shortened with "…").
+INVALID_ID_SHOWN = 200
 INVALID_ID_LIMIT = 1000
 
 OUTCOME_PASSED = "passed"
@@ -16,6 +29,19 @@ OUTCOME_SKIPPED = "skipped"
 OBLIGATIONS_PROPERTY = "obligations"
 XRAY_REQUIREMENTS_PROPERTY = "requirements"
 XRAY_TEST_KEY_PROPERTY = "test_key"
+
+
+class Attempt(NamedTuple):
+    """One attempt of a test that a re-running tool reported inside one <testcase>.
+
+    message_size is the message's full size in UTF-8 bytes when it was cut to the text
+    limit, and None when the message is whole.
+    """
+
+    outcome: str
+    duration: float | None
+    message: str | None
+    message_size: int | None
 
 
 class ParsedCase(NamedTuple):
@@ -47,8 +73,15 @@ class ParsedCase(NamedTuple):
       several cases with the same test_id (aggregate them when storing).
 
     Missing attributes become empty strings, so the parts stay positional. Re-run tools
-    that repeat a <testcase> (gotestsum --rerun-fails, Gradle without mergeReruns) also
-    yield repeated test_ids; deciding the final result is the ingest layer's job.
+    that repeat a <testcase> (gotestsum --rerun-fails, Gradle without mergeReruns,
+    pytest-rerunfailures) also yield repeated test_ids; deciding the final result is the
+    ingest layer's job. Tools that write the reruns inside one <testcase> (Surefire, Gradle
+    with mergeReruns, cargo-nextest: <flakyFailure>, <rerunFailure> ...) give the case its
+    attempts in the order they ran, the last one deciding outcome; attempts is empty for a
+    case that ran once. host is the hostname of the innermost suite that names one (for
+    Playwright, the browser project).
+
+    message is cut to the reader's text limit; message_size then gives its full size.
     """
 
     suite: str
@@ -64,6 +97,9 @@ class ParsedCase(NamedTuple):
     test_key: str | None
     file: str | None
     line: int | None
+    message_size: int | None = None
+    attempts: tuple[Attempt, ...] = ()
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

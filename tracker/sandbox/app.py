@@ -8,7 +8,7 @@ import time
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from tracker.sandbox import admin, api_issues, api_meta, api_search
+from tracker.sandbox import admin, api_issues, api_meta, api_search, browse
 from tracker.sandbox.context import EXTENSION_KEY, SandboxAuth, SandboxContext, sandbox_context
 from tracker.sandbox.jql import JqlError
 from tracker.sandbox.replies import ApiError, fault_reply, jersey_not_found, jira_error, json_reply
@@ -68,6 +68,7 @@ def create_sandbox_app(
     app.register_blueprint(api_search.blueprint)
     app.register_blueprint(api_issues.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(browse.blueprint)
     app.before_request(_pipeline)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(NotFoundError, _not_found)

@@ -26,11 +26,12 @@ class CatalogLoadReport:
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     instruments: int = 0
+    size: str = ""  # "246 entries (202 obligations in 44 groups)"
 
     def summary(self) -> str:
         """Return one line a person can read."""
         return (
-            f"{self.instruments} instruments; {len(self.created)} obligations created, "
+            f"{self.instruments} instruments; {self.size}: {len(self.created)} created, "
             f"{len(self.new_versions)} with a new version (their links now need review), "
             f"{len(self.updated)} updated without a new version, {self.unchanged} unchanged, "
             f"{len(self.retired)} retired, {len(self.restored)} restored."
@@ -50,6 +51,7 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
     now = utcnow()
     _upsert_instruments(session, catalog.instruments)
     report.instruments = len(catalog.instruments)
+    report.size = catalog.size()
 
     existing = {ob.id: ob for ob in session.exec(select(Obligation)).all()}
     seen: set[str] = set()

@@ -27,6 +27,7 @@ from tracker.models import (
 from tracker.services.evidence import EvidenceScope
 from tracker.services.links import get_obligation
 from tracker.services.matrix import build_matrix
+from tracker.services.work_items import UnknownLabel, unknown_obligation_labels
 
 MAX_CHOICES = 200
 _Query = TypeVar("_Query", bound=SelectOfScalar[Any])
@@ -86,6 +87,8 @@ class ResultLine:
     message: str | None
     obligations: tuple[str, ...] = ()
     unknown_ids: tuple[str, ...] = ()
+    message_size: int | None = None  # the message's full size when it was cut
+    attempts: str | None = None  # each attempt when the test ran more than once (JSON)
 
 
 @dataclass(frozen=True)
@@ -185,11 +188,12 @@ class NeverRunObligation:
 
 @dataclass(frozen=True)
 class Orphans:
-    """Claims that match nothing, and obligations whose linked tests never ran."""
+    """Claims and Jira labels that match nothing, and obligations whose linked tests never ran."""
 
     claims: list[ClaimLine]
     total_claims: int
     never_run: list[NeverRunObligation]
+    labels: list[UnknownLabel] = field(default_factory=list)
 
 
 def scope_choices(*, session: Session) -> ScopeChoices:
@@ -249,6 +253,8 @@ def run_detail(*, session: Session, run_id: int, offset: int = 0, limit: int = 2
             col(TestResult.flaky),
             col(TestResult.duration),
             col(TestResult.message),
+            col(TestResult.message_size),
+            col(TestResult.attempts),
         )
         .join(TestCase, col(TestCase.id) == TestResult.test_case_id)
         .where(col(TestResult.run_id) == run_id)
@@ -282,8 +288,10 @@ def run_detail(*, session: Session, run_id: int, offset: int = 0, limit: int = 2
             message=message,
             obligations=tuple(dict.fromkeys(obligations.get(case_id, ()))),
             unknown_ids=tuple(unknown.get(case_id, ())),
+            message_size=message_size,
+            attempts=attempts,
         )
-        for case_id, test_id, outcome, flaky, duration, message in rows
+        for case_id, test_id, outcome, flaky, duration, message, message_size, attempts in rows
     ]
     return RunDetail(run=run, results=results, total_results=int(total), offset=offset, limit=limit)
 
@@ -390,7 +398,7 @@ def obligation_evidence(
 
 
 def orphans(*, session: Session, limit: int = 500) -> Orphans:
-    """Return unknown claims (up to limit) and obligations whose linked tests never ran."""
+    """Return unknown claims (up to limit), unknown Jira labels and never-run obligations."""
     total = session.exec(select(func.count()).select_from(UnknownClaim)).one()
     claims = [
         ClaimLine(claimed, case_id, test_id, run_id, suite)
@@ -431,7 +439,12 @@ def orphans(*, session: Session, limit: int = 500) -> Orphans:
         if case_id is not None and (obligation_id, case_id) not in seen:
             seen.add((obligation_id, case_id))
             entry.tests.append((case_id, test_id))
-    return Orphans(claims=claims, total_claims=int(total), never_run=list(never.values()))
+    return Orphans(
+        claims=claims,
+        total_claims=int(total),
+        never_run=list(never.values()),
+        labels=unknown_obligation_labels(session),
+    )
 
 
 def _rows(session: Session, query: Select[*_Columns]) -> Sequence[Row[*_Columns]]:

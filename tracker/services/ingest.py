@@ -2,39 +2,52 @@
 
 The report is read as a stream; results and links are written in batches with a fixed number
 of queries per batch, all in the caller's one transaction (a failure writes nothing). The same
-report (same bytes) ingested twice is recorded once.
+report (same bytes) ingested twice is recorded once. What the run's fields may hold is checked
+before anything is written; what the report holds is bounded by the reader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of
 from tracker.domain.access import Actor
-from tracker.errors import ForbiddenError
-from tracker.integrations.junit import JUnitReader, ParsedCase, ReportSource, content_sha256
+from tracker.errors import ForbiddenError, ValidationError
+from tracker.integrations.junit import (
+    DEFAULT_TEXT_LIMIT,
+    JUnitReader,
+    ReportSource,
+    content_sha256,
+)
 from tracker.integrations.result_mapping import TestMapping
 from tracker.models import (
     TestCase,
-    TestLink,
     TestResult,
     TestRun,
-    UnknownClaim,
-    WorkItemLink,
+    as_utc,
+    column_length,
     utcnow,
 )
 from tracker.services.audit import record_event
+from tracker.services.report_cases import ReportCase, TextStore, gather_cases, result_rows
+from tracker.services.report_links import sync_report_links, table_of
 from tracker.services.work_items import ObligationIndex
 
 BATCH = 5000
-REPORT_ORIGINS = ("report", "mapping", "xray")
-_SEVERITY = {"error": 4, "failed": 3, "passed": 2, "skipped": 1}
+# Longest value of each run field (the columns' sizes).
+RUN_FIELD_LIMITS = {
+    name: column_length(TestRun, name)
+    for name in ("suite", "commit", "branch", "release", "environment")
+}
+# A run cannot start before this, nor after it was received (give or take clocks a day off).
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+_SOURCE_NAME_LENGTH = column_length(TestRun, "source_name")
+CLOCK_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class IngestReport:
     links_removed: int = 0
     unknown_ids: list[str] = field(default_factory=list)
     invalid_ids: list[str] = field(default_factory=list)
+    cut_texts: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Return one line a person can read."""
@@ -82,25 +97,19 @@ class IngestReport:
             if self.invalid_ids
             else ""
         )
+        cut = (
+            f" {self.cut_texts} failure texts were longer than the limit and were cut (the run "
+            "page shows where)."
+            if self.cut_texts
+            else ""
+        )
+        notes = "".join(f" {note}" for note in self.notes)
         return (
             f"Run #{self.run_id} ({self.suite}): {self.total} tests, {self.passed} passed, "
             f"{self.failed} failed, {self.errors} errors, {self.skipped} skipped, "
             f"{self.flaky} flaky; links +{self.links_added}/-{self.links_removed}."
-            f"{unknown}{invalid}"
+            f"{unknown}{invalid}{cut}{notes}"
         )
-
-
-@dataclass(slots=True)
-class _Case:
-    suite: str
-    classname: str
-    name: str
-    outcome: str
-    flaky: bool
-    duration: float | None
-    message: str | None
-    obligation_ids: tuple[str, ...]
-    requirement_keys: tuple[str, ...]
 
 
 def ingest_report(
@@ -113,35 +122,75 @@ def ingest_report(
     max_bytes: int | None = None,
     content_hash: str | None = None,
     allowed_suites: Collection[str] = (),
+    text_limit: int = DEFAULT_TEXT_LIMIT,
+    max_seconds: float | None = None,
 ) -> IngestReport:
     """Store one report as a run; raise ReportError (nothing written) if it cannot be read.
 
-    With allowed_suites, a report holding any test of another suite is refused with
-    ForbiddenError before anything is written (a limited CI token cannot touch other suites).
+    ValidationError (nothing written) when a run field is too long or holds control
+    characters. With allowed_suites, a report holding any test of another suite is refused
+    with ForbiddenError before anything is written (a limited CI token cannot touch other
+    suites). Failure text is kept up to text_limit bytes per result; max_seconds bounds the
+    time spent reading the report.
     """
+    _check_options(options)
     digest = content_hash or content_sha256(source)
     existing = session.exec(select(TestRun).where(TestRun.content_hash == digest)).first()
     if existing is not None:
         return IngestReport(run_id=existing.id or 0, duplicate=True, suite=existing.suite)
 
-    reader = JUnitReader(source, max_bytes=max_bytes)
-    cases = _aggregate(reader.cases())
+    texts = TextStore()
+    try:
+        reader = JUnitReader(
+            source, max_bytes=max_bytes, text_limit=text_limit, max_seconds=max_seconds
+        )
+        cases = gather_cases(reader.cases(), texts)
+        return _store(
+            session,
+            reader,
+            cases,
+            options,
+            uploaded_by,
+            mapping,
+            digest,
+            allowed_suites,
+            texts,
+            text_limit,
+        )
+    finally:
+        texts.close()
+
+
+def _store(
+    session: Session,
+    reader: JUnitReader,
+    cases: dict[str, ReportCase],
+    options: RunOptions,
+    uploaded_by: Actor,
+    mapping: TestMapping | None,
+    digest: str,
+    allowed_suites: Collection[str],
+    texts: TextStore,
+    text_limit: int,
+) -> IngestReport:
+    """Write the run, its test cases, results and links (the report has been read)."""
     summary = reader.summary
     suite = options.suite or (summary.suites[0] if summary.suites else "") or "tests"
     if allowed_suites:
         _check_suites(suite, cases, allowed_suites)
     now = utcnow()
+    started_at, note = _started_at(summary.timestamp, now)
     run = TestRun(
-        suite=suite[:300],
+        suite=suite,
         commit=options.commit,
         branch=options.branch,
         release=options.release,
         environment=options.environment,
-        source_name=options.source_name[:300],
+        source_name=_shortened(_printable(options.source_name), _SOURCE_NAME_LENGTH),
         content_hash=digest,
         uploaded_by=uploaded_by.label,
         token_id=uploaded_by.token_id,
-        started_at=_timestamp(summary.timestamp) or now,
+        started_at=started_at,
         created_at=now,
     )
     session.add(run)
@@ -149,6 +198,8 @@ def ingest_report(
     run_id = run.id or 0
     report = IngestReport(run_id=run_id, duplicate=False, suite=run.suite)
     report.invalid_ids = list(summary.invalid_ids)
+    if note:
+        report.notes.append(note)
 
     index = ObligationIndex(session)
     unknown: set[str] = set()
@@ -156,22 +207,10 @@ def ingest_report(
     for start in range(0, len(test_ids), BATCH):
         batch = test_ids[start : start + BATCH]
         case_ids = _upsert_test_cases(session, batch, cases, now)
-        bulk_insert(
-            session,
-            _table(TestResult),
-            [
-                {
-                    "run_id": run_id,
-                    "test_case_id": case_ids[test_id],
-                    "outcome": cases[test_id].outcome,
-                    "flaky": cases[test_id].flaky,
-                    "duration": cases[test_id].duration,
-                    "message": cases[test_id].message,
-                }
-                for test_id in batch
-            ],
-        )
-        added, removed = _sync_links(
+        for rows in result_rows(run_id, batch, cases, case_ids, texts, text_limit):
+            report.cut_texts += sum(row["message_size"] is not None for row in rows)
+            bulk_insert(session, table_of(TestResult), rows)
+        added, removed = sync_report_links(
             session, batch, cases, case_ids, index, mapping, unknown, uploaded_by, run_id
         )
         report.links_added += added
@@ -203,35 +242,8 @@ def ingest_report(
     return report
 
 
-def _aggregate(parsed: Iterable[ParsedCase]) -> dict[str, _Case]:
-    """Collapse repeated test ids: the worst outcome counts, and every link is kept."""
-    cases: dict[str, _Case] = {}
-    for case in parsed:
-        known = cases.get(case.test_id)
-        if known is None:
-            cases[case.test_id] = _Case(
-                case.suite,
-                case.classname,
-                case.name,
-                case.outcome,
-                case.flaky,
-                case.duration,
-                case.message if case.outcome != "passed" else None,
-                case.obligation_ids,
-                case.requirement_keys + ((case.test_key,) if case.test_key else ()),
-            )
-            continue
-        if _SEVERITY.get(case.outcome, 0) > _SEVERITY.get(known.outcome, 0):
-            known.outcome, known.message = case.outcome, case.message
-        known.flaky = known.flaky or case.flaky
-        known.obligation_ids = tuple(dict.fromkeys(known.obligation_ids + case.obligation_ids))
-        keys = case.requirement_keys + ((case.test_key,) if case.test_key else ())
-        known.requirement_keys = tuple(dict.fromkeys(known.requirement_keys + keys))
-    return cases
-
-
 def _upsert_test_cases(
-    session: Session, test_ids: list[str], cases: dict[str, _Case], now: datetime
+    session: Session, test_ids: list[str], cases: dict[str, ReportCase], now: datetime
 ) -> dict[str, int]:
     found = dict(
         session.exec(
@@ -244,7 +256,7 @@ def _upsert_test_cases(
     if new:
         bulk_insert(
             session,
-            _table(TestCase),
+            table_of(TestCase),
             [
                 {
                     "test_id": test_id,
@@ -275,7 +287,7 @@ def _upsert_test_cases(
     return {test_id: int(case_id) for test_id, case_id in found.items() if case_id is not None}
 
 
-def _check_suites(suite: str, cases: dict[str, _Case], allowed: Collection[str]) -> None:
+def _check_suites(suite: str, cases: dict[str, ReportCase], allowed: Collection[str]) -> None:
     present = {suite} | {case.suite for case in cases.values()}
     outside = sorted(present - set(allowed))
     if outside:
@@ -286,100 +298,58 @@ def _check_suites(suite: str, cases: dict[str, _Case], allowed: Collection[str])
         )
 
 
-def _sync_links(
-    session: Session,
-    test_ids: list[str],
-    cases: dict[str, _Case],
-    case_ids: dict[str, int],
-    index: ObligationIndex,
-    mapping: TestMapping | None,
-    unknown: set[str],
-    actor: Actor,
-    run_id: int,
-) -> tuple[int, int]:
-    """Make report-made links of these tests match what the report declares now."""
-    keys = {key for test_id in test_ids for key in cases[test_id].requirement_keys}
-    by_key: dict[str, set[str]] = {}
-    if keys:
-        for obligation_id, key in session.exec(
-            select(WorkItemLink.obligation_id, WorkItemLink.work_item_key).where(
-                is_one_of(session, col(WorkItemLink.work_item_key), sorted(keys)),
-                col(WorkItemLink.removed_at).is_(None),
+def _check_options(options: RunOptions) -> None:
+    """Refuse run fields longer than their columns or holding control characters."""
+    for name, limit in RUN_FIELD_LIMITS.items():
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if len(value) > limit:
+            raise ValidationError(
+                f"The run's {name} is {len(value):,} characters long; at most {limit} are "
+                "kept, so give a shorter one. Nothing was stored.",
+                field=name,
             )
-        ).all():
-            by_key.setdefault(key, set()).add(obligation_id)
-    wanted: dict[tuple[str, int], tuple[str, int, str]] = {}
-    claims: set[tuple[int, str]] = set()
-    for test_id in test_ids:
-        case, case_id = cases[test_id], case_ids[test_id]
-        declared = [(ob, "report") for ob in case.obligation_ids]
-        if mapping is not None:
-            declared += [(ob, "mapping") for ob in mapping.obligations_for(test_id)]
-        for key in case.requirement_keys:
-            declared += [(ob, "xray") for ob in sorted(by_key.get(key, ()))]
-        for obligation_id, origin in declared:
-            resolved = index.resolve(obligation_id)
-            if resolved is None:
-                unknown.add(obligation_id)
-                claims.add((case_id, obligation_id[:200]))
-                continue
-            wanted.setdefault((resolved[0], case_id), (origin, resolved[1], resolved[2]))
-    active = session.exec(
-        select(TestLink).where(
-            is_one_of(session, col(TestLink.test_case_id), list(case_ids.values())),
-            col(TestLink.removed_at).is_(None),
-        )
-    ).all()
-    linked = {(link.obligation_id, link.test_case_id) for link in active}
-    now = utcnow()
-    removed = 0
-    for link in active:
-        if link.origin in REPORT_ORIGINS and (link.obligation_id, link.test_case_id) not in wanted:
-            link.removed_at, link.removed_by = now, actor.label
-            session.add(link)
-            removed += 1
-    rows: list[dict[str, Any]] = [
-        {
-            "obligation_id": obligation_id,
-            "test_case_id": case_id,
-            "origin": origin,
-            "reviewed_version": version,
-            "reviewed_fingerprint": fingerprint,
-            "created_by": actor.label,
-            "created_at": now,
-        }
-        for (obligation_id, case_id), (origin, version, fingerprint) in wanted.items()
-        if (obligation_id, case_id) not in linked
-    ]
-    if rows:
-        bulk_insert(session, _table(TestLink), rows)
-    # Keep only each test's newest unknown claims, for the orphans report.
-    claim_table = _table(UnknownClaim)
-    session.connection().execute(
-        claim_table.delete().where(
-            is_one_of(session, claim_table.c.test_case_id, list(case_ids.values()))
-        )
-    )
-    if claims:
-        bulk_insert(
-            session,
-            claim_table,
-            [{"test_case_id": c, "claimed_id": ob, "run_id": run_id} for c, ob in sorted(claims)],
-        )
-    return len(rows), removed
+        if not value.isprintable():
+            raise ValidationError(
+                f"The run's {name} holds a control character (such as a NUL byte or a line "
+                "break); give it as plain text. Nothing was stored.",
+                field=name,
+            )
 
 
-def _table(model: type[Any]) -> Table:
-    """Return a model's table: Core inserts skip the ORM's per-row work on bulk data."""
-    table: Table = model.__table__
-    return table
+def _shortened(text: str, limit: int) -> str:
+    """Cut an outside name to a column, with "…" showing that it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _timestamp(text: str | None) -> datetime | None:
+def _printable(text: str) -> str:
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _started_at(text: str | None, received: datetime) -> tuple[datetime, str | None]:
+    """Return when the run started: the report's timestamp if it is a plausible one.
+
+    Otherwise the time it was received, with a note saying why: a start before 1970 or after
+    the report arrived is a wrong clock or a hostile value, and must not reorder the runs.
+    """
     if not text:
-        return None
+        return received, None
+    shown = _printable(text.strip()[:40])
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment: datetime | None = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return received, (
+            f"The report's timestamp '{shown}' is not a date and time; the run counts as "
+            "started when it was received."
+        )
+    try:
+        moment = as_utc(moment) if moment else None
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past the last date there is
+        moment = None
+    if moment is None or not EARLIEST_START <= moment <= received + CLOCK_SLACK:
+        return received, (
+            f"The report's timestamp '{shown}' is not between 1970 and the time the report "
+            "was received; the run counts as started when it was received."
+        )
+    return moment, None

@@ -13,7 +13,7 @@ from tracker.errors import ConflictError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.models import EpicRequest, Instrument, Obligation
 from tracker.services.audit import record_event
-from tracker.services.links import get_obligation, link_work_item
+from tracker.services.links import get_obligation, link_work_item, require_assessable
 from tracker.services.matrix import build_matrix
 from tracker.services.work_items import JIRA_ORIGIN, obligation_label
 
@@ -49,6 +49,7 @@ def create_epic(
 ) -> EpicOutcome:
     """Create and link an epic for an obligation with status GAP; a second call finds the first."""
     obligation = get_obligation(session, obligation_id)
+    require_assessable(session, obligation, field="project")  # before an epic is created
     project_key = project_key.strip().upper()
     if not PROJECT_KEY.match(project_key):
         raise ValidationError(
@@ -102,8 +103,14 @@ def create_epic(
         entity_id=obligation.id,
         after={"work_item": key, "project": project_key},
     )
+    # The lookup stores the epic's summary and status at once, before the next sync.
     link_work_item(
-        session=session, obligation_id=obligation.id, key=key, actor=actor, origin=JIRA_ORIGIN
+        session=session,
+        obligation_id=obligation.id,
+        key=key,
+        actor=actor,
+        origin=JIRA_ORIGIN,
+        gateway=gateway,
     )
     verb = "Created" if created else "Found"
     return EpicOutcome(key, created, f"{verb} {key} for {obligation.id} and linked it.")

@@ -1,4 +1,4 @@
-"""What the Jira page shows: recent sync and push runs, and work items missing in Jira."""
+"""What the Jira page shows: recent runs, webhook deliveries, and work items missing in Jira."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from tracker.models import SyncRun, WorkItem, WorkItemLink
 from tracker.services.jira_sync import last_sync_runs
+from tracker.services.jira_webhooks import WebhookCounts, webhook_counts
 
 RECENT_RUNS = 20
 
@@ -26,10 +27,11 @@ class MissingItem:
 
 @dataclass(frozen=True)
 class JiraOverview:
-    """Recent runs (newest first) and missing work items (by key)."""
+    """Recent runs (newest first), webhook deliveries and missing work items (by key)."""
 
     runs: list[SyncRun]
     missing: list[MissingItem]
+    webhooks: WebhookCounts
 
 
 def jira_overview(*, session: Session, limit: int = RECENT_RUNS) -> JiraOverview:
@@ -59,4 +61,8 @@ def jira_overview(*, session: Session, limit: int = RECENT_RUNS) -> JiraOverview
         )
         for item in items
     ]
-    return JiraOverview(runs=last_sync_runs(session, limit=limit), missing=missing)
+    return JiraOverview(
+        runs=last_sync_runs(session, limit=limit),
+        missing=missing,
+        webhooks=webhook_counts(session=session),
+    )

@@ -153,6 +153,7 @@ def _pull(
     for page in gateway.iter_search(jql, updated_since=since):
         with Session(engine, expire_on_commit=False) as session, session.begin() as transaction:
             counts = apply_issues(session, page.issues, ObligationIndex(session), actor)
+            counts.problems.extend(page.problems)
             _count_page(session, report, counts)
             if dry_run:
                 transaction.rollback()
@@ -173,8 +174,9 @@ def _pull(
         found, missing = gateway.get_issues(sorted(keys))
         with Session(engine, expire_on_commit=False) as session, session.begin() as transaction:
             counts = apply_issues(session, found, ObligationIndex(session), actor, in_scope=False)
-            # A moved issue answers under its new key; the old key is then missing here.
-            gone = set(missing) | (keys - {issue.key for issue in found})
+            # A moved issue answers under its new key; the gateway lists the old key as
+            # missing. An issue Jira has but that cannot be read is in neither list: kept.
+            gone = set(missing)
             marked = mark_missing(session, gone, "not found in Jira (deleted, moved or no access)")
             report.missing += len(marked)
             report.problems.extend(
@@ -221,7 +223,8 @@ def _count_page(session: Session, report: SyncReport, counts: ApplyCounts, pages
     report.pages += pages
     report.created += counts.created
     report.updated += counts.updated
-    report.unchanged += counts.unchanged
+    # Stale: a webhook stored a newer copy while the page was read; the newer one stays.
+    report.unchanged += counts.unchanged + counts.stale
     report.links_added += counts.links_added
     report.links_removed += counts.links_removed
     report.problems.extend(counts.problems)

@@ -32,7 +32,7 @@ from tracker.models import (
     WorkItemLink,
     utcnow,
 )
-from tracker.services.evidence import EvidenceScope, latest_results
+from tracker.services.evidence import EvidenceScope, latest_results, latest_run_ids
 from tracker.services.releases import list_releases
 
 
@@ -43,6 +43,8 @@ class MatrixData:
     rows: list[MatrixRow]
     facts: dict[str, ObligationFacts]
     generated_at: datetime
+    #: What the evidence scope lacks, in words (no run reported there, an unknown release).
+    notes: tuple[str, ...] = ()
 
 
 def build_matrix(
@@ -160,6 +162,8 @@ def build_matrix(
             )
         )
 
+    # A result in scope proves a run there; only without one is the scope looked at again.
+    scope_notes = () if results else evidence_notes(session, scope)
     if signoffs is None:
         signoffs = _signoffs(session, release.name) if release is not None else {}
     rows: list[MatrixRow] = []
@@ -183,6 +187,8 @@ def build_matrix(
         )
         all_facts[ob_id] = facts
         result = overall_status(facts, now)
+        if scope_notes and facts.tests:
+            notes = notes + scope_notes  # why its linked tests count as not run
         if notes:
             result = result._replace(reasons=result.reasons + notes)
         signoff = ""
@@ -213,7 +219,37 @@ def build_matrix(
                 signoff=signoff,
             )
         )
-    return MatrixData(rows=rows, facts=all_facts, generated_at=now)
+    return MatrixData(rows=rows, facts=all_facts, generated_at=now, notes=scope_notes)
+
+
+def evidence_notes(session: Session, scope: EvidenceScope) -> tuple[str, ...]:
+    """Return what to say when no test run is in the scope (and when its release is unknown).
+
+    Without a run every linked test counts as not run, which would otherwise look like tests
+    that were skipped; a release nobody has heard of is most likely a typo.
+    """
+    if latest_run_ids(session, scope):
+        return ()
+    no_run = f"No test run reported for {scope_words(scope)}: verification shows not run."
+    if scope.release and release_scope(session, scope.release) is None:
+        unknown = (
+            f"There is no release {scope.release}: no Jira fix version, tracker release or "
+            "test run has that name."
+        )
+        return (f"{unknown} {no_run}",)
+    return (no_run,)
+
+
+def scope_words(scope: EvidenceScope) -> str:
+    """Return the scope as "release 2026.12, branch main" (the default branch when unscoped)."""
+    parts = []
+    if scope.release:
+        parts.append(f"release {scope.release}")
+    if scope.branch or not scope.release:
+        parts.append(f"branch {scope.branch or scope.default_branch}")
+    if scope.environment:
+        parts.append(f"environment {scope.environment}")
+    return ", ".join(parts)
 
 
 def _signoffs(session: Session, release: str) -> dict[str, SignOffFact]:

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
-from sqlalchemy import insert
+from sqlalchemy import String, cast, func, insert
 from sqlmodel import Session, col, select
 
 from tracker.domain.access import Actor, system_actor
 from tracker.integrations.jira_records import IssueRecord
-from tracker.models import Obligation, WorkItem, WorkItemLink, utcnow
+from tracker.models import Obligation, WorkItem, WorkItemLink, as_utc, utcnow
 from tracker.services.audit import EventSpec, record_event, record_events
 
 LABEL_PREFIX = "obligation-"
@@ -31,6 +31,8 @@ class ApplyCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Issues older than the stored copy (by Jira's updated time), so left as stored.
+    stale: int = 0
     links_added: int = 0
     links_removed: int = 0
     problems: list[str] = field(default_factory=list)
@@ -40,6 +42,7 @@ class ApplyCounts:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.stale += other.stale
         self.links_added += other.links_added
         self.links_removed += other.links_removed
         self.problems.extend(other.problems)
@@ -71,6 +74,9 @@ def apply_issues(
 ) -> ApplyCounts:
     """Upsert issues as work items and make their label links match; a fixed number of queries.
 
+    An issue older than the stored copy (Jira's updated time) changes nothing and is counted
+    as stale: a late webhook delivery or a search read before a newer delivery arrived must
+    not undo a newer change. An equal time is applied again, which changes nothing new.
     in_scope says whether the issues came from the sync's own search (True), were fetched by
     key because they are linked (False), or arrived otherwise, e.g. by webhook (None: keep).
     """
@@ -83,9 +89,17 @@ def apply_issues(
         item.key: item
         for item in session.exec(select(WorkItem).where(col(WorkItem.key).in_(keys))).all()
     }
+    current: list[IssueRecord] = []
     for record in records:
         values = _values(record)
         item = existing.get(record.key)
+        if item is not None and item.updated is not None and record.updated < as_utc(item.updated):
+            counts.stale += 1
+            if in_scope is not None and item.in_scope != in_scope:
+                item.in_scope = in_scope  # where it was found, not what it says: still true
+                session.add(item)
+            continue
+        current.append(record)
         if item is None:
             scoped = True if in_scope is None else in_scope
             session.add(WorkItem(key=record.key, synced_at=now, in_scope=scoped, **values))
@@ -107,8 +121,59 @@ def apply_issues(
                     item.in_scope = in_scope
                 session.add(item)
     session.flush()
-    counts.add(_sync_label_links(session, records, index, actor))
+    counts.add(_sync_label_links(session, current, index, actor))
     return counts
+
+
+@dataclass(frozen=True)
+class UnknownLabel:
+    """A label obligation-X on a work item where X is no current obligation of the catalog."""
+
+    label: str
+    obligation_id: str
+    work_item_key: str
+    summary: str
+    url: str | None
+    #: X was in the catalog once and has been retired.
+    retired: bool
+
+
+def unknown_obligation_labels(session: Session) -> list[UnknownLabel]:
+    """Return the obligation labels on work items (not missing) that name no current obligation.
+
+    Two queries whatever the number of work items: the catalog's ids, and the work items
+    whose labels mention the prefix at all.
+    """
+    retired_by_id = {
+        obligation_id.casefold(): retired_at is not None
+        for obligation_id, retired_at in session.exec(
+            select(Obligation.id, Obligation.retired_at)
+        ).all()
+    }
+    items = session.exec(
+        select(WorkItem.key, WorkItem.labels, WorkItem.summary, WorkItem.url)
+        .where(
+            WorkItem.missing == False,  # noqa: E712 - SQL expression
+            func.lower(cast(col(WorkItem.labels), String)).contains(LABEL_PREFIX),
+        )
+        .order_by(col(WorkItem.key))
+    ).all()
+    found = []
+    for key, labels, summary, url in items:
+        for label in labels:
+            obligation_id = label_obligation_id(label)
+            if obligation_id is None or retired_by_id.get(obligation_id.casefold()) is False:
+                continue
+            retired = obligation_id.casefold() in retired_by_id
+            found.append(UnknownLabel(label, obligation_id, key, summary, url, retired))
+    return found
+
+
+def label_obligation_id(label: str) -> str | None:
+    """Return X for a label obligation-X (in any letter case), None for other labels."""
+    if not label.casefold().startswith(LABEL_PREFIX):
+        return None
+    return label[len(LABEL_PREFIX) :]
 
 
 def mark_missing(session: Session, keys: Iterable[str], reason: str) -> list[str]:
@@ -173,13 +238,14 @@ def _sync_label_links(
     wanted: dict[tuple[str, str], tuple[int, str]] = {}
     for record in records:
         for label in record.labels:
-            if not label.casefold().startswith(LABEL_PREFIX):
+            obligation_id = label_obligation_id(label)
+            if obligation_id is None:
                 continue
-            resolved = index.resolve(label[len(LABEL_PREFIX) :])
+            resolved = index.resolve(obligation_id)
             if resolved is None:
                 counts.problems.append(
                     f"{record.key} has the label '{label}', but no obligation "
-                    f"'{label[len(LABEL_PREFIX) :]}' is in the catalog: fix the label in Jira."
+                    f"'{obligation_id}' is in the catalog: fix the label in Jira."
                 )
                 continue
             wanted[(resolved[0], record.key)] = (resolved[1], resolved[2])

@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
     from tracker.web.obligations.routes import obligations
     from tracker.web.releases.routes import releases
     from tracker.web.webhooks.routes import webhooks
+    from tracker.web.work_items.routes import work_items
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -70,6 +71,7 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "Matrix", "matrix.index")
     app.register_blueprint(evidence)
     app.register_blueprint(runs_api)
+    app.register_blueprint(work_items)
     add_nav_item(app, "Test evidence", "evidence.runs")
     add_nav_item(app, "Jira", "jira.index")
     app.register_blueprint(releases)

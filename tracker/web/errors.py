@@ -1,4 +1,9 @@
-"""Error pages and JSON error bodies: HTTP errors and the tracker's own errors, by status."""
+"""Error pages and JSON error bodies: HTTP errors and the tracker's own errors, by status.
+
+A JSON endpoint (the API, webhooks, JSON downloads) answers every error as JSON
+`{"error": {"status", "code", "message"}}`, an unexpected exception included (500, logged by
+Flask with its traceback; the answer carries neither traceback nor detail). Pages answer HTML.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +69,14 @@ def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
     return response
 
 
+#: Where the JSON endpoints are: what they answer errors with is JSON too.
+JSON_PREFIXES = ("/api/", "/webhooks/")
+JSON_SUFFIXES = (".json", ".jsonl")
+
+
 def _wants_json() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    path = request.path
+    return path == "/api" or path.startswith(JSON_PREFIXES) or path.endswith(JSON_SUFFIXES)
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
@@ -97,16 +108,18 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 
 def _tracker_error(code: int) -> Any:
     def handler(error: Exception) -> ResponseReturnValue:
-        return _error_response(code, str(error))
+        return _error_response(code, str(error), getattr(error, "field", None))
 
     return handler
 
 
-def _error_response(code: int, message: str) -> ResponseReturnValue:
+def _error_response(code: int, message: str, field: str | None = None) -> ResponseReturnValue:
     if _wants_json():
         error_code = ERROR_CODES.get(code, "internal_error" if code >= 500 else "bad_request")
-        body = {"error": {"status": code, "code": error_code, "message": message}}
-        return json_response(body, status=code)
+        error: dict[str, Any] = {"status": code, "code": error_code, "message": message}
+        if field:
+            error["field"] = field
+        return json_response({"error": error}, status=code)
     template = ERROR_TEMPLATES.get(code, "errors/500.html" if code >= 500 else "errors/400.html")
     title = ERROR_TITLES.get(code, "Error")
     return render_template(template, code=code, title=title, message=message), code

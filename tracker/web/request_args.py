@@ -1,18 +1,31 @@
-"""Reading query and form arguments: bounded text and numbers, evidence scope, run filters."""
+"""Typed readers of query and form values (text, whole numbers, dates), scope and run filters.
+
+They apply the rules of `tracker.web.inputs` with each field's own bound.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 
 from flask import current_app, request
 
+from tracker.domain.text_rules import field_label, has_control_characters
 from tracker.errors import ValidationError
+from tracker.models import TestRun, column_length, utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import RunFilter
+from tracker.web.inputs import DATABASE_INTEGER_MAX, check_text
 
-MAX_SCOPE_VALUE = 200
-MAX_SUITE = 300
 SCOPE_FIELDS = ("release", "branch", "environment")
+#: Each scope value is bounded by the run column it is compared with.
+SCOPE_LENGTHS = {field: column_length(TestRun, field) for field in SCOPE_FIELDS}
+MAX_SUITE = column_length(TestRun, "suite")
+#: Dates that are stored (a release's date, an exception's expiry) stay within these.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 
 def evidence_scope(args: Mapping[str, str] | None = None) -> EvidenceScope:
@@ -31,7 +44,7 @@ def evidence_scope(args: Mapping[str, str] | None = None) -> EvidenceScope:
 
 def parse_scope_args(args: Mapping[str, str]) -> dict[str, str | None]:
     """Read release, branch and environment; ValidationError names an unusable value."""
-    return {name: text_arg(args, name, MAX_SCOPE_VALUE) for name in SCOPE_FIELDS}
+    return {name: text_arg(args, name, SCOPE_LENGTHS[name]) for name in SCOPE_FIELDS}
 
 
 def parse_run_filter(args: Mapping[str, str]) -> RunFilter:
@@ -45,38 +58,68 @@ def parse_run_filter(args: Mapping[str, str]) -> RunFilter:
     )
 
 
-def text_arg(args: Mapping[str, str], name: str, max_length: int) -> str | None:
+def text_arg(
+    args: Mapping[str, str], name: str, max_length: int, *, multiline: bool = False
+) -> str | None:
     """Return a stripped text argument (None when empty); refuse over-long or control text."""
     value = (args.get(name) or "").strip()
     if not value:
         return None
-    if len(value) > max_length:
-        raise ValidationError(
-            f"{name} is too long: use at most {max_length} characters.", field=name
-        )
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        raise ValidationError(f"{name} must not contain control characters.", field=name)
-    return value
+    return check_text(name, value, max_length, multiline=multiline)
 
 
 def path_value(value: str, field: str, maximum: int) -> str:
-    """Return a value from the address path, refused when it holds NUL or is too long."""
-    if "\x00" in value or len(value) > maximum:
-        raise ValidationError(f"The {field} name is not valid.", field=field)
+    """Return an id or name given in a form or the query, refused when no such thing can exist."""
+    if has_control_characters(value) or len(value) > maximum:
+        raise ValidationError(
+            f"There is no {field} '{field_label(value)}': check it and try again (at most "
+            f"{maximum} characters, and no control characters).",
+            field=field,
+        )
     return value
 
 
 def integer_arg(
     args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
 ) -> int:
-    """Return a whole-number argument within bounds; ValidationError says what is allowed."""
+    """Return a whole-number argument within bounds; ValidationError says what is allowed.
+
+    Without a maximum, the bound is what a database integer holds.
+    """
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 12:
+    top = DATABASE_INTEGER_MAX if maximum is None else maximum
+    bounds = f"{minimum} or more" if maximum is None else f"from {minimum} to {top}"
+    if not _WHOLE_NUMBER.fullmatch(raw) or int(raw) < minimum:
         raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
     value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
+    if value > top:
+        raise ValidationError(f"{name} must be a whole number from {minimum} to {top}.", name)
+    return value
+
+
+def date_arg(
+    args: Mapping[str, str],
+    name: str,
+    label: str,
+    earliest: date = EARLIEST_DATE,
+    latest: date = LATEST_DATE,
+) -> date | None:
+    """Return a date written as year-month-day (None when empty), within the bounds given."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    example = f"e.g. {utcnow().date().isoformat()}"
+    try:
+        value = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValidationError(f"Write the {label} as year-month-day, {example}.", field=name)
+    if not earliest <= value <= latest:
+        raise ValidationError(
+            f"The {label} must be between {earliest.isoformat()} and {latest.isoformat()}.",
+            field=name,
+        )
     return value

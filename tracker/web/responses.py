@@ -1,4 +1,4 @@
-"""JSON responses: UTF-8, non-ASCII kept, dates in ISO 8601."""
+"""JSON responses: UTF-8, non-ASCII kept, dates in ISO 8601, times in RFC 3339 UTC."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Response
+
+from tracker.models import as_utc
 
 
 def json_response(
@@ -25,7 +27,8 @@ def json_response(
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds") + ("Z" if value.tzinfo is None else "")
+        # RFC 3339 in UTC, to the second: 2026-12-01T15:19:59Z (naive times are UTC).
+        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -10,17 +9,19 @@ from sqlmodel import Session, col, select
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.domain.matrix import apply_filter, to_json
+from tracker.domain.matrix import apply_filter
 from tracker.domain.status import STATUS_LABELS
-from tracker.errors import ValidationError
 from tracker.models import Obligation
 from tracker.services.matrix import build_matrix
 from tracker.services.obligations import ObligationDetail, obligation_detail
+from tracker.services.work_item_page import work_item_detail
 from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import parse_matrix_query
-from tracker.web.request_args import evidence_scope
+from tracker.web.matrix.routes import matrix_json
+from tracker.web.request_args import evidence_scope, integer_arg
 from tracker.web.responses import json_response
+from tracker.web.work_items.page import work_item_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,8 +35,8 @@ MAX_LIMIT = 1000
 def list_obligations() -> Response:
     """List assessable obligations with their status; filter like the matrix, page by limit."""
     query = parse_matrix_query(request.args)
-    limit = _integer(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _integer(request.args, "offset", 0, 0, None)
+    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = integer_arg(request.args, "offset", 0, 0)
     session = get_session()
     data = build_matrix(session=session, scope=evidence_scope())
     rows = apply_filter(data.rows, query.filter)
@@ -47,6 +48,7 @@ def list_obligations() -> Response:
             "total": len(rows),
             "limit": limit,
             "offset": offset,
+            "notes": list(data.notes),
             "items": [
                 {
                     "id": row.id,
@@ -78,10 +80,21 @@ def get_obligation(obligation_id: str) -> Response:
 @requires(Permission.READ)
 @with_collector_paused
 def matrix() -> Response:
-    """Return the filtered and sorted matrix as {"generated_at", "rows"}."""
+    """Return the filtered and sorted matrix as {"generated_at", "rows", "evidence_scope", "notes"}.
+
+    notes says what the evidence scope lacks, e.g. that no test run reported for the release.
+    """
     query = parse_matrix_query(request.args)
     data = build_matrix(session=get_session(), scope=evidence_scope())
-    return json_response(to_json(apply_filter(data.rows, query.filter), data.generated_at))
+    return json_response(matrix_json(data, apply_filter(data.rows, query.filter)))
+
+
+@api.get("/work-items/<key>")
+@requires(Permission.READ)
+def get_work_item(key: str) -> Response:
+    """Return one work item: what Jira says, the obligations it carries, the last push."""
+    detail = work_item_detail(session=get_session(), key=key, scope=evidence_scope())
+    return json_response(work_item_json(detail))
 
 
 def obligation_json(detail: ObligationDetail) -> dict[str, Any]:
@@ -185,22 +198,6 @@ def obligation_json(detail: ObligationDetail) -> dict[str, Any]:
             "decided_at": decision.decided_at,
         },
     }
-
-
-def _integer(
-    args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None
-) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise ValidationError(f"{name} must be a whole number {bounds}.", field=name)
-    return value
 
 
 def _lifecycles(session: Session, obligation_ids: list[str]) -> dict[str, str]:

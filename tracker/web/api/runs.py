@@ -15,9 +15,10 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.errors import ForbiddenError, ReportError, ReportTooLargeError, ValidationError
 from tracker.integrations.junit import content_sha256
+from tracker.integrations.junit_attempts import read_attempts
 from tracker.integrations.result_mapping import TestMapping, configured_mapping
-from tracker.models import TestRun
-from tracker.services.evidence_pages import list_runs, run_detail
+from tracker.models import TestRun, column_length
+from tracker.services.evidence_pages import ResultLine, list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import run_refusal
 from tracker.web.auth import CREDENTIALS_HELP, current_identity, requires
@@ -32,7 +33,10 @@ RAW_TYPES = frozenset(
 )
 FILE_FIELDS = ("report", "file")
 # Longest value each run field takes (the columns' sizes).
-RUN_FIELDS = {"suite": 300, "commit": 64, "branch": 200, "release": 200, "environment": 200}
+RUN_FIELDS = {
+    field: column_length(TestRun, field)
+    for field in ("suite", "commit", "branch", "release", "environment")
+}
 GZIP_ENCODINGS = frozenset(("gzip", "x-gzip"))
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024
@@ -95,6 +99,8 @@ def create_run() -> Response:
                     options=options,
                     uploaded_by=identity.actor,
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                    text_limit=current_app.config["MAX_RESULT_TEXT_BYTES"],
+                    max_seconds=current_app.config["MAX_REPORT_SECONDS"],
                     content_hash=received.digest,
                     mapping=_server_mapping(),
                     allowed_suites=token.suites,
@@ -107,6 +113,8 @@ def create_run() -> Response:
                     )
     except ForbiddenError as exc:
         return _error(403, "forbidden", str(exc))
+    except ValidationError as exc:
+        return _error(400, "bad_request", str(exc), field=exc.field)
     except _Refused as refusal:
         return _error(refusal.status, refusal.code, str(refusal))
     except ReportTooLargeError as exc:
@@ -174,6 +182,8 @@ def get_run(run_id: int) -> Response:
                     "flaky": line.flaky,
                     "duration": line.duration,
                     "message": line.message,
+                    "message_size": line.message_size,
+                    "attempts": _attempts(line),
                     "obligations": list(line.obligations),
                     "unknown_ids": list(line.unknown_ids),
                     "url": url_for("evidence.test", test_case_id=line.test_case_id),
@@ -182,6 +192,20 @@ def get_run(run_id: int) -> Response:
             ],
         }
     )
+
+
+def _attempts(line: ResultLine) -> list[dict[str, Any]]:
+    """Return a result's attempts (none when the test ran once), each with its message."""
+    return [
+        {
+            "number": attempt.number,
+            "outcome": attempt.outcome,
+            "duration": attempt.duration,
+            "host": attempt.host,
+            "message": line.message if attempt.is_result_message else attempt.message,
+        }
+        for attempt in read_attempts(line.attempts)
+    ]
 
 
 def run_json(run: TestRun) -> dict[str, Any]:

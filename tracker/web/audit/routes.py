@@ -11,16 +11,22 @@ from sqlmodel import Session
 
 from tracker.db import get_engine, get_session
 from tracker.domain.access import Permission
-from tracker.errors import ValidationError
+from tracker.models import AuditEvent, column_length
 from tracker.services.audit import AuditFilter, event_json, iter_events, search_events
 from tracker.web.audit.page import audit_page
 from tracker.web.auth import requires
-from tracker.web.request_args import integer_arg, text_arg
+from tracker.web.request_args import date_arg, integer_arg, text_arg
 
 audit = Blueprint("audit", __name__)
 
 PAGE_SIZE = 100
-MAX_FILTER = 200
+#: Each text filter is bounded by the column it is compared with.
+FILTER_COLUMNS = {
+    "actor": "actor",
+    "object": "entity_type",
+    "object_id": "entity_id",
+    "action": "action",
+}
 
 
 @audit.get("/audit")
@@ -56,8 +62,14 @@ def export() -> Response:
 def parse_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
     """Return the filter asked for in the query string, and its values for the form."""
     values = {
-        name: text_arg(args, name, MAX_FILTER) or ""
-        for name in ("actor", "object", "object_id", "action", "since", "until")
+        name: text_arg(args, name, column_length(AuditEvent, column)) or ""
+        for name, column in FILTER_COLUMNS.items()
+    }
+    since = date_arg(args, "since", "'From' date", earliest=date.min, latest=date.max)
+    until = date_arg(args, "until", "'To' date", earliest=date.min, latest=date.max)
+    values |= {
+        "since": since.isoformat() if since else "",
+        "until": until.isoformat() if until else "",
     }
     return (
         AuditFilter(
@@ -65,24 +77,15 @@ def parse_filter(args: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
             entity_type=values["object"] or None,
             entity_id=values["object_id"] or None,
             action=values["action"] or None,
-            since=_day(values["since"], "since"),
-            until=_day(values["until"], "until", end=True),
+            since=_moment(since),
+            until=_moment(until, end=True),
         ),
         values,
     )
 
 
-def _day(text: str, name: str, end: bool = False) -> datetime | None:
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        label = "From" if name == "since" else "To"
-        raise ValidationError(
-            f"Write the '{label}' date as year-month-day, e.g. 2026-12-01.", field=name
-        ) from None
+def _moment(day: date | None, end: bool = False) -> datetime | None:
+    if day is None or (end and day == date.max):
+        return None  # no bound, or up to the end of time
     moment = datetime.combine(day, time(), tzinfo=UTC)
-    if end and day == date.max:
-        return None  # up to the end of time: no upper bound
     return moment + timedelta(days=1) if end else moment

@@ -52,6 +52,8 @@ class DashboardPage:
     overall: InstrumentSummary
     generated_at: str
     scope: str
+    #: What the evidence scope lacks (no run reported there), said next to the scope.
+    notes: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -64,6 +66,7 @@ def dashboard_page(
     instrument_titles: Mapping[str, str],
     generated_at: datetime,
     scope: EvidenceScope,
+    notes: Sequence[str] = (),
 ) -> DashboardPage:
     """Return the dashboard's view object: counts per instrument and overall."""
     base = url_for("matrix.index")
@@ -79,6 +82,7 @@ def dashboard_page(
         overall=_summary(base, None, "All instruments", rows),
         generated_at=f"{generated_at:%Y-%m-%d %H:%M} UTC",
         scope=scope.describe(),
+        notes=tuple(notes),
     )
 
 

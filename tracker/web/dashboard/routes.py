@@ -27,7 +27,9 @@ def index() -> str:
     session = get_session()
     scope = evidence_scope()
     data = build_matrix(session=session, scope=scope)
-    page = dashboard_page(data.rows, _instrument_titles(session), data.generated_at, scope)
+    page = dashboard_page(
+        data.rows, _instrument_titles(session), data.generated_at, scope, data.notes
+    )
     releases = [release.name for release in list_releases(session=session)][:50]
     expired = (
         expired_exceptions(session=session, release=scope.release, today=utcnow().date())

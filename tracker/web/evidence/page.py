@@ -17,21 +17,26 @@ from tracker.services.evidence_pages import (
     RunsPage,
     TestHistory,
 )
+from tracker.services.work_items import UnknownLabel
 from tracker.web.evidence.chart import Chart, outcome_chart
 from tracker.web.evidence.rows import (
     OUTCOME_CSS,
     OUTCOME_LABELS,
+    AttemptRow,
     HistoryRow,
     Pager,
     RunRow,
+    attempt_rows,
+    cut_note,
     duration,
     excerpt,
     history_row,
+    more_than_excerpt,
     pager,
     run_row,
     when,
 )
-from tracker.web.links import obligation_href_prefix
+from tracker.web.links import obligation_href_prefix, safe_url
 from tracker.web.status_style import STATUS_CSS, VERIFICATION_CSS, VERIFICATION_LABELS
 
 
@@ -79,6 +84,9 @@ class ResultRow:
     message: str  # the whole message, only when the excerpt does not show all of it
     obligations: list[ObligationRef]
     unknown_ids: list[str]
+    flaky_title: str = ""
+    cut_note: str = ""  # says so when the report's text was longer than the tracker keeps
+    attempts: tuple[AttemptRow, ...] = ()  # when the report ran the test more than once
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,18 @@ class ClaimRow:
 
 
 @dataclass(frozen=True)
+class LabelRow:
+    """A Jira issue labelled obligation-X where X is no current obligation, and what to do."""
+
+    label: str
+    key: str
+    href: str
+    jira_href: str | None
+    summary: str
+    advice: str
+
+
+@dataclass(frozen=True)
 class NeverRunRow:
     """An obligation whose linked tests never reported a result."""
 
@@ -182,6 +202,8 @@ class OrphansPage:
     never_run: list[NeverRunRow]
     claims_note: str
     never_run_note: str
+    labels: list[LabelRow]
+    labels_note: str
 
 
 def runs_list_page(data: RunsPage, run_filter: RunFilter) -> RunsListPage:
@@ -218,12 +240,15 @@ def run_page(data: RunDetail) -> RunPage:
                 flaky=line.flaky,
                 duration=duration(line.duration),
                 excerpt=excerpt(line.message),
-                message=_more_than_excerpt(line.message),
+                message=more_than_excerpt(line.message),
                 obligations=[
                     ObligationRef(item, obligation_prefix + quote(item, safe=""))
                     for item in line.obligations
                 ],
                 unknown_ids=list(line.unknown_ids),
+                flaky_title=_flaky_title(line.outcome) if line.flaky else "",
+                cut_note=cut_note(line.message, line.message_size),
+                attempts=tuple(attempt_rows(line)),
             )
             for line in data.results
         ],
@@ -360,9 +385,33 @@ def orphans_page(data: Orphans) -> OrphansPage:
             )
             for item in data.never_run
         ],
+        labels=[_label_row(label) for label in data.labels],
+        labels_note=f"{_plural(len(data.labels), 'label')} on "
+        f"{_plural(len({label.work_item_key for label in data.labels}), 'work item')}.",
         claims_note=f"From each test's newest report: {claims}.",
         never_run_note=f"{_plural(len(data.never_run), 'obligation')} with linked tests, "
         "none of which has a result in any run.",
+    )
+
+
+def _label_row(label: UnknownLabel) -> LabelRow:
+    if label.retired:
+        advice = (
+            f"{label.obligation_id} was retired from the catalog: remove the label in Jira, or "
+            "label the issue with the obligation that replaces it."
+        )
+    else:
+        advice = (
+            f"Fix the label on {label.work_item_key} in Jira, or add {label.obligation_id} to "
+            "the catalog."
+        )
+    return LabelRow(
+        label=label.label,
+        key=label.work_item_key,
+        href=url_for("work_items.show", key=label.work_item_key),
+        jira_href=safe_url(label.url),
+        summary=label.summary,
+        advice=advice,
     )
 
 
@@ -381,9 +430,10 @@ def _shown_note(shown: int, total: int, noun: str) -> str:
     return f"{total} {noun}." if total != 1 else f"1 {noun.removesuffix('s')}."
 
 
-def _more_than_excerpt(message: str | None) -> str:
-    """Return the whole message when its excerpt does not already show all of it."""
-    return message if message and excerpt(message) != message else ""
+def _flaky_title(outcome: str) -> str:
+    if outcome in PASSING_OUTCOMES:
+        return "Failed first, passed on a rerun"
+    return "Passed in another attempt in this run, but not in the last one"
 
 
 def _filter_args(run_filter: RunFilter) -> dict[str, str]:

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from flask import url_for
 
+from tracker.integrations.junit_attempts import read_attempts
 from tracker.models import TestRun
-from tracker.services.evidence_pages import RunOutcome
+from tracker.services.evidence_pages import ResultLine, RunOutcome
 
 OUTCOME_LABELS = {"passed": "Passed", "failed": "Failed", "error": "Error", "skipped": "Skipped"}
 OUTCOME_CSS = {
@@ -137,6 +138,75 @@ def run_row(run: TestRun, unknown_limit: int | None = MAX_UNKNOWN_SHOWN) -> RunR
         unknown_more=len(unknown) - len(shown),
         invalid_ids=list(run.invalid_ids or ()),
     )
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """One attempt of a test the report ran more than once."""
+
+    number: int
+    outcome_label: str
+    outcome_css: str
+    duration: str
+    host: str
+    excerpt: str
+    message: str  # the whole message, only when the excerpt does not show all of it
+    cut_note: str
+    not_kept_before: int  # attempts between the previous one shown and this one, not kept
+
+
+def attempt_rows(line: ResultLine) -> list[AttemptRow]:
+    """Return the attempts of a result as the run page lists them (none if it ran once)."""
+    rows = []
+    previous = 0
+    for attempt in read_attempts(line.attempts):
+        if attempt.is_result_message:
+            message, size = line.message, line.message_size
+        else:
+            message, size = attempt.message, attempt.message_size
+        rows.append(
+            AttemptRow(
+                number=attempt.number,
+                outcome_label=OUTCOME_LABELS.get(attempt.outcome, attempt.outcome),
+                outcome_css=OUTCOME_CSS.get(attempt.outcome, "outcome-none"),
+                duration=duration(attempt.duration),
+                host=attempt.host or "",
+                excerpt=excerpt(message),
+                message=more_than_excerpt(message),
+                cut_note=cut_note(message, size),
+                not_kept_before=max(0, attempt.number - previous - 1),
+            )
+        )
+        previous = attempt.number
+    return rows
+
+
+def cut_note(message: str | None, size: int | None) -> str:
+    """Return e.g. 'Cut at 64 KiB of 181 MiB.' for a text kept only in part (else '')."""
+    if not message or size is None:
+        return ""
+    kept = len(message.encode("utf-8", "replace"))
+    if kept >= size:
+        return ""
+    return f"Cut at {byte_size(kept)} of {byte_size(size)}: the tracker keeps the start only."
+
+
+def byte_size(count: int) -> str:
+    """Return a size such as '812 bytes', '64 KiB' or '1.5 MiB'."""
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    unit = "KiB"
+    for larger in ("MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+
+
+def more_than_excerpt(message: str | None) -> str:
+    """Return the whole message when its excerpt does not already show all of it."""
+    return message if message and excerpt(message) != message else ""
 
 
 def history_row(result: RunOutcome, test_id: str, test_href: str) -> HistoryRow:

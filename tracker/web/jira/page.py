@@ -8,6 +8,7 @@ from datetime import datetime
 from tracker.integrations.jira_records import JiraSettings
 from tracker.models import SyncRun, as_utc
 from tracker.services.jira_overview import JiraOverview
+from tracker.services.jira_webhooks import WebhookCounts
 from tracker.web.links import safe_url
 
 #: Every setting, described; the page never shows their values, only whether secrets are set.
@@ -64,6 +65,8 @@ class SettingsView:
     webhook_url: str
     push_after_sync: bool
     timeout: str
+    #: What the deliveries remembered did, e.g. "In the last 14 days: 3 applied, 1 stale ...".
+    deliveries: str
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,11 @@ def jira_page(
         settings_error=settings_error,
         not_configured=not_configured,
         variables=VARIABLES,
-        settings=_settings_view(settings, public_url) if settings is not None else None,
+        settings=(
+            _settings_view(settings, public_url, _deliveries(overview.webhooks))
+            if settings is not None
+            else None
+        ),
         runs=[_run_row(run) for run in overview.runs],
         missing=[
             MissingRow(
@@ -141,7 +148,7 @@ def jira_page(
     )
 
 
-def _settings_view(settings: JiraSettings, public_url: str) -> SettingsView:
+def _settings_view(settings: JiraSettings, public_url: str, deliveries: str) -> SettingsView:
     if settings.uses_pat:
         deployment = "Jira Data Center (personal access token)"
         account = "the owner of the personal access token"
@@ -157,6 +164,23 @@ def _settings_view(settings: JiraSettings, public_url: str) -> SettingsView:
         webhook_url=f"{public_url.rstrip('/')}/webhooks/jira",
         push_after_sync=settings.push_after_sync,
         timeout=f"{settings.timeout:g} s",
+        deliveries=deliveries,
+    )
+
+
+def _deliveries(counts: WebhookCounts) -> str:
+    total = counts.applied + counts.stale + counts.deleted + counts.ignored
+    if not total:
+        return f"None received in the last {counts.days} days."
+    parts = [
+        f"{counts.applied} applied",
+        f"{counts.stale} stale (older than the stored copy of the issue, so nothing changed)",
+        f"{counts.deleted} deletions",
+        f"{counts.ignored} ignored (events the tracker does not use)",
+    ]
+    return (
+        f"In the last {counts.days} days: {', '.join(parts)}; the last one arrived "
+        f"{_when(counts.last_received)}."
     )
 
 

@@ -190,6 +190,8 @@ class MatrixPage:
     branches: list[str] = field(default_factory=list)
     environments: list[str] = field(default_factory=list)
     default_branch: str = "main"
+    #: What the evidence scope lacks (no run reported there), said above the table.
+    notes: tuple[str, ...] = ()
 
 
 def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
@@ -248,6 +250,7 @@ def matrix_page(
     generated_at: datetime,
     scope: EvidenceScope,
     choices: ScopeChoices | None = None,
+    notes: Sequence[str] = (),
 ) -> MatrixPage:
     """Return the matrix page's view object for the rows shown out of all rows."""
     current = query.filter
@@ -302,4 +305,5 @@ def matrix_page(
         branches=list(choices.branches),
         environments=list(choices.environments),
         default_branch=scope.default_branch,
+        notes=tuple(notes),
     )

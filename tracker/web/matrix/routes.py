@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
@@ -31,7 +32,7 @@ def index() -> str:
     data = build_matrix(session=session, scope=scope)
     shown = apply_filter(data.rows, query.filter)
     choices = scope_choices(session=session)
-    page = matrix_page(data.rows, shown, query, data.generated_at, scope, choices)
+    page = matrix_page(data.rows, shown, query, data.generated_at, scope, choices, data.notes)
     return render_template("matrix/index.html", page=page)
 
 
@@ -41,7 +42,11 @@ def index() -> str:
 def export_csv() -> Response:
     """Download exactly the filtered and sorted matrix as CSV."""
     data, rows = _filtered()
-    return _attachment(to_csv(rows), "text/csv; charset=utf-8", data, "csv")
+    response = _attachment(to_csv(rows), "text/csv; charset=utf-8", data, "csv")
+    if data.notes:
+        # The rows' explanations say it too; the header lets a script see it without parsing.
+        response.headers["X-Evidence-Note"] = _header_text(" ".join(data.notes))
+    return response
 
 
 @matrix.get("/matrix.json")
@@ -50,7 +55,7 @@ def export_csv() -> Response:
 def export_json() -> Response:
     """Download exactly the filtered and sorted matrix as JSON."""
     data, rows = _filtered()
-    response = json_response(to_json(rows, data.generated_at))
+    response = json_response(matrix_json(data, rows))
     response.headers["Content-Disposition"] = _disposition(data, "json")
     return response
 
@@ -63,9 +68,18 @@ def export_markdown() -> Response:
     data, rows = _filtered()
     # The scope says which test results the statuses rest on; the table alone cannot.
     title, _, rest = to_markdown(rows, data.generated_at).partition("\n")
-    scope = re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", evidence_scope().describe())
-    text = f"{title}\n\nTest evidence: {scope}.\n{rest}"
+    scope = _markdown_text(evidence_scope().describe())
+    notes = "".join(f"\n**{_markdown_text(note)}**\n" for note in data.notes)
+    text = f"{title}\n\nTest evidence: {scope}.\n{notes}{rest}"
     return _attachment(text, "text/markdown; charset=utf-8", data, "md")
+
+
+def matrix_json(data: MatrixData, rows: list[MatrixRow]) -> dict[str, Any]:
+    """Return the JSON export (and API answer): to_json's, with the scope and what it lacks."""
+    return to_json(rows, data.generated_at) | {
+        "evidence_scope": evidence_scope().describe(),
+        "notes": list(data.notes),
+    }
 
 
 def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:
@@ -76,6 +90,15 @@ def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:
 
 def _filtered() -> tuple[MatrixData, list[MatrixRow]]:
     return filtered_matrix(parse_matrix_query(request.args))
+
+
+def _markdown_text(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text)
+
+
+def _header_text(text: str) -> str:
+    # Header values are Latin-1 on the wire; keep them to plain ASCII.
+    return text.encode("ascii", "replace").decode("ascii")
 
 
 def _disposition(data: MatrixData, extension: str) -> str:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tracker.domain.diff import FieldChange
+from tracker.domain.diff import FieldChange, Segment
 from tracker.domain.status import STATUS_LABELS
+from tracker.services.links import link_label
 from tracker.services.obligations import ObligationDetail
 from tracker.web.action_words import ACTION_WORDS, summarise
 from tracker.web.links import safe_url
@@ -55,20 +56,11 @@ class MappingItem:
 
 
 @dataclass(frozen=True)
-class DiffLine:
-    """One line of a field diff: its kind (add, remove, hunk, same), sign and text."""
-
-    kind: str
-    sign: str
-    text: str
-
-
-@dataclass(frozen=True)
 class FieldDiff:
-    """The changed lines of one field."""
+    """The word diff of one field: words kept, removed and added, in reading order."""
 
     field: str
-    lines: list[DiffLine]
+    segments: tuple[Segment, ...]
 
 
 @dataclass(frozen=True)
@@ -107,6 +99,8 @@ class WorkLinkItem:
     origin: str
     suspect: bool
     linked: str
+    #: The Jira label that makes this link (removing the label removes it), or "".
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +172,18 @@ class ObligationPage:
     history: list[HistoryItem]
     errors: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, str] = field(default_factory=dict)
+    #: Whether the tracker can change Jira (remove a label) and checks keys there.
+    jira_configured: bool = False
+
+    @property
+    def linkable(self) -> bool:
+        """Return whether links can be made: a catalog group entry only groups its parts."""
+        return self.assessable
+
+    @property
+    def any_label_links(self) -> bool:
+        """Return whether some link comes from a Jira label."""
+        return any(link.label for link in self.work_links)
 
     @property
     def any_suspect(self) -> bool:
@@ -191,6 +197,8 @@ def obligation_page(
     detail: ObligationDetail,
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
+    *,
+    jira_configured: bool = False,
 ) -> ObligationPage:
     """Return the page's view object; errors and values re-fill a rejected form."""
     obligation = detail.obligation
@@ -283,6 +291,7 @@ def obligation_page(
                 origin=link.link.origin,
                 suspect=link.suspect,
                 linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
+                label=link_label(obligation.id, [link.link.origin], link.item.labels) or "",
             )
             for link in detail.work_links
         ],
@@ -314,6 +323,7 @@ def obligation_page(
         ],
         errors=errors or {},
         values=values or {},
+        jira_configured=jira_configured,
     )
 
 
@@ -331,18 +341,7 @@ def _parameter(item: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _field_diff(change: FieldChange) -> FieldDiff:
-    lines = []
-    for index, line in enumerate(change.diff):
-        if line.startswith("@@"):
-            if index:  # a gap between two changed passages; the line numbers mean nothing here
-                lines.append(DiffLine("hunk", "", "⋯"))
-        elif line.startswith("+"):
-            lines.append(DiffLine("add", "+", line[1:]))
-        elif line.startswith("-"):
-            lines.append(DiffLine("remove", "-", line[1:]))
-        else:
-            lines.append(DiffLine("same", " ", line[1:] if line.startswith(" ") else line))
-    return FieldDiff(change.field.replace("_", " "), lines)
+    return FieldDiff(change.field.replace("_", " "), change.segments)
 
 
 def _when(moment: datetime | None) -> str:

@@ -10,13 +10,17 @@ from sqlmodel import Session
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.errors import NotFoundError, ValidationError
+from tracker.errors import ConflictError, JiraError, NotFoundError, ValidationError
+from tracker.integrations.jira_gateway import JiraGateway
+from tracker.integrations.jira_setup import jira_settings, require_gateway
 from tracker.services.links import (
+    LabelLinkError,
     LinkOutcome,
     decide_applicability,
     get_obligation,
     link_test,
     link_work_item,
+    remove_link_label,
     review_links,
     unlink_test,
     unlink_work_item,
@@ -42,45 +46,94 @@ def show(obligation_id: str) -> str:
 @obligations.post("/obligations/<obligation_id>/links/work-items")
 @requires(Permission.EDIT_LINKS)
 def add_work_item(obligation_id: str) -> ResponseReturnValue:
-    """Link a Jira work item by its key."""
+    """Link a Jira work item by its key, checked in Jira when Jira is configured."""
     key = request.form.get("key", "")
-    return _act(
-        obligation_id,
-        lambda session: link_work_item(
-            session=session, obligation_id=obligation_id, key=key, actor=current_actor()
-        ),
-        values={"key": key},
-        anchor="work-items",
-    )
+    try:
+        gateway = _checking_gateway()
+    except JiraError as error:
+        get_obligation(get_session(), obligation_id)  # an unknown obligation is a 404 page
+        shown = key.strip().upper()[:64]
+        message = f"Could not check {shown} in Jira, so nothing was linked: {error}"
+        return _render(obligation_id, errors={"key": message}, values={"key": key}), 502
+    try:
+        return _act(
+            obligation_id,
+            lambda session: link_work_item(
+                session=session,
+                obligation_id=obligation_id,
+                key=key,
+                actor=current_actor(),
+                gateway=gateway,
+            ),
+            values={"key": key},
+            anchor="work-items",
+            jira_field="key",
+        )
+    finally:
+        _close(gateway)
 
 
 @obligations.post("/obligations/<obligation_id>/links/work-items/<key>/remove")
 @requires(Permission.EDIT_LINKS)
 def remove_work_item(obligation_id: str, key: str) -> ResponseReturnValue:
-    """Remove the link to a Jira work item."""
-    return _act(
-        obligation_id,
-        lambda session: unlink_work_item(
-            session=session,
-            obligation_id=obligation_id,
-            key=key.strip().upper(),
-            actor=current_actor(),
-        ),
-        anchor="work-items",
-    )
+    """Remove the link to a Jira work item (one a Jira label makes is refused, with why)."""
+
+    def unlink(session: Session) -> LinkOutcome:
+        try:
+            return unlink_work_item(
+                session=session,
+                obligation_id=obligation_id,
+                key=key.strip().upper(),
+                actor=current_actor(),
+            )
+        except LabelLinkError as error:
+            raise ConflictError(f"Nothing was unlinked. {error} {_label_hint()}") from None
+
+    return _act(obligation_id, unlink, anchor="work-items")
+
+
+@obligations.post("/obligations/<obligation_id>/links/work-items/<key>/remove-label")
+@requires(Permission.EDIT_LINKS)
+def remove_label(obligation_id: str, key: str) -> ResponseReturnValue:
+    """Remove the obligation's label from the Jira issue, and with it the link it makes."""
+    try:
+        _settings, gateway = require_gateway()
+    except JiraError as error:
+        get_obligation(get_session(), obligation_id)  # an unknown obligation is a 404 page
+        flash(f"The label was not removed: {error}", "error")
+        return redirect(_page(obligation_id, "work-items"), code=303)
+    try:
+        return _act(
+            obligation_id,
+            lambda session: remove_link_label(
+                session=session,
+                gateway=gateway,
+                obligation_id=obligation_id,
+                key=key,
+                actor=current_actor(),
+            ),
+            anchor="work-items",
+        )
+    finally:
+        _close(gateway)
 
 
 @obligations.post("/obligations/<obligation_id>/links/tests")
 @requires(Permission.EDIT_LINKS)
 def add_test(obligation_id: str) -> ResponseReturnValue:
-    """Link an automated test by its suite/classname/name id."""
+    """Link an automated test by its suite/classname/name id (one not yet run if ticked)."""
     test_id = request.form.get("test_id", "")
+    before_first_run = request.form.get("before_first_run", "") in ("1", "on", "yes", "true")
     return _act(
         obligation_id,
         lambda session: link_test(
-            session=session, obligation_id=obligation_id, test_id=test_id, actor=current_actor()
+            session=session,
+            obligation_id=obligation_id,
+            test_id=test_id,
+            actor=current_actor(),
+            before_first_run=before_first_run,
         ),
-        values={"test_id": test_id},
+        values={"test_id": test_id, "before_first_run": "on" if before_first_run else ""},
         anchor="tests",
     )
 
@@ -146,8 +199,12 @@ def _act(
     action: Callable[[Session], LinkOutcome],
     anchor: str,
     values: Mapping[str, str] | None = None,
+    jira_field: str = "form",
 ) -> ResponseReturnValue:
-    """Run one change in one transaction, then redirect back (or re-show the form on 400)."""
+    """Run one change in one transaction, then redirect back (or re-show the form on 400).
+
+    A Jira that fails to answer re-shows the form too (502), with what Jira said.
+    """
     session = get_session()
     try:
         with session.begin():
@@ -155,13 +212,52 @@ def _act(
     except ValidationError as error:
         field = error.field or "form"
         return _render(obligation_id, errors={field: str(error)}, values=values), 400
-    except NotFoundError as error:
+    except JiraError as error:
+        get_obligation(session, obligation_id)  # an unknown obligation is a 404 page
+        return _render(obligation_id, errors={jira_field: str(error)}, values=values), 502
+    except (NotFoundError, ConflictError) as error:
         get_obligation(session, obligation_id)  # an unknown obligation is a 404 page
         flash(str(error), "error")
     else:
         flash(outcome.message, "success" if outcome.created else "info")
-    target = url_for("obligations.show", obligation_id=obligation_id) + f"#{anchor}"
-    return redirect(target, code=303)
+    return redirect(_page(obligation_id, anchor), code=303)
+
+
+def _page(obligation_id: str, anchor: str) -> str:
+    return url_for("obligations.show", obligation_id=obligation_id) + f"#{anchor}"
+
+
+def _checking_gateway() -> JiraGateway | None:
+    """Return the gateway that checks keys, None when Jira is not configured at all.
+
+    Settings that are present but unusable raise JiraError: linking unchecked would hide them.
+    """
+    try:
+        settings = jira_settings()
+    except ValidationError as error:
+        raise JiraError(str(error)) from None
+    if settings is None:
+        return None
+    return require_gateway()[1]
+
+
+def _jira_configured() -> bool:
+    try:
+        return jira_settings() is not None
+    except ValidationError:
+        return False
+
+
+def _label_hint() -> str:
+    if _jira_configured():
+        return "“Remove label in Jira” next to the link does both."
+    return "Jira is not configured here: remove the label in Jira; the next sync removes the link."
+
+
+def _close(gateway: JiraGateway | None) -> None:
+    close = getattr(gateway, "close", None)
+    if callable(close):
+        close()
 
 
 def _render(
@@ -172,5 +268,5 @@ def _render(
     detail = obligation_detail(
         session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
     )
-    page = obligation_page(detail, errors=errors, values=values)
+    page = obligation_page(detail, errors=errors, values=values, jira_configured=_jira_configured())
     return render_template("obligations/show.html", page=page, epic_form=epic_form(detail))

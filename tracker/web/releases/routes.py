@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from flask import (
@@ -22,11 +23,18 @@ from tracker.domain.access import Permission
 from tracker.domain.release_diff import diff_documents
 from tracker.errors import ValidationError
 from tracker.integrations.oscal import assessment_results
-from tracker.models import WorkItem, utcnow
+from tracker.models import (
+    Instrument,
+    Obligation,
+    TrackerRelease,
+    WorkItem,
+    column_length,
+    utcnow,
+)
 from tracker.services.gate import gate_json
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import Readiness, readiness_history, release_readiness
-from tracker.services.releases import create_release, list_releases, parse_release_date
+from tracker.services.releases import create_release, list_releases
 from tracker.services.snapshots import (
     freeze_release,
     get_snapshot,
@@ -38,10 +46,13 @@ from tracker.web.auth import current_actor, current_identity, may, requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
-from tracker.web.request_args import path_value
+from tracker.web.request_args import date_arg, path_value, text_arg
 from tracker.web.responses import json_response
 
 releases = Blueprint("releases", __name__)
+OBLIGATION_ID = column_length(Obligation, "id")
+INSTRUMENT_ID = column_length(Instrument, "id")
+RELEASE_NAME = column_length(TrackerRelease, "name")
 
 
 @releases.get("/releases")
@@ -61,7 +72,7 @@ def create() -> ResponseReturnValue:
             release = create_release(
                 session=get_session(),
                 name=form.get("name", ""),
-                release_date=parse_release_date(form.get("date")),
+                release_date=date_arg(form, "date", "release date"),
                 actor=current_actor(),
             )
     except ValidationError as exc:
@@ -75,20 +86,22 @@ def create() -> ResponseReturnValue:
 @with_collector_paused
 def show(name: str) -> str:
     """Show whether the release is ready, what blocks it and what unblocks it."""
-    return _readiness(path_value(name, "release", 200))
+    return _readiness(name)
 
 
 @releases.post("/releases/<path:name>/sign-off")
 @requires(Permission.SIGN_OFF)
 def sign(name: str) -> ResponseReturnValue:
     """Sign off the chosen obligations for the release."""
-    name = path_value(name, "release", 200)
     try:
         with get_session().begin():
             report = sign_off(
                 session=get_session(),
                 release=name,
-                obligation_ids=[value[:80] for value in request.form.getlist("obligation")][:5000],
+                obligation_ids=[
+                    path_value(value, "obligation", OBLIGATION_ID)
+                    for value in request.form.getlist("obligation")[:5000]
+                ],
                 statement=request.form.get("statement", ""),
                 actor=current_actor(),
                 default_branch=current_app.config["DEFAULT_BRANCH"],
@@ -106,18 +119,17 @@ def sign(name: str) -> ResponseReturnValue:
 @requires(Permission.REQUEST_EXCEPTIONS)
 def request_risk(name: str) -> ResponseReturnValue:
     """Request an exception (accepted risk) for an obligation in the release."""
-    name = path_value(name, "release", 200)
     form = request.form
     try:
         with get_session().begin():
             item = request_exception(
                 session=get_session(),
                 release=name,
-                obligation_id=path_value(form.get("obligation", ""), "obligation", 80),
+                obligation_id=path_value(form.get("obligation", ""), "obligation", OBLIGATION_ID),
                 justification=form.get("justification", ""),
                 compensating_control=form.get("compensating_control", ""),
                 risk_owner=form.get("risk_owner", ""),
-                expires_on=_date(form.get("expires_on")),
+                expires_on=_expiry(form),
                 actor=current_actor(),
             )
     except ValidationError as exc:
@@ -134,7 +146,6 @@ def request_risk(name: str) -> ResponseReturnValue:
 @requires(Permission.APPROVE_EXCEPTIONS)
 def approve(name: str, exception_id: int) -> ResponseReturnValue:
     """Approve an exception someone else requested."""
-    name = path_value(name, "release", 200)
     with get_session().begin():
         approve_exception(session=get_session(), exception_id=exception_id, actor=current_actor())
     flash(f"Exception #{exception_id} approved.", "success")
@@ -145,7 +156,6 @@ def approve(name: str, exception_id: int) -> ResponseReturnValue:
 @requires(Permission.DECIDE_RELEASES)
 def freeze(name: str) -> ResponseReturnValue:
     """Freeze the release as it is now."""
-    name = path_value(name, "release", 200)
     with get_session().begin():
         readiness = release_readiness(
             session=get_session(), release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
@@ -164,8 +174,7 @@ def freeze(name: str) -> ResponseReturnValue:
 @requires(Permission.READ)
 def diff(name: str) -> str:
     """Show what changed from an earlier release (?from=) to this one."""
-    name = path_value(name, "release", 200)
-    earlier = path_value(request.args.get("from", ""), "release", 200)
+    earlier = path_value(request.args.get("from", ""), "release", RELEASE_NAME)
     if not earlier:
         raise ValidationError("Say which release to compare with: ?from=2026.10.", field="from")
     documents = [
@@ -224,7 +233,7 @@ def api_gate(name: str) -> Response:
     """Return the gate's verdict for the release under the default policy."""
     readiness = release_readiness(
         session=get_session(),
-        release=path_value(name, "release", 200),
+        release=name,
         default_branch=current_app.config["DEFAULT_BRANCH"],
     )
     return json_response(gate_json(readiness))
@@ -258,7 +267,7 @@ def _readiness(name: str, error: str | None = None, values: dict[str, str] | Non
         earlier[0] if earlier else None,
         utcnow().date(),
         readiness_history(session=session, release=readiness.release.name),
-        (request.args.get("instrument") or "")[:32],
+        text_arg(request.args, "instrument", INSTRUMENT_ID) or "",
         _assignees(session, readiness),
     )
     return render_template(
@@ -284,8 +293,8 @@ def _assignees(session: Session, readiness: Readiness) -> dict[str, str | None]:
     return dict(session.execute(query).all())
 
 
-def _date(text: str | None) -> date:
-    value = parse_release_date(text)
+def _expiry(form: Mapping[str, str]) -> date:
+    value = date_arg(form, "expires_on", "expiry date")
     if value is None:
         raise ValidationError("Give the exception an expiry date.", field="expires_on")
     return value

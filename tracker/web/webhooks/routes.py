@@ -77,6 +77,7 @@ def jira_delivery() -> Response:
             "event": outcome.event,
             "issue": outcome.issue_key,
             "duplicate": outcome.duplicate,
+            "stale": outcome.stale,
             "message": outcome.message,
         }
     )

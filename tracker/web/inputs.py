@@ -1,0 +1,197 @@
+"""Every web input checked once, before any view: characters, lengths, ids and JSON bodies.
+
+`init_app` registers the bounded `int` URL converter, a depth-bounded JSON provider and a
+`before_request` check that refuses control characters in path segments, query values and form
+fields, bounds their lengths, and refuses JSON bodies that are too deep or hold NUL (or half a
+surrogate pair). The views
+then read typed values with the readers in `tracker.web.request_args`, which apply the same
+rules (`tracker.domain.text_rules`) with each field's own bound, read from its database column
+with `tracker.models.column_length`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
+
+from tracker.domain.text_rules import field_label, has_control_characters, text_problem
+from tracker.errors import NotFoundError, ValidationError
+from tracker.models import Obligation, TrackerRelease, WorkItem, column_length
+
+#: The largest value an id column holds (a 32-bit signed integer on PostgreSQL).
+DATABASE_INTEGER_MAX = 2**31 - 1
+#: Longest value of a query parameter or form field that names no bound of its own.
+MAX_QUERY_VALUE = 2000
+MAX_FORM_VALUE = 8000
+MAX_NAME = 100  # of a query parameter or form field itself
+MAX_FILE_NAME = 255
+MAX_PATH_VALUE = 255
+#: JSON bodies: Jira's issue events nest about ten levels and weigh a few kilobytes.
+MAX_JSON_DEPTH = 64
+MAX_JSON_BYTES = 1024 * 1024
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+# A JSON string (skipped whole: possessive, so linear on any input) or one bracket.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_HALF_PAIR = (
+    "half of a surrogate pair (a \\ud800 to \\udfff escape without its other half), which is "
+    "not valid text"
+)
+
+
+#: Path variables by name: what they name in messages, and the column that bounds them.
+PATH_VALUES: dict[str, tuple[str, str, int]] = {
+    "obligation_id": ("obligation", "an id", column_length(Obligation, "id")),
+    "key": ("work item", "a key", column_length(WorkItem, "key")),
+    "name": ("release", "a name", column_length(TrackerRelease, "name")),
+}
+
+
+class IdConverter(IntegerConverter):
+    """The `int` URL converter, limited to what an id column holds: beyond it, no page (404)."""
+
+    regex = r"[0-9]{1,10}"  # ASCII digits only; more than ten cannot fit
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DATABASE_INTEGER_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, refusing bodies nested too deep before parsing them."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON after checking its depth and that its text can be stored."""
+        check_json_text(_json_text(s), "The JSON body")
+        return super().loads(s, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Register the bounded id converter, the JSON provider and the check before each view.
+
+    Call it before the blueprints are registered: their rules take the converter then.
+    """
+    app.url_map.converters["int"] = IdConverter
+    app.json = BoundedJSONProvider(app)
+    app.before_request(check_request)
+
+
+def check_request() -> None:
+    """Refuse a request whose path, query, form or JSON body holds what cannot be stored."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            check_path_value(name, value)
+    for name, values in request.args.lists():
+        _check_values(name, values, MAX_QUERY_VALUE, multiline=False)
+    if request.mimetype in FORM_TYPES:
+        for name, values in request.form.lists():
+            _check_values(name, values, MAX_FORM_VALUE, multiline=True)
+        for name, upload in request.files.items(multi=True):
+            _check_name(name)
+            check_text(f"The name of the file in {name}", upload.filename or "", MAX_FILE_NAME)
+    if request.is_json:
+        _check_json_body()
+
+
+def check_path_value(name: str, value: str) -> str:
+    """Return a path segment's value; control characters are a 400, too long a value a 404."""
+    label, noun, maximum = PATH_VALUES.get(name, (field_label(name), "a value", MAX_PATH_VALUE))
+    if has_control_characters(value):
+        raise ValidationError(
+            f"The {label} in the address contains a control character (such as NUL), which no "
+            f"{label} has: check the address.",
+            field=name,
+        )
+    if len(value) > maximum:
+        raise NotFoundError(
+            f"There is no {label} with {noun} that long: it has at most {maximum} characters."
+        )
+    return value
+
+
+def check_text(name: str, value: str, maximum: int, *, multiline: bool = False) -> str:
+    """Return the text, or raise ValidationError naming the field (control characters, length)."""
+    problem = text_problem(name, value, maximum, multiline)
+    if problem is not None:
+        raise ValidationError(problem, field=name)
+    return value
+
+
+def check_json_text(text: str, what: str) -> None:
+    """Refuse JSON too deep, or holding a NUL or half a surrogate pair, without parsing it."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket[0] == '"':
+            problem = _escape_problem(bracket) if "\\u" in bracket else None
+            if problem is not None:
+                raise ValidationError(f"{what} contains {problem}: remove it and send it again.")
+            continue
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(
+                f"{what} is nested more than {MAX_JSON_DEPTH} levels deep: send a flatter document."
+            )
+    if "\x00" in text:
+        raise ValidationError(f"{what} contains a NUL byte: send it as UTF-8 text.")
+
+
+# --- private helpers ---------------------------------------------------------------------------
+
+
+def _check_values(name: str, values: Iterable[str], maximum: int, multiline: bool) -> None:
+    _check_name(name)
+    for value in values:
+        check_text(name, value, maximum, multiline=multiline)
+
+
+def _check_name(name: str) -> None:
+    if has_control_characters(name) or len(name) > MAX_NAME:
+        raise ValidationError(
+            f"The request names a field '{field_label(name)}' that no form has: a field name has "
+            f"at most {MAX_NAME} characters and no control characters."
+        )
+
+
+def _check_json_body() -> None:
+    current = request.max_content_length
+    if current is None or current > MAX_JSON_BYTES:
+        request.max_content_length = MAX_JSON_BYTES  # raises 413 on reading beyond it
+    data = request.get_data(cache=True)  # the view reads the same bytes again from the cache
+    check_json_text(_json_text(data), "The JSON body")
+
+
+def _json_text(data: str | bytes) -> str:
+    if isinstance(data, str):
+        return data
+    return data.decode(json.detect_encoding(data), errors="replace")
+
+
+def _escape_problem(string: str) -> str | None:
+    """Return what an escape in a JSON string stands for that no text column holds, if any."""
+    expect_low = False
+    end = -1
+    for match in _JSON_ESCAPE.finditer(string):
+        before = match.start() - 1
+        while string[before] == "\\":
+            before -= 1
+        if (match.start() - 1 - before) % 2 == 1:
+            continue  # its backslash is escaped: plain text "\\u..."
+        code = int(match.group(1), 16)
+        if expect_low and (match.start() != end or not 0xDC00 <= code <= 0xDFFF):
+            return _HALF_PAIR
+        if code == 0:
+            return "a NUL character (\\u0000), which cannot be stored"
+        if 0xDC00 <= code <= 0xDFFF and not expect_low:
+            return _HALF_PAIR
+        expect_low = 0xD800 <= code <= 0xDBFF
+        end = match.end()
+    return _HALF_PAIR if expect_low else None
