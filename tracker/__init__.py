@@ -44,10 +44,12 @@ def create_app(
         from tracker.web import init_app as init_web
         from tracker.web import inputs
 
-        # First: the blueprints' id rules take its bounded converter, and its check of every
-        # input runs before any other hook.
-        inputs.init_app(app)
+        # The blueprints' id rules take the bounded converter when they are registered.
+        inputs.register_converter(app)
         init_web(app)
+        # After the CSRF and sign-in hooks: a request that may not be made is refused without
+        # its body being read.
+        inputs.init_app(app)
     return app
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tracker.domain.timestamps import rfc3339_utc  # the standard library only: cheap to load
+
 # Mirrors tracker.domain.catalog_schema.OBLIGATION_ID_PATTERN (a test keeps them equal); copied
 # so that loading the plugin in every pytest run does not import pydantic.
 OBLIGATION_ID_PATTERN = r"^[A-Z][A-Z0-9]{1,15}-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
@@ -85,7 +87,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for obligation in ids:
             by_obligation.setdefault(obligation, []).append(item.nodeid)
     report: dict[str, object] = {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": rfc3339_utc(datetime.now(UTC)),
         "tests": tests,
         "obligations": dict(sorted(by_obligation.items())),
     }

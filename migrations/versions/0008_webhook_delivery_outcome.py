@@ -24,7 +24,11 @@ def upgrade() -> None:
             sa.Column("outcome", sa.String(length=16), server_default="applied", nullable=False)
         )
     # Identifiers are now kept as "sha256:<hex>" of Jira's header, so a retry of a delivery
-    # received before the upgrade is still recognised.
+    # received before the upgrade is still recognised. Except for identifiers over 200
+    # characters: they were stored cut to 200, so the hash is of the cut value and a retry of
+    # such a delivery is not recognised and is applied once more. Harmless: Jira retries
+    # within hours, and the retry carries the same issue state (same `updated`), which changes
+    # nothing that the first delivery did not.
     connection = op.get_bind()
     deliveries = sa.table("webhookdelivery", sa.column("identifier", sa.String))
     stored = connection.execute(sa.select(deliveries.c.identifier)).scalars().all()

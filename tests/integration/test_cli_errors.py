@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
 
 from tests.evidence_helpers import case, load_small_catalog, report
 from tests.helpers import SMALL_CATALOG
@@ -51,6 +52,71 @@ def test_an_ingest_option_that_cannot_be_stored_is_a_usage_error(
     assert "Traceback" not in result.output
     session.rollback()
     assert session.exec(select(TestRun)).all() == []
+
+
+NUL = "2026\x0012"
+
+
+def _row_counts(session: Session) -> dict[str, int]:
+    session.rollback()  # see what the command committed
+    return {
+        table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in SQLModel.metadata.sorted_tables
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "argument", "message"),
+    [
+        (["matrix", "--release", NUL], "--release", "must not contain control characters"),
+        (["matrix", "--branch", "b" * 201], "--branch", "use at most 200 characters"),
+        (["matrix", "--instrument", "I" * 33], "--instrument", "use at most 32 characters"),
+        (["gate", "--release", NUL], "--release", "must not contain control characters"),
+        (["gate", "--release", "r" * 201], "--release", "use at most 200 characters"),
+        (["releases", "create", NUL], "NAME", "must not contain control characters"),
+        (["releases", "create", "r" * 201], "NAME", "use at most 200 characters"),
+        (["releases", "create", "2026.12", "--date", "2026-12-1\x005"], "--date", "year-month-day"),
+        (["releases", "create", "2026.12", "--date", "0999-12-15"], "--date", "between 1900"),
+        (["releases", "freeze", NUL], "NAME", "must not contain control characters"),
+        (["releases", "diff", "2026.11", "r" * 201], "AFTER", "use at most 200 characters"),
+        (["tokens", "create", "--name", NUL, "--scope", "read"], "--name", "control characters"),
+        (
+            ["tokens", "create", "--name", "ci", "--scope", "read", "--owner", "o" * 255],
+            "--owner",
+            "use at most 254 characters",
+        ),
+        (
+            ["tokens", "create", "--name", "ci", "--scope", "read", "--branch", "main\x00"],
+            "--branch",
+            "must not contain control characters",
+        ),
+        (["tokens", "revoke", "2147483648"], "TOKEN_ID", "a number from 1 to 2147483647"),
+        (["users", "create", NUL, "--role", "admin", "--generate"], "EMAIL", "control characters"),
+        (
+            ["users", "create", "ana@example.com", "--role", "admin", "--name", "n" * 201],
+            "--name",
+            "use at most 200 characters",
+        ),
+        (["users", "disable", "e" * 255], "EMAIL", "use at most 254 characters"),
+        (["jira", "create-epic", NUL, "--project", "PRIV"], "OBLIGATION", "control characters"),
+        (["jira", "create-epic", "ALPHA-1.1", "--project", "P" * 33], "--project", "at most 32"),
+        (["catalog", "load", "--actor", NUL], "--actor", "must not contain control characters"),
+        (["results", "ingest", "report\x00.xml"], "FILES...", "cannot contain a NUL character"),
+        (["audit", "export", "--output", "out\x00.jsonl"], "--output", "a NUL character"),
+        (["db", "upgrade", "he\x00ad"], "[REVISION]", "must not contain control characters"),
+    ],
+    ids=lambda value: value[0] + " " + value[1] if isinstance(value, list) else None,
+)
+def test_an_argument_that_cannot_be_used_is_a_usage_error_and_writes_nothing(
+    runner: Any, session: Session, instance: Path, args: list[str], argument: str, message: str
+) -> None:
+    before = _row_counts(session)
+    result = runner.invoke(args=args, input="")
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{argument}'" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.output and "Unexpected error" not in result.output
+    assert not (instance / ERROR_LOG).exists()
+    assert _row_counts(session) == before
 
 
 @pytest.mark.parametrize(

@@ -223,8 +223,8 @@ def test_a_long_file_name_is_shortened_visibly_and_control_characters_replaced(s
     ("field", "value", "message"),
     [
         ("commit", "c" * 65, "commit is 65 characters long; at most 64"),
-        ("branch", "main\x00", "branch holds a control character"),
-        ("release", "2026.12\n", "release holds a control character"),
+        ("branch", "main\x00", "branch holds control characters"),
+        ("release", "2026.12\n", "release holds control characters"),
         ("suite", "s" * 301, "suite is 301 characters long"),
     ],
 )

@@ -17,7 +17,7 @@ from tracker.domain.access import cli_actor
 from tracker.errors import ConflictError, JiraError, ValidationError
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord
-from tracker.models import RemoteLinkState, SyncRun, WorkItem, WorkItemLink
+from tracker.models import EpicRequest, RemoteLinkState, SyncRun, WorkItem, WorkItemLink
 from tracker.services.catalog import load_catalog
 from tracker.services.jira_epics import create_epic
 from tracker.services.jira_push import push_links
@@ -352,6 +352,42 @@ def test_create_epic_for_a_gap_once(engine: Engine, loaded: Session) -> None:
     assert (again.key, again.created) == ("PRIV-1", False)
     assert len(fake.calls_to("create_epic")) == 1
     assert ("BETA-9", "PRIV-1", "jira") in links(loaded)
+
+
+def test_a_created_epic_stays_requested_and_linked_when_jira_cannot_be_read_after(
+    engine: Engine, loaded: Session
+) -> None:
+    fake = FakeJiraGateway()
+    fake.fail("read_issue", JiraError("Jira is unavailable.", status=503), times=None)
+    with transaction(loaded):
+        outcome = create_epic(
+            session=loaded,
+            gateway=fake,
+            obligation_id="BETA-9",
+            project_key="PRIV",
+            actor=cli_actor("legal"),
+            public_url="https://t",
+        )
+    assert (outcome.key, outcome.created) == ("PRIV-1", True)
+    assert ("BETA-9", "PRIV-1", "jira") in links(loaded)
+    request = loaded.exec(select(EpicRequest)).one()
+    assert (request.obligation_id, request.work_item_key) == ("BETA-9", "PRIV-1")
+    item = loaded.get(WorkItem, "PRIV-1")
+    assert item is not None
+    assert item.summary == fake.issues["PRIV-1"].summary  # what the create call sent
+    assert (item.issue_type, item.status_category) == ("Epic", "new")
+    assert fake.calls_to("read_issue") == []  # the key came from Jira: nothing to check
+    with transaction(loaded):
+        again = create_epic(
+            session=loaded,
+            gateway=fake,
+            obligation_id="BETA-9",
+            project_key="PRIV",
+            actor=cli_actor("legal"),
+            public_url="https://t",
+        )
+    assert (again.key, again.created) == ("PRIV-1", False)
+    assert len(fake.calls_to("create_epic")) == 1
 
 
 def test_create_epic_adopts_an_epic_whose_answer_was_lost(engine: Engine, loaded: Session) -> None:

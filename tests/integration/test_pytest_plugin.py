@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -321,7 +323,10 @@ def test_link_report_lists_tests_and_obligations(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=3, failed=1)
     report = json.loads((pytester.path / "out" / "links.json").read_text(encoding="utf-8"))
     assert set(report) == {"generated_at", "tests", "obligations"}
-    assert report["generated_at"].endswith("+00:00")
+    # RFC 3339 in UTC with a Z, as every JSON timestamp of the tracker, to the second.
+    generated = report["generated_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", generated), generated
+    assert datetime.fromisoformat(generated).utcoffset() == timedelta(0)
     assert report["tests"] == [
         {
             "test_id": "test_privacy.py::test_erasure[postgres]",

@@ -75,6 +75,14 @@ def test_browse_shows_the_issue_its_labels_and_the_remote_links_pushed_onto_it(
     assert 'href="javascript:' not in text
 
 
+def test_browse_is_open_to_a_browser_while_the_rest_api_asks_for_credentials(
+    sandbox: Any,
+) -> None:
+    # The demo's links to /browse are opened by a person's browser, which has no API token.
+    assert sandbox.get("/rest/api/2/issue/PRIV-1").status_code == 401
+    assert sandbox.get("/browse/PRIV-1").status_code == 200
+
+
 def test_browse_of_an_unknown_key_is_an_html_404(sandbox: Any) -> None:
     response = sandbox.get("/browse/PRIV-999%3Cb%3E")
     assert response.status_code == 404

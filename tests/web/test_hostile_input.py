@@ -562,25 +562,30 @@ def test_an_unexpected_error_is_logged_and_answered_without_its_details(
     assert "hunter2" in caplog.text and "Traceback" in caplog.text  # the log has the details
 
 
-def test_json_that_a_view_reads_is_parsed_with_a_bounded_depth(app: Flask, anonymous: Any) -> None:
+def test_a_json_body_is_refused_when_too_deep_or_not_text_a_column_holds(
+    app: Flask, anonymous: Any
+) -> None:
     @public
     def echo() -> Any:
-        return {"received": request.get_json(force=True)}
+        return {"received": request.get_json()}
 
     app.add_url_rule("/api/v1/echo", "echo", csrf.exempt(echo), methods=["POST"])
-    flat = anonymous.post("/api/v1/echo", data='{"a": [1, {"b": 2}]}', content_type="text/plain")
+
+    def post(body: str) -> Any:
+        return anonymous.post("/api/v1/echo", data=body, content_type="application/json")
+
+    flat = post('{"a": [1, {"b": 2}]}')
     assert flat.status_code == 200 and flat.get_json() == {"received": {"a": [1, {"b": 2}]}}
-    deep = "[" * 100_000 + "]" * 100_000
-    refused = anonymous.post("/api/v1/echo", data=deep, content_type="text/plain")
+    refused = post("[" * 100_000 + "]" * 100_000)
     assert refused.status_code == 400
     assert "nested more than 64 levels" in refused.get_json()["error"]["message"]
-    nul = anonymous.post("/api/v1/echo", data='{"a": "x\\u0000"}', content_type="text/plain")
+    nul = post('{"a": "x\\u0000"}')
     assert nul.status_code == 400 and "NUL" in nul.get_json()["error"]["message"]
-    half = anonymous.post("/api/v1/echo", data='["\\ud83d"]', content_type="text/plain")
+    half = post('["\\ud83d"]')
     assert half.status_code == 400 and "surrogate" in half.get_json()["error"]["message"]
-    pair = anonymous.post("/api/v1/echo", data='["\\ud83d\\ude00"]', content_type="text/plain")
+    pair = post('["\\ud83d\\ude00"]')
     assert pair.status_code == 200 and pair.get_json() == {"received": ["\U0001f600"]}
-    escaped = anonymous.post("/api/v1/echo", data='{"a": "x\\\\u0000"}', content_type="text/plain")
+    escaped = post('{"a": "x\\\\u0000"}')
     assert escaped.status_code == 200 and escaped.get_json() == {"received": {"a": "x\\u0000"}}
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.auth_helpers import signed_in_client
 from tests.helpers import transaction
+from tracker.domain.access import cli_actor
+from tracker.integrations.fake_jira import FakeJiraGateway
+from tracker.integrations.jira_records import IssueRecord, VersionRecord
 from tracker.models import AuditEvent, JiraVersion, TrackerRelease
+from tracker.services.jira_sync import sync_jira
 
 
 def _versions(session: Session) -> None:
@@ -85,3 +90,47 @@ def test_the_cli_creates_and_lists_releases(runner: Any, session: Session) -> No
     assert listed[1].startswith("2026.12  2026-12-15  unreleased  (APP, WEB)")
     duplicate = runner.invoke(args=["releases", "create", "2026.12"])
     assert duplicate.exit_code == 1 and "exists already" in duplicate.output
+
+
+def test_a_fix_version_is_a_release_whose_page_opens_or_is_left_out_saying_why(
+    client: Any, engine: Engine
+) -> None:
+    longest = "2027." + "x" * 195  # as long as a release name can be
+    too_long = "2028." + "y" * 225  # Jira allows 255 characters
+    fake = FakeJiraGateway(
+        issues=[
+            IssueRecord(
+                key="PRIV-1",
+                id="1",
+                summary="Work",
+                issue_type="Epic",
+                status="To Do",
+                status_category="new",
+                fix_versions=(longest, too_long),
+                labels=(),
+                assignee=None,
+                url="https://jira.example.test/browse/PRIV-1",
+                updated=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+                project_key="PRIV",
+            )
+        ],
+        versions=[
+            VersionRecord("PRIV", "1", longest, False, None, False),
+            VersionRecord("PRIV", "2", too_long, False, None, False),
+            VersionRecord("PRIV", "3", "2029\x0001", False, None, False),
+        ],
+    )
+    report = sync_jira(actor=cli_actor("test"), engine=engine, gateway=fake, jql="x")
+    assert report.status == "succeeded with problems"
+    assert report.problems[0].startswith("The fix version '2028.yyy")
+    assert report.problems[0].endswith(
+        "…' of PRIV was left out of the releases: its name has 230 characters, and a release "
+        "name at most 200. Rename it in Jira to track it as a release."
+    )
+    assert "'2029?01' of PRIV was left out" in report.problems[1]
+    assert "holds a control character" in report.problems[1]
+    listed = client.get("/releases").get_data(as_text=True)
+    assert f'href="/releases/{longest}"' in listed
+    assert too_long not in listed and "2029" not in listed
+    assert client.get(f"/releases/{longest}").status_code == 200
+    assert client.get(f"/releases/{too_long}").status_code == 404

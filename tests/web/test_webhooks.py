@@ -365,3 +365,72 @@ def test_a_hostile_payload_is_refused_with_400_and_nothing_is_stored(
     assert error["code"] == "bad_request"
     assert explanation in error["message"]
     assert snapshot(engine) == before
+
+
+# --- what a delivery's unused fields hold is not the tracker's business ---------------------------
+
+
+def test_an_ignored_event_with_a_nul_in_a_field_the_tracker_does_not_use_is_200_ignored(
+    hooked: FlaskClient, engine: Engine
+) -> None:
+    delivery = payload(event="comment_created")
+    delivery["comment"] = {"body": "pasted from a terminal: \x00\ud800"}
+    before = snapshot(engine)
+    response = deliver(hooked, json.dumps(delivery).encode())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["message"] == "Event comment_created is not used; ignored."
+    assert [row.outcome for row in _deliveries(engine)] == ["ignored"]
+    remembered = str(WebhookDelivery.__tablename__)
+    after = snapshot(engine)
+    assert {name: rows for name, rows in after.items() if name != remembered} == {
+        name: rows for name, rows in before.items() if name != remembered
+    }
+
+
+def test_an_issue_update_with_a_nul_in_its_description_is_applied(
+    hooked: FlaskClient, session: Session
+) -> None:
+    delivery = payload()
+    delivery["issue"]["fields"]["description"] = "first line\x00second"
+    response = deliver(hooked, json.dumps(delivery).encode())
+    assert response.status_code == 200, response.get_data(as_text=True)
+    session.rollback()
+    stored = session.get(WorkItem, "PRIV-1")
+    assert stored is not None and stored.summary == "Erasure pipeline"
+
+
+def test_an_issue_update_with_a_nul_in_its_summary_is_a_400_naming_the_field(
+    hooked: FlaskClient, engine: Engine
+) -> None:
+    delivery = payload()
+    delivery["issue"]["fields"]["summary"] = "Erasure\x00pipeline"
+    before = snapshot(engine)
+    response = deliver(hooked, json.dumps(delivery).encode())
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "fields.summary" in message and "control character" in message
+    assert snapshot(engine) == before
+
+
+def test_a_nul_in_a_delivery_does_not_come_before_the_signature_check(
+    hooked: FlaskClient, engine: Engine
+) -> None:
+    raw = json.dumps(payload() | {"comment": {"body": "\x00"}}).encode()
+    response = deliver(hooked, raw, signed="sha256=" + "0" * 64)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "bad_signature"
+
+
+def test_a_nul_in_a_delivery_does_not_come_before_webhooks_being_disabled(
+    hooked: FlaskClient, app: Flask
+) -> None:
+    app.config["JIRA_SETTINGS"] = None
+    raw = json.dumps(payload() | {"comment": {"body": "\x00"}}).encode()
+    response = deliver(hooked, raw)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "webhooks_disabled"
+
+
+def _deliveries(engine: Engine) -> list[WebhookDelivery]:
+    with Session(engine) as reading:
+        return list(reading.exec(select(WebhookDelivery)).all())

@@ -19,12 +19,14 @@ from tests.evidence_helpers import (
 )
 from tests.helpers import transaction
 from tracker.domain.access import cli_actor
-from tracker.errors import JiraError
+from tracker.errors import JiraError, NotFoundError
 from tracker.integrations.fake_jira import FakeJiraGateway
 from tracker.integrations.jira_records import IssueRecord
+from tracker.models import Obligation
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
 from tracker.services.links import link_work_item
+from tracker.services.work_item_page import work_item_detail
 from tracker.services.work_items import mark_missing
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
@@ -97,6 +99,49 @@ def test_page_shows_the_issue_its_obligations_their_status_and_where_each_link_c
     for fact in ("Epic", "Done", "2026.12", "Ana Lima", "2026-11-20 10:00 UTC", "team-a"):
         assert fact in text
     assert "obligation-NOPE-1</code> names no obligation in the catalog" in text
+
+
+def test_a_label_of_a_retired_obligation_says_so_as_the_orphans_page_does(
+    client: Any, jira: FakeJiraGateway, engine: Engine, session: Session
+) -> None:
+    with transaction(session):
+        retired = session.get(Obligation, "BETA-7")
+        assert retired is not None
+        retired.retired_at = datetime(2026, 11, 1, tzinfo=UTC)
+        session.add(retired)
+    jira.add_issue(issue("PRIV-3", "Old work", ("obligation-beta-7", "obligation-NOPE-2")))
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=jira, jql="x")
+    text = page(client, "/work-items/PRIV-3")
+    assert (
+        "<code>obligation-beta-7</code>: BETA-7 was retired from the catalog: remove the label "
+        "in Jira, or label the issue with the obligation that replaces it."
+    ) in text
+    assert '<a class="tag" href="/obligations/BETA-7">obligation-beta-7</a>' in text
+    assert "<code>obligation-NOPE-2</code> names no obligation in the catalog" in text
+    assert "obligation-beta-7</code> names no obligation" not in text
+    data = client.get("/api/v1/work-items/PRIV-3").get_json()
+    assert data["unknown_obligation_labels"] == ["obligation-NOPE-2"]
+    assert data["retired_obligation_labels"] == ["obligation-beta-7"]
+    orphans = page(client, "/evidence/orphans")  # says the same of it
+    assert "beta-7 was retired from the catalog: remove the label in Jira" in orphans
+
+
+def test_a_label_made_link_names_the_label_as_it_is_on_the_issue(
+    client: Any, jira: FakeJiraGateway, engine: Engine
+) -> None:
+    jira.add_issue(issue("PRIV-4", "Mixed case", ("Obligation-alpha-2",)))
+    sync_jira(actor=cli_actor("test"), engine=engine, gateway=jira, jql="x")
+    assert "Label Obligation-alpha-2 in Jira" in page(client, "/work-items/PRIV-4")
+    data = client.get("/api/v1/work-items/PRIV-4").get_json()
+    assert [(item["id"], item["label"]) for item in data["obligations"]] == [
+        ("ALPHA-2", "Obligation-alpha-2")
+    ]
+
+
+def test_control_characters_of_a_key_are_not_echoed_in_the_message(session: Session) -> None:
+    with pytest.raises(NotFoundError) as raised:
+        work_item_detail(session=session, key="AB\x85\x1bCD")
+    assert "'AB??CD' is not a Jira key" in str(raised.value)
 
 
 def test_page_shows_the_status_in_the_scope_asked_for(client: Any, jira: FakeJiraGateway) -> None:

@@ -3,10 +3,12 @@
 Each group's module is imported only when that command runs, so that a quick command (such
 as an auditor's `tracker snapshot verify`) does not pay for importing everything.
 
-No command shows a traceback: a tracker error that a command lets through prints its message
-(exit 1), so do a file that cannot be read and a database without the tables (exit 1), and
-anything unexpected prints one line and writes the traceback to tracker-errors.log in the
-instance folder (exit 70).
+No command shows a traceback: an argument that cannot be used (a control character, too long
+for where it is stored, a number no record has) is a usage error naming it (exit 2, checked by
+the types of `tracker.cli.params` before the command runs); a tracker error that a command lets
+through prints its message (exit 1), so do a file that cannot be read and a database without
+the tables (exit 1), and anything unexpected prints one line and writes the traceback to
+tracker-errors.log in the instance folder (exit 70).
 """
 
 from __future__ import annotations

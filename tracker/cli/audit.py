@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
+from tracker.cli.paths import FilePath
 from tracker.db import get_engine
 
 
@@ -38,7 +39,7 @@ def audit_verify_command() -> None:
 
 
 @audit.command("export")
-@click.option("--output", type=click.Path(path_type=Path), help="Write to a file, not stdout.")
+@click.option("--output", type=FilePath(path_type=Path), help="Write to a file, not stdout.")
 @with_appcontext
 def audit_export_command(output: Path | None) -> None:
     """Write every event as JSON Lines, oldest first, with its hashes."""

@@ -12,9 +12,12 @@ from flask.cli import AppGroup, with_appcontext
 
 from tracker.catalog import read_catalog
 from tracker.cli.operator import command_actor
+from tracker.cli.params import ColumnText
+from tracker.cli.paths import FilePath
 from tracker.db import get_engine, session_scope
 from tracker.domain.catalog_schema import catalog_json_schema
 from tracker.errors import TrackerError
+from tracker.models import AuditEvent
 from tracker.services.catalog import load_catalog
 
 SCHEMA_FILE = "schema.json"
@@ -30,7 +33,7 @@ def _catalog_path(path: Path | None) -> Path:
 
 
 @catalog.command("validate")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=FilePath(path_type=Path))
 @with_appcontext
 def catalog_validate(path: Path | None) -> None:
     """Check every catalog file and list every problem with file:line, id and field."""
@@ -48,9 +51,13 @@ def catalog_validate(path: Path | None) -> None:
 
 
 @catalog.command("load")
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=FilePath(path_type=Path))
 @click.option(
-    "--actor", default="tracker catalog load", show_default=True, help="Name in the audit log."
+    "--actor",
+    default="tracker catalog load",
+    show_default=True,
+    type=ColumnText(AuditEvent, "actor"),
+    help="Name in the audit log.",
 )
 @with_appcontext
 def catalog_load(path: Path | None, actor: str) -> None:
@@ -73,7 +80,7 @@ def catalog_load(path: Path | None, actor: str) -> None:
 
 @catalog.command("schema")
 @click.option("--check", is_flag=True, help="Fail if the file is not up to date, write nothing.")
-@click.option("--output", type=click.Path(path_type=Path), help="Where to write it.")
+@click.option("--output", type=FilePath(path_type=Path), help="Where to write it.")
 @with_appcontext
 def catalog_schema(check: bool, output: Path | None) -> None:
     """Write the JSON Schema editors use to validate catalog files (schema.json)."""

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker import migrate
+from tracker.cli.params import BoundedText
 from tracker.db import get_engine
 from tracker.errors import TrackerError
 
@@ -17,7 +18,8 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+# Alembic keeps a revision in a column of 32 characters (alembic_version.version_num).
+@click.argument("revision", default="head", type=BoundedText(32))
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or update the database schema (run after every upgrade of the tracker)."""

@@ -12,15 +12,22 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from tracker.cli.params import BoundedText
 from tracker.errors import TrackerError
 
 LOG_FILE_NAME = "demo.log"
 
 
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--sandbox-port", default=8081, show_default=True, type=int, help="Jira sandbox.")
+@click.option("--host", default="127.0.0.1", show_default=True, type=BoundedText(253))
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--sandbox-port",
+    default=8081,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Jira sandbox.",
+)
 @click.option("--no-serve", is_flag=True, help="Prepare the demo data, then exit.")
 @click.option("--no-jira", is_flag=True, help="Do not start the Jira sandbox.")
 @with_appcontext

@@ -11,15 +11,24 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker.cli.params import BoundedText
+from tracker.cli.paths import FilePath
 from tracker.db import get_engine, session_scope
 from tracker.errors import Problem, TrackerError
+from tracker.web.inputs import LONGEST_RELEASE_NAME
 
 
 @click.command("gate")
-@click.option("--release", "release", required=True, help="The release, e.g. 2026.12.")
-@click.option("--policy", type=click.Path(path_type=Path), help="Gate policy YAML file.")
+@click.option(
+    "--release",
+    "release",
+    required=True,
+    type=BoundedText(LONGEST_RELEASE_NAME),
+    help="The release, e.g. 2026.12.",
+)
+@click.option("--policy", type=FilePath(path_type=Path), help="Gate policy YAML file.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text")
-@click.option("--output", type=click.Path(path_type=Path), help="Write to a file, not stdout.")
+@click.option("--output", type=FilePath(path_type=Path), help="Write to a file, not stdout.")
 @with_appcontext
 def gate_command(release: str, policy: Path | None, fmt: str, output: Path | None) -> None:
     """Decide whether a release may ship: exit 0 ready, 1 blocked, 2 usage or setup error."""

@@ -11,8 +11,10 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from tracker.cli.operator import command_actor
+from tracker.cli.params import ColumnText
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
+from tracker.models import EpicRequest
 
 
 @click.group("jira", cls=AppGroup)
@@ -140,8 +142,13 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
 
 
 @jira.command("create-epic")
-@click.argument("obligation")
-@click.option("--project", required=True, help="Jira project key, e.g. PRIV.")
+@click.argument("obligation", type=ColumnText(EpicRequest, "obligation_id"))
+@click.option(
+    "--project",
+    required=True,
+    type=ColumnText(EpicRequest, "project_key"),
+    help="Jira project key, e.g. PRIV.",
+)
 @with_appcontext
 def jira_create_epic_command(obligation: str, project: str) -> None:
     """Create (once) an epic for an obligation that is a gap, and link it."""

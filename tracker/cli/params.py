@@ -1,7 +1,13 @@
-"""Command-line values checked like web input: no control characters, bounded by their column."""
+"""Command-line values checked like web input: no control characters, bounded lengths and ids.
+
+A value that cannot be used is a usage error (exit 2) naming the argument, before any command
+touches the database: PostgreSQL refuses a NUL or an over-long value with an error no person
+can act on.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import click
@@ -9,15 +15,17 @@ from sqlmodel import SQLModel
 
 from tracker.domain.text_rules import text_problem
 from tracker.models import column_length
+from tracker.web.inputs import DATABASE_INTEGER_MAX, MAX_QUERY_VALUE
+from tracker.web.request_args import EARLIEST_DATE, LATEST_DATE
 
 
-class ColumnText(click.ParamType[str]):
-    """Text that is stored in a column: refused when it holds control characters or is too long."""
+class BoundedText(click.ParamType[str]):
+    """Text refused when it holds control characters or is longer than its bound."""
 
     name = "text"
 
-    def __init__(self, model: type[SQLModel], field: str) -> None:
-        self.maximum = column_length(model, field)
+    def __init__(self, maximum: int = MAX_QUERY_VALUE) -> None:
+        self.maximum = maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """Return the text, or fail with what is wrong with it."""
@@ -26,3 +34,60 @@ class ColumnText(click.ParamType[str]):
         if problem is not None:
             self.fail(problem, param, ctx)
         return text
+
+
+class ColumnText(BoundedText):
+    """Text that is stored in (or compared with) a column, bounded by the column's length."""
+
+    def __init__(self, model: type[SQLModel], field: str) -> None:
+        super().__init__(column_length(model, field))
+
+
+class RecordId(click.ParamType[int]):
+    """The number of a stored record: a whole number an id column can hold."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Return the number, or fail saying which numbers there can be."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not (text.isascii() and text.isdigit()) or len(text) > 10:
+                self.fail(self._bounds(str(value)), param, ctx)
+            number = int(text)
+        if not 1 <= number <= DATABASE_INTEGER_MAX:
+            self.fail(self._bounds(str(value)), param, ctx)
+        return number
+
+    @staticmethod
+    def _bounds(value: str) -> str:
+        shown = value if len(value) <= 20 and value.isprintable() else "that"
+        return f"{shown} is not a record number: use a number from 1 to {DATABASE_INTEGER_MAX}."
+
+
+class IsoDate(click.ParamType[date]):
+    """A date written as year-month-day, within the years a stored date may have."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        """Return the date, or fail saying how to write it."""
+        if isinstance(value, date):
+            day: date | None = value
+        else:
+            text = str(value).strip()
+            try:
+                day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
+            except ValueError:
+                day = None
+        if day is None:
+            self.fail("write it as year-month-day, e.g. 2026-12-15.", param, ctx)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.fail(
+                f"it must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}.",
+                param,
+                ctx,
+            )
+        return day

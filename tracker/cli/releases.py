@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -11,8 +12,15 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from tracker.cli.operator import command_actor
+from tracker.cli.params import BoundedText, ColumnText, IsoDate
+from tracker.cli.paths import FilePath
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
+from tracker.models import TrackerRelease
+from tracker.web.inputs import LONGEST_RELEASE_NAME
+
+#: A release looked up by name, from Jira or made here.
+RELEASE_NAME = BoundedText(LONGEST_RELEASE_NAME)
 
 
 @click.group("releases", cls=AppGroup)
@@ -41,19 +49,19 @@ def releases_list_command(fmt: str) -> None:
 
 
 @releases.command("create")
-@click.argument("name")
-@click.option("--date", "day", help="Release date, e.g. 2026-12-15.")
+@click.argument("name", type=ColumnText(TrackerRelease, "name"))
+@click.option("--date", "day", type=IsoDate(), help="Release date, e.g. 2026-12-15.")
 @with_appcontext
-def releases_create_command(name: str, day: str | None) -> None:
+def releases_create_command(name: str, day: date | None) -> None:
     """Create a release in the tracker (Jira fix versions of the same name join it)."""
-    from tracker.services.releases import create_release, parse_release_date
+    from tracker.services.releases import create_release
 
     try:
         with session_scope(get_engine()) as session:
             release = create_release(
                 session=session,
                 name=name,
-                release_date=parse_release_date(day),
+                release_date=day,
                 actor=command_actor("tracker releases create"),
             )
     except TrackerError as exc:
@@ -62,10 +70,10 @@ def releases_create_command(name: str, day: str | None) -> None:
 
 
 @releases.command("freeze")
-@click.argument("name")
-@click.option("--policy", type=click.Path(path_type=Path), help="Gate policy YAML file.")
-@click.option("--output", type=click.Path(path_type=Path), help="Also write the snapshot here.")
-@click.option("--oscal", type=click.Path(path_type=Path), help="Also write OSCAL results here.")
+@click.argument("name", type=RELEASE_NAME)
+@click.option("--policy", type=FilePath(path_type=Path), help="Gate policy YAML file.")
+@click.option("--output", type=FilePath(path_type=Path), help="Also write the snapshot here.")
+@click.option("--oscal", type=FilePath(path_type=Path), help="Also write OSCAL results here.")
 @with_appcontext
 def releases_freeze_command(
     name: str, policy: Path | None, output: Path | None, oscal: Path | None
@@ -110,8 +118,8 @@ def releases_freeze_command(
 
 
 @releases.command("diff")
-@click.argument("before")
-@click.argument("after")
+@click.argument("before", type=RELEASE_NAME)
+@click.argument("after", type=RELEASE_NAME)
 @with_appcontext
 def releases_diff_command(before: str, after: str) -> None:
     """Show what changed from one release to another (newest snapshots, or as they are now)."""
@@ -179,7 +187,7 @@ def releases_record_command() -> None:
 
 
 @releases.command("policy-schema")
-@click.option("--output", type=click.Path(path_type=Path), help="Write to a file, not stdout.")
+@click.option("--output", type=FilePath(path_type=Path), help="Write to a file, not stdout.")
 def releases_policy_schema_command(output: Path | None) -> None:
     """Print the JSON Schema of gate policy files, for editors that validate YAML."""
     from tracker.domain.gate_policy import policy_json_schema

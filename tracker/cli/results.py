@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from tracker.cli.operator import command_actor
 from tracker.cli.params import ColumnText
+from tracker.cli.paths import FilePath
 from tracker.db import get_engine, session_scope
 from tracker.errors import TrackerError
 from tracker.models import TestRun
@@ -23,7 +24,7 @@ def results() -> None:
 
 @results.command("ingest")
 @click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "files", nargs=-1, required=True, type=FilePath(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--suite",
@@ -46,7 +47,7 @@ def results() -> None:
 )
 @click.option(
     "--mapping",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=FilePath(exists=True, dir_okay=False, path_type=Path),
     help="YAML file mapping test-id patterns to obligations.",
 )
 @with_appcontext

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask.cli import AppGroup
 
+from tracker.cli.paths import FilePath
 from tracker.domain.snapshot import (
     CHECKED_AGAINST_FILE_KEY,
     CHECKED_AGAINST_GIVEN_KEY,
@@ -40,7 +41,7 @@ def snapshot() -> None:
 
 
 @snapshot.command("verify", with_appcontext=False)
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=FilePath(path_type=Path))
 @click.option(
     "--public-key",
     "public_key_source",
@@ -51,7 +52,7 @@ def snapshot() -> None:
     "--previous",
     "previous_files",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=FilePath(path_type=Path),
     help="An earlier snapshot of the chain; repeat, oldest first, to check the hash chain.",
 )
 def snapshot_verify_command(
@@ -98,7 +99,7 @@ def snapshot_verify_command(
 @click.option(
     "--output",
     required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FilePath(path_type=Path, dir_okay=False),
     metavar="PRIVATE.pem",
     help="Where to write the new private key (PEM); an existing file is never overwritten.",
 )

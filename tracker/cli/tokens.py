@@ -7,9 +7,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from tracker.cli.operator import command_actor
+from tracker.cli.params import BoundedText, ColumnText, RecordId
 from tracker.db import get_engine, session_scope
 from tracker.domain.access import Actor, Scope
 from tracker.errors import TrackerError
+from tracker.models import ApiToken, TestRun, User
 
 SCOPE_NAMES = [scope.value for scope in Scope]
 
@@ -24,7 +26,12 @@ def _actor(command: str) -> Actor:
 
 
 @tokens.command("create")
-@click.option("--name", required=True, help="What the token is for, e.g. ci.")
+@click.option(
+    "--name",
+    required=True,
+    type=ColumnText(ApiToken, "name"),
+    help="What the token is for, e.g. ci.",
+)
 @click.option(
     "--scope",
     "scopes",
@@ -33,12 +40,30 @@ def _actor(command: str) -> Actor:
     type=click.Choice(SCOPE_NAMES),
     help="results:write to upload test results, read for the read API (repeatable).",
 )
-@click.option("--expires-in", help="Lifetime such as 90d, 12h, 4w or 1y (default: never).")
 @click.option(
-    "--suite", "suites", multiple=True, help="Only this suite may be uploaded (repeatable)."
+    "--expires-in",
+    type=BoundedText(),
+    help="Lifetime such as 90d, 12h, 4w or 1y (default: never).",
 )
-@click.option("--branch", "branches", multiple=True, help="Only runs of this branch (repeatable).")
-@click.option("--owner", help="E-mail of the account the token acts for (default: a service).")
+@click.option(
+    "--suite",
+    "suites",
+    multiple=True,
+    type=ColumnText(TestRun, "suite"),
+    help="Only this suite may be uploaded (repeatable).",
+)
+@click.option(
+    "--branch",
+    "branches",
+    multiple=True,
+    type=ColumnText(TestRun, "branch"),
+    help="Only runs of this branch (repeatable).",
+)
+@click.option(
+    "--owner",
+    type=ColumnText(User, "email"),
+    help="E-mail of the account the token acts for (default: a service).",
+)
 @with_appcontext
 def tokens_create_command(
     name: str,
@@ -99,7 +124,7 @@ def tokens_list_command() -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=RecordId())
 @with_appcontext
 def tokens_revoke_command(token_id: int) -> None:
     """Revoke a token by its number (see `tracker tokens list`)."""

@@ -9,11 +9,14 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from tracker.cli.operator import command_actor
+from tracker.cli.params import ColumnText
 from tracker.db import get_engine, session_scope
 from tracker.domain.access import Actor, Role
 from tracker.errors import TrackerError
+from tracker.models import User
 
 ROLE_NAMES = [role.value for role in Role]
+EMAIL = ColumnText(User, "email")
 
 
 @click.group("users", cls=AppGroup)
@@ -43,9 +46,13 @@ def _password(from_stdin: bool, generate: bool) -> tuple[str, bool]:
 
 
 @users.command("create")
-@click.argument("email")
+@click.argument("email", type=EMAIL)
 @click.option("--role", required=True, type=click.Choice(ROLE_NAMES), help="What they may do.")
-@click.option("--name", help="Display name (default: the part of the e-mail before @).")
+@click.option(
+    "--name",
+    type=ColumnText(User, "display_name"),
+    help="Display name (default: the part of the e-mail before @).",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--generate", is_flag=True, help="Generate a password and print it once.")
 @with_appcontext
@@ -92,7 +99,7 @@ def users_list_command() -> None:
 
 
 @users.command("set-role")
-@click.argument("email")
+@click.argument("email", type=EMAIL)
 @click.argument("role", type=click.Choice(ROLE_NAMES))
 @with_appcontext
 def users_set_role_command(email: str, role: str) -> None:
@@ -108,7 +115,7 @@ def users_set_role_command(email: str, role: str) -> None:
 
 
 @users.command("disable")
-@click.argument("email")
+@click.argument("email", type=EMAIL)
 @with_appcontext
 def users_disable_command(email: str) -> None:
     """Disable an account: its sessions and tokens stop working at once."""
@@ -116,7 +123,7 @@ def users_disable_command(email: str) -> None:
 
 
 @users.command("enable")
-@click.argument("email")
+@click.argument("email", type=EMAIL)
 @with_appcontext
 def users_enable_command(email: str) -> None:
     """Enable a disabled account again."""
@@ -136,7 +143,7 @@ def _set_active(email: str, active: bool) -> None:
 
 
 @users.command("reset-password")
-@click.argument("email")
+@click.argument("email", type=EMAIL)
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 @click.option("--generate", is_flag=True, help="Generate a password and print it once.")
 @with_appcontext

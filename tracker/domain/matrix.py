@@ -6,10 +6,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from tracker.domain.status import STATUS_ORDER, Status, StatusResult
+from tracker.domain.timestamps import rfc3339_utc
 
 
 class WorkItemCell(NamedTuple):
@@ -147,15 +148,9 @@ def apply_filter(rows: Iterable[MatrixRow], matrix_filter: MatrixFilter) -> list
 def to_json(rows: Sequence[MatrixRow], generated_at: datetime) -> dict[str, Any]:
     """Return the JSON export: generation time and one object per row."""
     return {
-        "generated_at": _utc_text(generated_at),
+        "generated_at": rfc3339_utc(generated_at),
         "rows": [row.to_dict() for row in rows],
     }
-
-
-def _utc_text(moment: datetime) -> str:
-    """Return an ISO 8601 UTC time such as 2026-12-01T15:19:59Z (naive times are UTC)."""
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 CSV_COLUMNS = (

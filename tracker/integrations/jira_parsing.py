@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tracker.domain.text_rules import has_control_characters
 from tracker.errors import ValidationError
 from tracker.integrations.jira_records import (
     IssueRecord,
@@ -39,10 +40,6 @@ CUT = "…"
 
 _ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
 _PROJECT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-#: Control characters (and halves of surrogate pairs, which no database stores); free text
-#: may hold tabs and line breaks.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_CHARACTER = "contains a control character (such as NUL) or one that is not valid text."
 
 
@@ -129,7 +126,7 @@ def checked_issue_key(value: object) -> str:
     """Return value if it is a Jira issue key such as PRIV-12; ValidationError otherwise."""
     if not isinstance(value, str) or not value:
         raise ValidationError("The issue has no key (such as PRIV-12).", field="key")
-    if CONTROL_CHARACTERS.search(value):
+    if has_control_characters(value):
         raise ValidationError(f"The issue key {_BAD_CHARACTER}", field="key")
     if len(value) > MAX_KEY or not _ISSUE_KEY.fullmatch(value):
         shown = value[:40] + (CUT if len(value) > 40 else "")
@@ -172,7 +169,7 @@ def _issue_id(value: object, where: str) -> str:
         value = str(value)
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{where} has no id (Jira's number for the issue).", field="id")
-    if len(value) > MAX_ID or CONTROL_CHARACTERS.search(value) or any(c.isspace() for c in value):
+    if len(value) > MAX_ID or has_control_characters(value) or any(c.isspace() for c in value):
         raise ValidationError(
             f"{where}: the id must be at most {MAX_ID} characters, without spaces or control "
             "characters.",
@@ -210,7 +207,7 @@ def _text(value: object, what: str, limit: int, *, required: bool = False) -> st
         raise ValidationError(f"{what} must be text, not {given}.", field=_field(what))
     if len(value) > limit:
         raise ValidationError(f"{what} is longer than {limit} characters.", field=_field(what))
-    if CONTROL_CHARACTERS.search(value):
+    if has_control_characters(value):
         raise ValidationError(f"{what} {_BAD_CHARACTER}", field=_field(what))
     return value
 
@@ -220,7 +217,7 @@ def _display(value: object, what: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be text, not {_kind(value)}.", field=_field(what))
-    if _CONTROL_IN_TEXT.search(value):
+    if has_control_characters(value, multiline=True):  # shown as text: line breaks are fine
         raise ValidationError(f"{what} {_BAD_CHARACTER}", field=_field(what))
     # Only shown, never matched: a long one is kept, cut, rather than refused.
     return value if len(value) <= limit else value[: limit - len(CUT)] + CUT

@@ -6,8 +6,10 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from tracker.domain.timestamps import rfc3339_utc
 
 # The version that the OSCAL models used to validate the export (compliance-trestle 5.x) accept.
 OSCAL_VERSION = "1.2.1"
@@ -121,9 +123,7 @@ def oscal_datetime(value: str) -> str:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from error
     if moment.tzinfo is None:
         raise ValueError(f"timestamp has no time zone: {value!r}")
-    moment = moment.astimezone(UTC)
-    timespec = "microseconds" if moment.microsecond else "seconds"
-    return moment.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
+    return rfc3339_utc(moment, fraction=True)
 
 
 def _metadata(

@@ -1,8 +1,8 @@
 """The sandbox's /browse/<KEY> page: a small HTML view of an issue, as Jira's issue page stands.
 
 It shows what a person looks for in Jira after a push: the issue's summary, status, labels and
-the remote links on it (the obligations the tracker pushed). No credentials are asked for: the
-sandbox is a local demo, and this page only reads.
+the remote links on it (the obligations the tracker pushed). No credentials are asked for, even
+when the REST API needs them: the demo's browser links must open (README, "The issue page").
 """
 
 from __future__ import annotations

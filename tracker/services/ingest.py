@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of
 from tracker.domain.access import Actor
+from tracker.domain.text_rules import character_problem, without_control_characters
 from tracker.errors import ForbiddenError, ValidationError
 from tracker.integrations.junit import (
     DEFAULT_TEXT_LIMIT,
@@ -186,7 +187,9 @@ def _store(
         branch=options.branch,
         release=options.release,
         environment=options.environment,
-        source_name=_shortened(_printable(options.source_name), _SOURCE_NAME_LENGTH),
+        source_name=_shortened(
+            without_control_characters(options.source_name), _SOURCE_NAME_LENGTH
+        ),
         content_hash=digest,
         uploaded_by=uploaded_by.label,
         token_id=uploaded_by.token_id,
@@ -310,10 +313,11 @@ def _check_options(options: RunOptions) -> None:
                 "kept, so give a shorter one. Nothing was stored.",
                 field=name,
             )
-        if not value.isprintable():
+        characters = character_problem(value)
+        if characters is not None:
             raise ValidationError(
-                f"The run's {name} holds a control character (such as a NUL byte or a line "
-                "break); give it as plain text. Nothing was stored.",
+                f"The run's {name} holds {characters}; give it as plain text (no NUL bytes "
+                "or line breaks). Nothing was stored.",
                 field=name,
             )
 
@@ -321,10 +325,6 @@ def _check_options(options: RunOptions) -> None:
 def _shortened(text: str, limit: int) -> str:
     """Cut an outside name to a column, with "…" showing that it was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _printable(text: str) -> str:
-    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
 
 
 def _started_at(text: str | None, received: datetime) -> tuple[datetime, str | None]:
@@ -335,7 +335,7 @@ def _started_at(text: str | None, received: datetime) -> tuple[datetime, str | N
     """
     if not text:
         return received, None
-    shown = _printable(text.strip()[:40])
+    shown = without_control_characters(text.strip()[:40])
     try:
         moment: datetime | None = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -11,6 +11,7 @@ from tracker.domain.access import Actor
 from tracker.domain.status import Status
 from tracker.errors import ConflictError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
+from tracker.integrations.jira_records import IssueSummary
 from tracker.models import EpicRequest, Instrument, Obligation
 from tracker.services.audit import record_event
 from tracker.services.links import get_obligation, link_work_item, require_assessable
@@ -71,6 +72,7 @@ def create_epic(
         for key in gateway.find_issue_keys_with_label(label)
         if key.startswith(project_key + "-")
     ]
+    known: IssueSummary | None = None
     if existing:
         key, created = existing[0], False
     else:
@@ -89,6 +91,15 @@ def create_epic(
             [label, "privacy-obligation"],
         )
         created = True
+        # What Jira was just told; its status name and address come with the next sync.
+        known = IssueSummary(
+            key=key,
+            summary=summary,
+            issue_type="Epic",
+            status="not yet synced",
+            status_category="new",
+            url="",
+        )
     if request is None:
         request = EpicRequest(
             obligation_id=obligation.id, project_key=project_key, created_by=actor.label
@@ -103,14 +114,19 @@ def create_epic(
         entity_id=obligation.id,
         after={"work_item": key, "project": project_key},
     )
-    # The lookup stores the epic's summary and status at once, before the next sync.
+    # A created epic is linked with what the create call sent: one more request that failed
+    # here would undo the request and the link while the epic exists in Jira, and a retry
+    # could create a second one (Jira's search may not find the first by its label yet).
+    # An adopted epic is looked up (its summary and status, at once): if that fails,
+    # nothing was created by this call, and a retry adopts it again.
     link_work_item(
         session=session,
         obligation_id=obligation.id,
         key=key,
         actor=actor,
         origin=JIRA_ORIGIN,
-        gateway=gateway,
+        gateway=None if created else gateway,
+        known=known,
     )
     verb = "Created" if created else "Found"
     return EpicOutcome(key, created, f"{verb} {key} for {obligation.id} and linked it.")

@@ -19,9 +19,11 @@ from sqlmodel import Session, col, select
 
 from tracker.db import session_scope
 from tracker.domain.access import Actor
+from tracker.domain.text_rules import has_control_characters
 from tracker.errors import JiraError
 from tracker.integrations.jira_gateway import JiraGateway
-from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink, utcnow
+from tracker.integrations.jira_records import VersionRecord
+from tracker.models import JiraVersion, SyncRun, WorkItem, WorkItemLink, column_length, utcnow
 from tracker.services.audit import record_event
 from tracker.services.run_records import mark_interrupted
 from tracker.services.sync_lock import held_lock
@@ -29,6 +31,8 @@ from tracker.services.work_items import ApplyCounts, ObligationIndex, apply_issu
 
 LOCK_NAME = "Jira sync"
 OVERLAP = timedelta(minutes=5)
+#: Jira allows version names of 255 characters; a release name is kept to this many.
+MAX_VERSION_NAME = column_length(JiraVersion, "name")
 
 Progress = Callable[[int], None]
 
@@ -194,6 +198,10 @@ def _pull(
             continue
         with session_scope(engine) as session:
             for version in versions:
+                problem = _unusable_version(version)
+                if problem is not None:
+                    report.problems.append(problem)
+                    continue
                 row = session.get(JiraVersion, version.id) or JiraVersion(
                     id=version.id, project_key=project_key, name=version.name
                 )
@@ -202,6 +210,23 @@ def _pull(
                 row.release_date = version.release_date
                 session.add(row)
     return newest
+
+
+def _unusable_version(version: VersionRecord) -> str | None:
+    """Say why a fix version cannot be a release here (its name), or return None."""
+    name = version.name
+    if len(name) <= MAX_VERSION_NAME and not has_control_characters(name):
+        return None
+    shown = "".join("?" if has_control_characters(char) else char for char in name[:60])
+    why = (
+        f"its name has {len(name)} characters, and a release name at most {MAX_VERSION_NAME}"
+        if len(name) > MAX_VERSION_NAME
+        else "its name holds a control character"
+    )
+    return (
+        f"The fix version '{shown}{'…' if len(name) > 60 else ''}' of {version.project_key} "
+        f"was left out of the releases: {why}. Rename it in Jira to track it as a release."
+    )
 
 
 def _keys_to_fetch(session: Session, seen: set[str], full: bool) -> set[str]:

@@ -15,8 +15,9 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from tracker.domain.access import system_actor
+from tracker.domain.text_rules import has_control_characters, without_control_characters
 from tracker.errors import ValidationError
-from tracker.integrations.jira_parsing import CONTROL_CHARACTERS, checked_issue_key, issue_record
+from tracker.integrations.jira_parsing import checked_issue_key, issue_record
 from tracker.integrations.jira_records import IssueRecord
 from tracker.models import WebhookDelivery, WorkItem, as_utc, utcnow
 from tracker.services.work_items import ObligationIndex, apply_issues, mark_missing
@@ -94,7 +95,7 @@ def read_delivery(raw_body: bytes, jira_url: str, *, now: datetime | None = None
     if _depth(payload) > MAX_DEPTH:
         raise ValidationError(_too_deep())
     event = payload.get("webhookEvent") or ""
-    if not isinstance(event, str) or len(event) > MAX_EVENT or CONTROL_CHARACTERS.search(event):
+    if not isinstance(event, str) or len(event) > MAX_EVENT or has_control_characters(event):
         raise ValidationError(
             f"webhookEvent must be the event's name, such as jira:issue_updated (text of at "
             f"most {MAX_EVENT} characters)."
@@ -231,7 +232,7 @@ def _too_deep() -> str:
 
 
 def _shown(header: str) -> str:
-    printable = CONTROL_CHARACTERS.sub("?", header)
+    printable = without_control_characters(header)
     return printable if len(printable) <= 80 else printable[:79] + "…"
 
 

@@ -73,6 +73,7 @@ def link_work_item(
     actor: Actor,
     origin: str = "manual",
     gateway: JiraGateway | None = None,
+    known: IssueSummary | None = None,
 ) -> LinkOutcome:
     """Link a Jira work item to an obligation; linking twice does nothing.
 
@@ -80,6 +81,7 @@ def link_work_item(
     written): a key Jira does not have is refused with Jira's words (ValidationError), a Jira
     that cannot answer refuses the link (JiraError), and a found issue's summary and status
     are stored at once. Without one, the key is linked unchecked and the message says so.
+    known is what Jira has just said of the issue (it created it): stored, with no lookup.
     """
     obligation = get_obligation(session, obligation_id)
     require_assessable(session, obligation, field="key")
@@ -91,7 +93,10 @@ def link_work_item(
         )
     if _active(session, WorkItemLink, obligation.id, work_item_key=key) is not None:
         return LinkOutcome(False, f"{key} is already linked to {obligation.id}.")
-    found = _look_up(gateway, key) if gateway is not None else None
+    if known is not None:
+        found: IssueSummary | None = known
+    else:
+        found = _look_up(gateway, key) if gateway is not None else None
     asked = key
     if found is not None and found.key != key:
         # Jira answers a moved issue under its new key: link the issue, not the old name.
@@ -334,7 +339,7 @@ def _store_work_item(session: Session, key: str, found: IssueSummary | None) -> 
     item.status = found.status
     item.status_category = found.status_category
     item.issue_type = found.issue_type
-    item.url = found.url
+    item.url = found.url or item.url  # the URL comes with the next sync when Jira gave none
     item.missing = False
     session.add(item)
     session.flush()

@@ -79,15 +79,3 @@ def clean_name(name: str) -> str:
             field="name",
         )
     return value
-
-
-def parse_release_date(text: str | None) -> date | None:
-    """Return the date written as 2026-12-15 (empty: none), or raise ValidationError."""
-    if not text or not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(
-            "Write the release date as year-month-day, e.g. 2026-12-15.", field="date"
-        ) from None

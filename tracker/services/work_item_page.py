@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from tracker.domain.matrix import MatrixRow
+from tracker.domain.text_rules import has_control_characters
 from tracker.errors import NotFoundError
 from tracker.models import Obligation, RemoteLinkState, SyncRun, WorkItem, WorkItemLink
 from tracker.services.evidence import EvidenceScope
-from tracker.services.links import JIRA_KEY_PATTERN
+from tracker.services.links import JIRA_KEY_PATTERN, link_label
 from tracker.services.matrix import build_matrix
-from tracker.services.work_items import JIRA_ORIGIN, LABEL_PREFIX, ObligationIndex
+from tracker.services.work_items import label_obligation_id
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,8 @@ class CarriedObligation:
     link: WorkItemLink
     row: MatrixRow | None  # None for a grouping entry, which has no status of its own
     suspect: bool
-
-    @property
-    def label(self) -> str | None:
-        """Return the Jira label that made the link, when it came from one."""
-        if self.link.origin != JIRA_ORIGIN:
-            return None
-        return LABEL_PREFIX + self.obligation.id
+    #: The Jira label on the issue that makes the link (as the obligation's page names it).
+    label: str | None
 
 
 @dataclass(frozen=True)
@@ -38,8 +34,11 @@ class WorkItemDetail:
 
     item: WorkItem
     obligations: list[CarriedObligation]
-    #: Each label of the form obligation-<ID>, with the obligation it names (None: unknown).
+    #: Each label of the form obligation-<ID>, with the catalog's id of the obligation it
+    #: names (None: no obligation of that id was ever in the catalog), retired ones included.
     label_obligations: dict[str, str | None]
+    #: The labels among them that name a retired obligation (the orphans page lists them too).
+    retired_labels: list[str]
     #: The remote links the tracker last pushed onto this issue, by obligation id.
     pushed: list[RemoteLinkState]
     #: The newest push run (for every issue), and what it reported about this one, if anything.
@@ -48,7 +47,7 @@ class WorkItemDetail:
 
     @property
     def unknown_labels(self) -> list[str]:
-        """Return the obligation labels that name no obligation in the catalog."""
+        """Return the obligation labels that name no obligation the catalog has or had."""
         return [label for label, known in self.label_obligations.items() if known is None]
 
     @property
@@ -105,6 +104,7 @@ def work_item_detail(
             link=link,
             row=rows.get(obligation.id),
             suspect=link.reviewed_version < obligation.version,
+            label=link_label(obligation.id, [link.origin], item.labels),
         )
         for link, obligation in pairs
     ]
@@ -118,10 +118,12 @@ def work_item_detail(
     latest_push = session.exec(
         select(SyncRun).where(SyncRun.kind == "push").order_by(col(SyncRun.id).desc()).limit(1)
     ).first()
+    named, retired = _label_obligations(session, item.labels)
     return WorkItemDetail(
         item=item,
         obligations=obligations,
-        label_obligations=_label_obligations(session, item.labels),
+        label_obligations=named,
+        retired_labels=retired,
         pushed=pushed,
         latest_push=latest_push,
         push_problem=_problem_for(latest_push, key),
@@ -131,7 +133,7 @@ def work_item_detail(
 def _unknown_key_message(typed: str, key: str) -> str:
     if not JIRA_KEY_PATTERN.match(key):
         # Text from the address: shown without control characters, and not at length.
-        shown = "".join("?" if ord(char) < 32 or ord(char) == 127 else char for char in typed[:64])
+        shown = "".join("?" if has_control_characters(char) else char for char in typed[:64])
         shown += "…" if len(typed) > 64 else ""
         return (
             f"'{shown}' is not a Jira key: keys look like PRIV-42. Check the address, or find the "
@@ -144,16 +146,34 @@ def _unknown_key_message(typed: str, key: str) -> str:
     )
 
 
-def _label_obligations(session: Session, labels: list[str]) -> dict[str, str | None]:
-    candidates = [label for label in labels if label.casefold().startswith(LABEL_PREFIX)]
+def _label_obligations(
+    session: Session, labels: list[str]
+) -> tuple[dict[str, str | None], list[str]]:
+    """Return what each obligation label names, and which of them name a retired obligation.
+
+    Matched as the sync and the orphans page match them: the id in any letter case, against
+    every obligation the catalog has had (a retired one is named, and said to be retired).
+    """
+    candidates = {
+        label: found for label in labels if (found := label_obligation_id(label)) is not None
+    }
     if not candidates:
-        return {}
-    index = ObligationIndex(session)
+        return {}, []
+    # Every id, as the orphans page reads them: casefold has no exact twin in SQL.
+    catalog = {
+        obligation_id.casefold(): (obligation_id, retired_at is not None)
+        for obligation_id, retired_at in session.exec(
+            select(Obligation.id, Obligation.retired_at)
+        ).all()
+    }
     named: dict[str, str | None] = {}
-    for label in candidates:
-        resolved = index.resolve(label[len(LABEL_PREFIX) :])
-        named[label] = resolved[0] if resolved else None
-    return named
+    retired: list[str] = []
+    for label, found in candidates.items():
+        entry = catalog.get(found.casefold())
+        named[label] = entry[0] if entry else None
+        if entry is not None and entry[1]:
+            retired.append(label)
+    return named, retired
 
 
 def _problem_for(run: SyncRun | None, key: str) -> str | None:

@@ -55,8 +55,9 @@ def init_app(app: Flask) -> None:
     from tracker.web.webhooks.routes import webhooks
     from tracker.web.work_items.routes import work_items
 
-    csrf.init_app(app)
+    # Who is asking is settled first, so an anonymous POST is refused before CSRF reads its body.
     auth.init_app(app)
+    csrf.init_app(app)
     rate_limits.init_app(app)
     sso.init_app(app)
     # Read-only JSON for scripts; a later write route there must authenticate with a token.

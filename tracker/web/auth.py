@@ -29,6 +29,7 @@ from tracker.domain.access import (
     role_allows,
     scopes_allow,
 )
+from tracker.domain.text_rules import has_control_characters
 from tracker.errors import ForbiddenError, ValidationError
 from tracker.models import ApiToken, User, as_utc, utcnow
 from tracker.services.accounts import SignOnClaims, record_login, sign_on, user_actor
@@ -177,7 +178,7 @@ def sign_out() -> None:
 def safe_next(target: str | None) -> str:
     """Return where to go after log-in: a path on this site, never another site."""
     fallback = url_for("dashboard.index")
-    if not target or len(target) > 2000 or any(ord(char) < 32 for char in target):
+    if not target or len(target) > 2000 or has_control_characters(target):
         return fallback
     if "\\" in target or not target.startswith("/") or target.startswith("//"):
         return fallback

@@ -1,12 +1,14 @@
 """Every web input checked once, before any view: characters, lengths, ids and JSON bodies.
 
-`init_app` registers the bounded `int` URL converter, a depth-bounded JSON provider and a
-`before_request` check that refuses control characters in path segments, query values and form
-fields, bounds their lengths, and refuses JSON bodies that are too deep or hold NUL (or half a
-surrogate pair). The views
-then read typed values with the readers in `tracker.web.request_args`, which apply the same
-rules (`tracker.domain.text_rules`) with each field's own bound, read from its database column
-with `tracker.models.column_length`.
+`register_converter` installs the bounded `int` URL converter (before the blueprints, whose id
+rules take it). `init_app` adds a `before_request` check, run after sign-in and CSRF so that a
+request that may not be made is refused before its body is read: it refuses control characters
+in path segments, query values and form fields, bounds their lengths, and refuses JSON bodies
+that are too deep or hold NUL (or half a surrogate pair). Webhook deliveries are left to their
+own parser, which checks the fields it uses and ignores the rest. The views then read typed
+values with the readers in `tracker.web.request_args`, which apply the same rules
+(`tracker.domain.text_rules`) with each field's own bound, read from its database column with
+`tracker.models.column_length`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, request
-from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from tracker.domain.text_rules import field_label, has_control_characters, text_problem
 from tracker.errors import NotFoundError, ValidationError
-from tracker.models import Obligation, TrackerRelease, WorkItem, column_length
+from tracker.models import JiraVersion, Obligation, TrackerRelease, WorkItem, column_length
 
 #: The largest value an id column holds (a 32-bit signed integer on PostgreSQL).
 DATABASE_INTEGER_MAX = 2**31 - 1
@@ -37,6 +38,9 @@ MAX_JSON_DEPTH = 64
 MAX_JSON_BYTES = 1024 * 1024
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+#: Signed Jira deliveries: their parser (services.jira_webhooks) reads only the fields it uses,
+#: each checked, so a NUL in a comment of an ignored event must not refuse the delivery.
+OWN_JSON_PARSER_PREFIXES = ("/webhooks/",)
 
 # A JSON string (skipped whole: possessive, so linear on any input) or one bracket.
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
@@ -47,11 +51,15 @@ _HALF_PAIR = (
 )
 
 
+#: A release is a Jira fix version or one made in the tracker: its name fits the longer column.
+LONGEST_RELEASE_NAME = max(
+    column_length(TrackerRelease, "name"), column_length(JiraVersion, "name")
+)
 #: Path variables by name: what they name in messages, and the column that bounds them.
 PATH_VALUES: dict[str, tuple[str, str, int]] = {
     "obligation_id": ("obligation", "an id", column_length(Obligation, "id")),
     "key": ("work item", "a key", column_length(WorkItem, "key")),
-    "name": ("release", "a name", column_length(TrackerRelease, "name")),
+    "name": ("release", "a name", LONGEST_RELEASE_NAME),
 }
 
 
@@ -65,22 +73,17 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider, refusing bodies nested too deep before parsing them."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """Parse JSON after checking its depth and that its text can be stored."""
-        check_json_text(_json_text(s), "The JSON body")
-        return super().loads(s, **kwargs)
+def register_converter(app: Flask) -> None:
+    """Make `int` in URL rules the bounded id converter; call it before adding any blueprint."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def init_app(app: Flask) -> None:
-    """Register the bounded id converter, the JSON provider and the check before each view.
+    """Check every request's inputs before its view; call it after the sign-in and CSRF hooks.
 
-    Call it before the blueprints are registered: their rules take the converter then.
+    Flask runs these hooks in the order they were added: a request without the right to be
+    made is refused first, before this check reads its body (a large upload included).
     """
-    app.url_map.converters["int"] = IdConverter
-    app.json = BoundedJSONProvider(app)
     app.before_request(check_request)
 
 
@@ -97,7 +100,7 @@ def check_request() -> None:
         for name, upload in request.files.items(multi=True):
             _check_name(name)
             check_text(f"The name of the file in {name}", upload.filename or "", MAX_FILE_NAME)
-    if request.is_json:
+    if request.is_json and not request.path.startswith(OWN_JSON_PARSER_PREFIXES):
         _check_json_body()
 
 
@@ -166,13 +169,8 @@ def _check_json_body() -> None:
     if current is None or current > MAX_JSON_BYTES:
         request.max_content_length = MAX_JSON_BYTES  # raises 413 on reading beyond it
     data = request.get_data(cache=True)  # the view reads the same bytes again from the cache
-    check_json_text(_json_text(data), "The JSON body")
-
-
-def _json_text(data: str | bytes) -> str:
-    if isinstance(data, str):
-        return data
-    return data.decode(json.detect_encoding(data), errors="replace")
+    text = data.decode(json.detect_encoding(data), errors="replace")
+    check_json_text(text, "The JSON body")
 
 
 def _escape_problem(string: str) -> str | None:

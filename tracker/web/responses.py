@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response
 
-from tracker.models import as_utc
+from tracker.domain.timestamps import rfc3339_utc
 
 
 def json_response(
@@ -27,8 +27,7 @@ def json_response(
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        # RFC 3339 in UTC, to the second: 2026-12-01T15:19:59Z (naive times are UTC).
-        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return rfc3339_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

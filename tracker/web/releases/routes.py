@@ -26,7 +26,6 @@ from tracker.integrations.oscal import assessment_results
 from tracker.models import (
     Instrument,
     Obligation,
-    TrackerRelease,
     WorkItem,
     column_length,
     utcnow,
@@ -44,6 +43,7 @@ from tracker.services.snapshots import (
 )
 from tracker.web.auth import current_actor, current_identity, may, requires
 from tracker.web.collector import with_collector_paused
+from tracker.web.inputs import LONGEST_RELEASE_NAME
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
 from tracker.web.request_args import date_arg, path_value, text_arg
@@ -52,7 +52,6 @@ from tracker.web.responses import json_response
 releases = Blueprint("releases", __name__)
 OBLIGATION_ID = column_length(Obligation, "id")
 INSTRUMENT_ID = column_length(Instrument, "id")
-RELEASE_NAME = column_length(TrackerRelease, "name")
 
 
 @releases.get("/releases")
@@ -174,7 +173,7 @@ def freeze(name: str) -> ResponseReturnValue:
 @requires(Permission.READ)
 def diff(name: str) -> str:
     """Show what changed from an earlier release (?from=) to this one."""
-    earlier = path_value(request.args.get("from", ""), "release", RELEASE_NAME)
+    earlier = path_value(request.args.get("from", ""), "release", LONGEST_RELEASE_NAME)
     if not earlier:
         raise ValidationError("Say which release to compare with: ?from=2026.10.", field="from")
     documents = [

@@ -32,6 +32,7 @@ class LabelItem:
     text: str
     obligation_id: str | None
     unknown: bool
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,11 @@ def work_item_page(detail: WorkItemDetail, scope: EvidenceScope) -> WorkItemPage
     """Return the page's view object."""
     item = detail.item
     named = detail.label_obligations
+    retired = set(detail.retired_labels)
     labels = [
-        LabelItem(label, named.get(label), label in named and named[label] is None)
+        LabelItem(
+            label, named.get(label), label in named and named[label] is None, label in retired
+        )
         for label in item.labels
     ]
     return WorkItemPage(
@@ -145,6 +149,7 @@ def work_item_json(detail: WorkItemDetail) -> dict[str, Any]:
         "fix_versions": list(item.fix_versions),
         "labels": list(item.labels),
         "unknown_obligation_labels": list(detail.unknown_labels),
+        "retired_obligation_labels": list(detail.retired_labels),
         "assignee": item.assignee,
         "url": item.url,
         "jira_updated": item.updated,
