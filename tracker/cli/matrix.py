@@ -13,11 +13,11 @@ from sqlmodel import Session
 from tracker.cli.params import BoundedText, ColumnText
 from tracker.cli.paths import FilePath
 from tracker.db import get_engine
-from tracker.domain.matrix import MatrixFilter, apply_filter, to_csv, to_json, to_markdown
+from tracker.domain.matrix import MatrixFilter, apply_filter, to_csv, to_markdown
 from tracker.domain.status import Status
 from tracker.models import Instrument, TestRun
 from tracker.services.evidence import EvidenceScope
-from tracker.services.matrix import build_matrix
+from tracker.services.matrix import build_matrix, matrix_document
 
 
 @click.command("matrix")
@@ -66,11 +66,7 @@ def matrix_command(
         # On stderr: the export itself stays exactly the format asked for.
         click.echo(f"Note: {note}", err=True)
     if fmt == "json":
-        document = to_json(rows, data.generated_at) | {
-            "evidence_scope": scope.describe(),
-            "notes": list(data.notes),
-        }
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(matrix_document(data, rows, scope), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         text = to_csv(rows)
     else:

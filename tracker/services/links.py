@@ -27,13 +27,14 @@ from tracker.models import (
     TestResult,
     WorkItem,
     WorkItemLink,
+    column_length,
     utcnow,
 )
 from tracker.services.audit import record_event
 from tracker.services.work_items import JIRA_ORIGIN, obligation_label
 
 JIRA_KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,9}$")
-MAX_TEST_ID_LENGTH = 1000
+MAX_TEST_ID_LENGTH = column_length(TestCase, "test_id")
 #: What a link made without Jira says about its key.
 NOT_CHECKED = "not checked: Jira is not configured"
 

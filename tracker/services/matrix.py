@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell
+from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell, to_json
 from tracker.domain.release_verdict import ObligationInRelease, SignOffFact, signoff_state
 from tracker.domain.releases import ReleaseScope, standing
 from tracker.domain.status import (
@@ -45,6 +46,16 @@ class MatrixData:
     generated_at: datetime
     #: What the evidence scope lacks, in words (no run reported there, an unknown release).
     notes: tuple[str, ...] = ()
+
+
+def matrix_document(
+    data: MatrixData, rows: Sequence[MatrixRow], scope: EvidenceScope
+) -> dict[str, Any]:
+    """Return the JSON export (web, API and CLI): the rows, the scope and what the scope lacks."""
+    return to_json(rows, data.generated_at) | {
+        "evidence_scope": scope.describe(),
+        "notes": list(data.notes),
+    }
 
 
 def build_matrix(

@@ -12,13 +12,12 @@ from tracker.domain.access import Permission
 from tracker.domain.matrix import apply_filter
 from tracker.domain.status import STATUS_LABELS
 from tracker.models import Obligation
-from tracker.services.matrix import build_matrix
+from tracker.services.matrix import build_matrix, matrix_document
 from tracker.services.obligations import ObligationDetail, obligation_detail
 from tracker.services.work_item_page import work_item_detail
 from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import parse_matrix_query
-from tracker.web.matrix.routes import matrix_json
 from tracker.web.request_args import evidence_scope, integer_arg
 from tracker.web.responses import json_response
 from tracker.web.work_items.page import work_item_json
@@ -85,8 +84,9 @@ def matrix() -> Response:
     notes says what the evidence scope lacks, e.g. that no test run reported for the release.
     """
     query = parse_matrix_query(request.args)
-    data = build_matrix(session=get_session(), scope=evidence_scope())
-    return json_response(matrix_json(data, apply_filter(data.rows, query.filter)))
+    scope = evidence_scope()
+    data = build_matrix(session=get_session(), scope=scope)
+    return json_response(matrix_document(data, apply_filter(data.rows, query.filter), scope))
 
 
 @api.get("/work-items/<key>")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
-from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_json, to_markdown
+from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_markdown
 from tracker.services.evidence_pages import scope_choices
-from tracker.services.matrix import MatrixData, build_matrix
+from tracker.services.matrix import MatrixData, build_matrix, matrix_document
 from tracker.web.auth import requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import MatrixQuery, matrix_page, parse_matrix_query
@@ -55,7 +54,7 @@ def export_csv() -> Response:
 def export_json() -> Response:
     """Download exactly the filtered and sorted matrix as JSON."""
     data, rows = _filtered()
-    response = json_response(matrix_json(data, rows))
+    response = json_response(matrix_document(data, rows, evidence_scope()))
     response.headers["Content-Disposition"] = _disposition(data, "json")
     return response
 
@@ -72,14 +71,6 @@ def export_markdown() -> Response:
     notes = "".join(f"\n**{_markdown_text(note)}**\n" for note in data.notes)
     text = f"{title}\n\nTest evidence: {scope}.\n{notes}{rest}"
     return _attachment(text, "text/markdown; charset=utf-8", data, "md")
-
-
-def matrix_json(data: MatrixData, rows: list[MatrixRow]) -> dict[str, Any]:
-    """Return the JSON export (and API answer): to_json's, with the scope and what it lacks."""
-    return to_json(rows, data.generated_at) | {
-        "evidence_scope": evidence_scope().describe(),
-        "notes": list(data.notes),
-    }
 
 
 def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:
