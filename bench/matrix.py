@@ -1,5 +1,8 @@
 """Benchmark: catalog load, matrix page and exports at 3,000 obligations and 30,000 tests.
 
+Pages are timed with an empty matrix cache (computed, as after every write) unless they say
+"warm cache" (served from the cache) or "304" (a revalidation with the page's ETag).
+
 Run: python bench/matrix.py --obligations 3000 --tests 30000 [--database-url URL]
 """
 
@@ -22,6 +25,7 @@ from tracker.domain.access import Role, cli_actor
 from tracker.models import TestCase, TestLink, TestResult, TestRun, WorkItem, WorkItemLink, utcnow
 from tracker.services.accounts import create_user
 from tracker.services.catalog import load_catalog
+from tracker.web.caching import CACHE_KEY
 
 INSTRUMENTS = 10
 
@@ -205,12 +209,17 @@ def main() -> None:
         statements: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
-        def timed(path: str) -> tuple[float, int, int]:
+        def timed(
+            path: str, cold: bool = True, headers: dict[str, str] | None = None
+        ) -> tuple[float, int, int]:
+            if cold:  # an empty matrix cache: the matrix is computed, as on the first request
+                app.extensions.pop(CACHE_KEY, None)
             statements.clear()
             begin = time.perf_counter()
-            response = client.get(path)
+            response = client.get(path, headers=headers or {})
             elapsed = time.perf_counter() - begin
-            assert response.status_code == 200, (path, response.status_code)
+            expected = 304 if headers else 200
+            assert response.status_code == expected, (path, response.status_code)
             return elapsed, len(statements), len(response.data)
 
         timed("/matrix")  # warm-up: templates compiled, caches filled
@@ -224,6 +233,14 @@ def main() -> None:
         filtered = [timed("/matrix?instrument=LAW0&status=FAILING") for _ in range(args.requests)]
         filtered_time = statistics.median(item[0] for item in filtered)
         filtered_queries = filtered[0][1]
+        timed("/matrix")  # fills the cache
+        warm = [timed("/matrix", cold=False) for _ in range(args.requests)]
+        tag = client.get("/matrix").headers["ETag"]
+        revalidated = [
+            timed("/matrix", cold=False, headers={"If-None-Match": tag})
+            for _ in range(args.requests)
+        ]
+        api_warm = [timed("/api/v1/matrix", cold=False) for _ in range(args.requests)]
 
         print(f"database: {engine.url.get_backend_name()}")
         print(f"obligations: {len(ids)}  tests: {args.tests}  work items: {len(ids)}")
@@ -237,6 +254,20 @@ def main() -> None:
         )
         print(
             f"matrix page, filtered: {filtered_time * 1000:.0f} ms, {filtered_queries} SQL queries"
+        )
+        print(
+            f"matrix page, warm cache: p50 {statistics.median(t[0] for t in warm) * 1000:.1f} ms, "
+            f"p95 {percentile([t[0] for t in warm], 0.95) * 1000:.1f} ms, "
+            f"{warm[0][1]} SQL queries per request"
+        )
+        print(
+            f"matrix page, 304 to If-None-Match: p50 "
+            f"{statistics.median(t[0] for t in revalidated) * 1000:.1f} ms, "
+            f"{revalidated[0][1]} SQL queries per request"
+        )
+        print(
+            f"API /api/v1/matrix, warm cache: p50 "
+            f"{statistics.median(t[0] for t in api_warm) * 1000:.1f} ms"
         )
         print(
             f"JSON export: {json_time * 1000:.0f} ms ({json_size / 1024:.0f} KiB, {json_queries} queries)"

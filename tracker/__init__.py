@@ -21,7 +21,7 @@ def create_app(
     """
     from flask import Flask
 
-    from tracker import db
+    from tracker import db, logs
     from tracker.config import Config, instance_path
     from tracker.resources import templates_path
 
@@ -39,6 +39,8 @@ def create_app(
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]
+    # First: the request id is bound before any other hook runs (their log lines carry it).
+    logs.init_app(app)
     db.init_app(app)
     if web:
         from tracker.web import init_app as init_web

@@ -30,6 +30,12 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             copy.write_row([row[name] for name in columns])
 
 
+def table_of(model: type[Any]) -> Table:
+    """Return a model's table: Core inserts skip the ORM's per-row work on bulk data."""
+    table: Table = model.__table__
+    return table
+
+
 def is_one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """Return `column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many."""
     if session.connection().dialect.name == "postgresql":

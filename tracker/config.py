@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_path
-
 from tracker.resources import catalog_path, is_source_checkout
 
 DEFAULT_CATALOG_PATH = catalog_path()
@@ -29,6 +27,8 @@ def instance_path(environ: Mapping[str, str] | None = None) -> Path:
         return Path(env["TRACKER_INSTANCE_PATH"]).expanduser().absolute()
     if is_source_checkout():
         return Path(__file__).resolve().parent.parent / "instance"
+    from platformdirs import user_data_path  # only an installed tracker needs it
+
     return user_data_path(APP_DIRECTORY_NAME, appauthor=False)
 
 
@@ -63,6 +63,26 @@ class Config:
     OIDC_ROLE_CLAIM: str | None = None
     OIDC_ROLE_MAP: dict[str, Any] = {}
     SNAPSHOT_SIGNING_KEY: str | None = None
+    # Logs and metrics: see _operations_settings for the TRACKER_* variables.
+    LOG_FORMAT: str = "text"
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOW_NETWORKS: list[Any] | None = None  # None: loopback, not through a proxy
+    # Background jobs (tracker/jobs): see _job_settings for the TRACKER_* variables.
+    JOBS_NAME: str = "tracker"
+    JOBS_IMMEDIATE: bool = False
+    JOBS_WORKERS: int = 2
+    JIRA_SYNC_EVERY: int = 10
+    JIRA_FULL_SYNC_AT: str | None = "02:30"
+    READINESS_RECORD_AT: str | None = "23:50"
+    JOB_RETRIES: int = 5
+    JOB_RETRY_DELAY: int = 30
+    JOB_RETRY_MAX_DELAY: int = 15 * 60
+    JOB_HEARTBEAT_SECONDS: int = 15
+    JOB_STALE_SECONDS: int = 120
+    LARGE_REPORT_BYTES: int = 5 * 1024 * 1024
+    # The computed matrix, cached per data generation (tracker/services/matrix_cache.py).
+    MATRIX_CACHE_SECONDS: int = 60
+    MATRIX_CACHE_ENTRIES: int = 64
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -87,6 +107,11 @@ class Config:
         if env.get("TRACKER_TEST_MAPPING"):
             values["TEST_MAPPING_PATH"] = env["TRACKER_TEST_MAPPING"]
         values.update(_access_settings(env))
+        for name in ("MATRIX_CACHE_SECONDS", "MATRIX_CACHE_ENTRIES"):
+            if env.get(f"TRACKER_{name}"):
+                values[name] = _positive_number(env, f"TRACKER_{name}")
+        values.update(_operations_settings(env))
+        values.update(_job_settings(env))
         return values
 
 
@@ -107,17 +132,7 @@ def _access_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
     if env.get("TRACKER_SESSION_IDLE_MINUTES"):
         values["SESSION_IDLE_MINUTES"] = _positive_int(env, "TRACKER_SESSION_IDLE_MINUTES")
-    networks = []
-    for part in (env.get("TRACKER_TRUSTED_PROXIES") or "").split(","):
-        if part.strip():
-            try:
-                networks.append(ipaddress.ip_network(part.strip(), strict=False))
-            except ValueError:
-                raise ValueError(
-                    f"TRACKER_TRUSTED_PROXIES: '{part.strip()}' is not an IP address or network "
-                    "(write e.g. 10.0.0.5,10.1.0.0/16)."
-                ) from None
-    values["TRUSTED_PROXY_NETWORKS"] = networks
+    values["TRUSTED_PROXY_NETWORKS"] = _networks(env, "TRACKER_TRUSTED_PROXIES")
     role_map: dict[str, Role] = {}
     for pair in (env.get("TRACKER_OIDC_ROLE_MAP") or "").split(","):
         if not pair.strip():
@@ -132,6 +147,98 @@ def _access_settings(env: Mapping[str, str]) -> dict[str, Any]:
             ) from None
     values["OIDC_ROLE_MAP"] = role_map
     return values
+
+
+def _job_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Read the queue's settings: schedules, retries, heartbeats, the large-report threshold."""
+    values: dict[str, Any] = {}
+    if env.get("TRACKER_JOBS_NAME"):
+        values["JOBS_NAME"] = env["TRACKER_JOBS_NAME"].strip()[:60] or Config.JOBS_NAME
+    if env.get("TRACKER_JIRA_SYNC_EVERY"):
+        values["JIRA_SYNC_EVERY"] = _minutes_or_off(env, "TRACKER_JIRA_SYNC_EVERY")
+    for name in ("JIRA_FULL_SYNC_AT", "READINESS_RECORD_AT"):
+        if env.get(f"TRACKER_{name}"):
+            values[name] = _time_of_day_or_off(env, f"TRACKER_{name}")
+    if env.get("TRACKER_JOB_RETRIES"):
+        text = env["TRACKER_JOB_RETRIES"].strip()
+        if not text.isascii() or not text.isdigit() or int(text) > 100:
+            raise ValueError("TRACKER_JOB_RETRIES must be a whole number from 0 to 100, e.g. 5.")
+        values["JOB_RETRIES"] = int(text)
+    for name in (
+        "JOBS_WORKERS",
+        "JOB_RETRY_DELAY",
+        "JOB_RETRY_MAX_DELAY",
+        "JOB_HEARTBEAT_SECONDS",
+        "JOB_STALE_SECONDS",
+        "LARGE_REPORT_BYTES",
+    ):
+        if env.get(f"TRACKER_{name}"):
+            values[name] = _positive_number(env, f"TRACKER_{name}")
+    return values
+
+
+def _minutes_or_off(env: Mapping[str, str], name: str) -> int:
+    text = env[name].strip().lower()
+    if text in ("0", "off", "no", "false"):
+        return 0
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 24 * 60:
+        raise ValueError(
+            f"{name} must be a number of minutes from 1 to 1440 (e.g. 10), or off to stop "
+            f"the schedule; it is '{env[name].strip()[:40]}'."
+        )
+    return int(text)
+
+
+def _time_of_day_or_off(env: Mapping[str, str], name: str) -> str | None:
+    text = env[name].strip().lower()
+    if text in ("off", "no", "false"):
+        return None
+    hours, _, minutes = text.partition(":")
+    if not (
+        hours.isascii()
+        and hours.isdigit()
+        and minutes.isascii()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ValueError(
+            f"{name} must be a time of day in UTC as HH:MM (e.g. 02:30), or off; it is "
+            f"'{env[name].strip()[:40]}'."
+        )
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _operations_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Read how the service reports on itself: the log format, who may read /metrics."""
+    from tracker.logs import log_format
+
+    values: dict[str, Any] = {
+        "LOG_FORMAT": log_format(env.get("TRACKER_LOG_FORMAT")),
+        "METRICS_TOKEN": (env.get("TRACKER_METRICS_TOKEN") or "").strip() or None,
+    }
+    allow = (env.get("TRACKER_METRICS_ALLOW") or "").strip()
+    if allow.lower() == "none":
+        values["METRICS_ALLOW_NETWORKS"] = []  # the token only
+    elif allow:
+        values["METRICS_ALLOW_NETWORKS"] = _networks(env, "TRACKER_METRICS_ALLOW")
+    return values
+
+
+def _networks(env: Mapping[str, str], name: str) -> list[Any]:
+    """Read a comma-separated list of IP addresses and networks."""
+    networks = []
+    for part in (env.get(name) or "").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"{name}: '{part.strip()[:60]}' is not an IP address or network "
+                    "(write e.g. 10.0.0.5,10.1.0.0/16)."
+                ) from None
+    return networks
 
 
 def _positive_number(env: Mapping[str, str], name: str) -> int:
@@ -161,3 +268,6 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
     # Tests run many requests from 127.0.0.1; the brute-force tests turn this back on.
     RATELIMIT_ENABLED = False
+    # An enqueued job runs at once, in the request that enqueued it (tests of a real
+    # consumer turn this off).
+    JOBS_IMMEDIATE = True

@@ -76,6 +76,13 @@ class JiraError(TrackerError):
         self.status = status
         self.retryable = retryable
 
+    @property
+    def transient(self) -> bool:
+        """Whether Jira may answer otherwise later (429, 5xx, no answer): worth a later retry."""
+        # Any other 4xx (even 408 or 409, which a request may repeat at once) stays the same.
+        status = self.status
+        return self.retryable and (status is None or status == 429 or status >= 500)
+
 
 class ForbiddenError(TrackerError):
     """The one asking may not do this (a token outside its limits, ...); nothing was changed."""

@@ -32,10 +32,22 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to the given revision (the newest by default)."""
+    from sqlalchemy import inspect
+
+    from tracker.generation import OFF, TABLE, bump_generation
+
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # Python's sqlite3 runs DDL outside any transaction, one commit (and disk sync) per
+            # statement: an explicit BEGIN makes the whole upgrade one all-or-nothing commit.
+            connection.exec_driver_sql("BEGIN")
+        # Older revisions have no generation row to move on; once there, one move for the lot.
+        connection.execution_options(**{OFF: True})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if inspect(connection).has_table(TABLE):
+            bump_generation(connection)
 
 
 def current_revision(engine: Engine) -> str | None:

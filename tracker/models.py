@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 
 def utcnow() -> datetime:
@@ -20,6 +30,16 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """Return the time as timezone-aware UTC (a naive one, as SQLite may give back, is UTC)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class TableModel(SQLModel):
+    """Base of the tables: pydantic builds a table's validator when one is first needed.
+
+    The tables are read and written through SQLAlchemy, so most commands never need one, and
+    building them all at import cost every `tracker` command about 30 ms.
+    """
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 def column_length(model: type[SQLModel], field: str) -> int:
@@ -41,7 +61,7 @@ def _json_dict() -> Any:
 # --- catalog ------------------------------------------------------------------------------
 
 
-class Instrument(SQLModel, table=True):
+class Instrument(TableModel, table=True):
     """A law or regulation, e.g. GDPR."""
 
     id: str = Field(primary_key=True, max_length=32)
@@ -55,7 +75,7 @@ class Instrument(SQLModel, table=True):
     retired_at: datetime | None = None
 
 
-class Obligation(SQLModel, table=True):
+class Obligation(TableModel, table=True):
     """The current version of one assessable duty (or a grouping node) of an instrument."""
 
     id: str = Field(primary_key=True, max_length=80)
@@ -84,7 +104,7 @@ class Obligation(SQLModel, table=True):
     retired_at: datetime | None = None
 
 
-class ObligationVersion(SQLModel, table=True):
+class ObligationVersion(TableModel, table=True):
     """A past or current version of an obligation's normative content."""
 
     __table_args__ = (UniqueConstraint("obligation_id", "version"),)
@@ -97,7 +117,7 @@ class ObligationVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ObligationMapping(SQLModel, table=True):
+class ObligationMapping(TableModel, table=True):
     """A cross-law relationship from one obligation to another (equivalent-to, subset-of, ...)."""
 
     __table_args__ = (UniqueConstraint("source_id", "target_id"),)
@@ -112,7 +132,7 @@ class ObligationMapping(SQLModel, table=True):
 # --- Jira -----------------------------------------------------------------------------------
 
 
-class WorkItem(SQLModel, table=True):
+class WorkItem(TableModel, table=True):
     """The tracker's copy of a Jira issue (usually an epic)."""
 
     key: str = Field(primary_key=True, max_length=64)
@@ -133,7 +153,7 @@ class WorkItem(SQLModel, table=True):
     synced_at: datetime | None = None
 
 
-class LinkRecord(SQLModel):
+class LinkRecord(TableModel):
     """What every link records: where it came from, its review and its removal (rows stay)."""
 
     origin: str = Field(default="manual", max_length=16)
@@ -157,7 +177,7 @@ class WorkItemLink(LinkRecord, table=True):
     work_item_key: str = Field(foreign_key="workitem.key", index=True, max_length=64)
 
 
-class JiraVersion(SQLModel, table=True):
+class JiraVersion(TableModel, table=True):
     """A Jira fix version (a release) of a project."""
 
     id: str = Field(primary_key=True, max_length=32)
@@ -168,7 +188,7 @@ class JiraVersion(SQLModel, table=True):
     release_date: date | None = None
 
 
-class TrackerRelease(SQLModel, table=True):
+class TrackerRelease(TableModel, table=True):
     """A release created in the tracker; Jira fix versions of the same name join it."""
 
     __tablename__ = "release"
@@ -179,7 +199,7 @@ class TrackerRelease(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class SignOff(SQLModel, table=True):
+class SignOff(TableModel, table=True):
     """Legal's statement that an obligation is met for a release; the newest one counts."""
 
     __table_args__ = (Index("ix_signoff_release_obligation", "release", "obligation_id"),)
@@ -197,7 +217,7 @@ class SignOff(SQLModel, table=True):
     signed_at: datetime = Field(default_factory=utcnow)
 
 
-class ReleaseException(SQLModel, table=True):
+class ReleaseException(TableModel, table=True):
     """An accepted risk for one obligation in one release: requested, approved by another."""
 
     __table_args__ = (Index("ix_releaseexception_release", "release", "obligation_id"),)
@@ -219,7 +239,7 @@ class ReleaseException(SQLModel, table=True):
     withdrawn_at: datetime | None = None
 
 
-class ReadinessRecord(SQLModel, table=True):
+class ReadinessRecord(TableModel, table=True):
     """How many obligations blocked a release on a day (the burn-down's history)."""
 
     release: str = Field(primary_key=True, max_length=200)
@@ -229,7 +249,7 @@ class ReadinessRecord(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
-class ReleaseSnapshot(SQLModel, table=True):
+class ReleaseSnapshot(TableModel, table=True):
     """A frozen record of a release: canonical JSON, its hash and the previous snapshot's."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -242,7 +262,7 @@ class ReleaseSnapshot(SQLModel, table=True):
     frozen_at: datetime = Field(default_factory=utcnow)
 
 
-class SyncRun(SQLModel, table=True):
+class SyncRun(TableModel, table=True):
     """One run of a Jira sync or push, with what it did and what went wrong."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -266,7 +286,7 @@ class SyncRun(SQLModel, table=True):
     problems: list[str] = _json_list()
 
 
-class SyncLock(SQLModel, table=True):
+class SyncLock(TableModel, table=True):
     """A named lock row; inserting it is how one sync excludes another on any database."""
 
     name: str = Field(primary_key=True, max_length=64)
@@ -278,7 +298,7 @@ class SyncLock(SQLModel, table=True):
     pid: int | None = None
 
 
-class RemoteLinkState(SQLModel, table=True):
+class RemoteLinkState(TableModel, table=True):
     """What the tracker last pushed to a Jira issue as a remote link, by its stable globalId."""
 
     __table_args__ = (UniqueConstraint("work_item_key", "global_id"),)
@@ -293,7 +313,7 @@ class RemoteLinkState(SQLModel, table=True):
     pushed_at: datetime = Field(default_factory=utcnow)
 
 
-class WebhookDelivery(SQLModel, table=True):
+class WebhookDelivery(TableModel, table=True):
     """A Jira webhook delivery already processed, for de-duplication and the Jira page's counts.
 
     identifier is "sha256:" and the hash of Jira's identifier header, or "body-sha256:" and the
@@ -310,7 +330,7 @@ class WebhookDelivery(SQLModel, table=True):
     )
 
 
-class EpicRequest(SQLModel, table=True):
+class EpicRequest(TableModel, table=True):
     """An epic the tracker created for an obligation's gap, so a re-run never creates two."""
 
     __table_args__ = (UniqueConstraint("obligation_id", "project_key"),)
@@ -326,7 +346,7 @@ class EpicRequest(SQLModel, table=True):
 # --- tests ----------------------------------------------------------------------------------
 
 
-class TestCase(SQLModel, table=True):
+class TestCase(TableModel, table=True):
     """An automated test, identified across runs by suite/classname/name."""
 
     __test__ = False  # not a pytest test class
@@ -351,7 +371,7 @@ class TestLink(LinkRecord, table=True):
     test_case_id: int = Field(foreign_key="testcase.id", index=True)
 
 
-class UnknownClaim(SQLModel, table=True):
+class UnknownClaim(TableModel, table=True):
     """A test's newest report names an obligation id the catalog does not have."""
 
     __test__ = False
@@ -361,7 +381,7 @@ class UnknownClaim(SQLModel, table=True):
     run_id: int = Field(foreign_key="testrun.id", index=True)
 
 
-class TestRun(SQLModel, table=True):
+class TestRun(TableModel, table=True):
     """One ingested test report."""
 
     __test__ = False
@@ -388,7 +408,7 @@ class TestRun(SQLModel, table=True):
     invalid_ids: list[str] = _json_list()
 
 
-class TestResult(SQLModel, table=True):
+class TestResult(TableModel, table=True):
     """The outcome of one test case in one run."""
 
     __test__ = False
@@ -407,7 +427,7 @@ class TestResult(SQLModel, table=True):
     attempts: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class User(SQLModel, table=True):
+class User(TableModel, table=True):
     """A person's account: e-mail, name, role; a password hash (Argon2id) or a single sign-on."""
 
     __tablename__ = "useraccount"
@@ -423,7 +443,7 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = None
 
 
-class LoginSession(SQLModel, table=True):
+class LoginSession(TableModel, table=True):
     """One signed-in browser: ended by log-out, idleness, a password reset or disabling."""
 
     id: str = Field(primary_key=True, max_length=64)  # SHA-256 of the key in the cookie
@@ -434,7 +454,7 @@ class LoginSession(SQLModel, table=True):
     ended_at: datetime | None = None
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(TableModel, table=True):
     """A token for CI and scripts: its scopes, limits and owner; only its hash is stored."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -457,7 +477,7 @@ class ApiToken(SQLModel, table=True):
 # --- decisions and history ------------------------------------------------------------------
 
 
-class ApplicabilityDecision(SQLModel, table=True):
+class ApplicabilityDecision(TableModel, table=True):
     """Legal's decision on whether an obligation applies; the newest row is the current one."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -469,7 +489,7 @@ class ApplicabilityDecision(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(TableModel, table=True):
     """Who did what to which thing, with the state before and after; append-only, hash-chained."""
 
     __table_args__ = (Index("ix_auditevent_entity", "entity_type", "entity_id"),)
@@ -489,9 +509,57 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class AuditChainHead(SQLModel, table=True):
+class AuditChainHead(TableModel, table=True):
     """The last audit event written: appends lock this row, and a verifier checks the tail."""
 
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class DataGeneration(TableModel, table=True):
+    """The one row counting committed writes that can change a status (see tracker.generation)."""
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    token: str = Field(max_length=32)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+class Job(TableModel, table=True):
+    """One background job: what it is, how far it got and how it ended (what /jobs shows)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32, index=True)
+    state: str = Field(default="queued", max_length=16, index=True)
+    params: dict[str, Any] = _json_dict()
+    progress_text: str | None = Field(default=None, max_length=300)
+    progress_done: int | None = None
+    progress_total: int | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    failure: str | None = Field(default=None, max_length=1000)
+    actor: str = Field(default="system", max_length=200)
+    actor_ref: str = Field(default="system", max_length=64)
+    request_id: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    task_id: str | None = Field(default=None, max_length=64)
+    # "kind@minute" of a scheduled run: workers that all fire the schedule record it once.
+    schedule_key: str | None = Field(default=None, max_length=100, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    worker: str | None = Field(default=None, max_length=300)  # host:pid, shown
+    worker_host: str | None = Field(default=None, max_length=200)  # as sync_lock.host_identity
+    worker_pid: int | None = None
+
+
+class JobUpload(TableModel, table=True):
+    """A report waiting for its ingest job, in parts, so a worker on any machine can read it."""
+
+    job_id: int = Field(foreign_key="job.id", primary_key=True)
+    part: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

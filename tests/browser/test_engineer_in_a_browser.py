@@ -109,10 +109,16 @@ def test_an_engineer_creates_an_epic_in_jira_for_a_gap(
     expect(status.get_by_label("Jira project")).to_have_value("PRIV")
     status.get_by_role("button", name="Create epic in Jira").click()
 
-    message = page.get_by_role("status")
-    expect(message).to_contain_text(re.compile(r"Created PRIV-\d+ for BETA-9 and linked it\."))
-    key = re.search(r"PRIV-\d+", message.inner_text())
+    # The button queues a job and opens its page (the tests run a job as soon as it is queued).
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(r"Create epic queued as job #\d+")
+    )
+    outcome = page.locator("#job-summary")
+    expect(outcome).to_contain_text(re.compile(r"Created PRIV-\d+ for BETA-9 and linked it\."))
+    key = re.search(r"PRIV-\d+", outcome.inner_text())
     assert key is not None
+    page.get_by_role("link", name="BETA-9", exact=True).click()
+    status = page.get_by_role("region", name="Status")
     epic = jira.state.issue(key.group(0))
     assert epic is not None and epic.issuetype == "Epic"
     assert "obligation-BETA-9" in epic.labels

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
-from tests.helpers import SMALL_CATALOG, transaction
+from tests.helpers import SMALL_CATALOG, empty_tables, transaction
 from tracker.catalog import read_catalog
 from tracker.domain.access import cli_actor
 from tracker.errors import CatalogError
@@ -186,3 +187,87 @@ def test_the_audit_trail_records_what_changed_not_where_the_files_moved(
     assert len(session.exec(select(AuditEvent)).all()) == len(created)
     report = verify_audit_trail(session=session)
     assert report.ok and report.checked == len(created)
+
+
+FIRST_SUMMARY = "A synthetic obligation, worded the first way for this test."
+CHANGED_SUMMARY = "A synthetic obligation, worded another way for a new version."
+
+
+def _synthetic_catalog(folder: Path, obligations: int, summary: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "instrument: {id: BULK, title: Bulk, jurisdiction: EU, official_url: https://example.org}",
+        "obligations:",
+    ]
+    for number in range(obligations):
+        lines += [
+            f"  - id: BULK-{number}",
+            f"    citation: Art. {number}",
+            f"    title: Obligation {number}",
+            f"    summary: {summary}",
+            "    official_url: https://example.org",
+            "    severity: medium",
+            "    evidence: [{type: automated_test, description: An automated test.}]",
+            f"    mappings: [{{target: BULK-{(number + 1) % obligations}, "
+            "relationship: intersects-with}]",
+        ]
+    (folder / "bulk.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _statements_of_loads(session: Session, tmp_path: Path, obligations: int) -> list[int]:
+    """Count the statements of a first load, a reload changing every summary, and a shrink."""
+    engine = session.get_bind()
+    counts = []
+    for step, (size, summary) in enumerate(
+        [
+            (obligations, FIRST_SUMMARY),
+            (obligations, CHANGED_SUMMARY),
+            (obligations - 2, CHANGED_SUMMARY),
+        ]
+    ):
+        folder = _synthetic_catalog(tmp_path / f"{obligations}-{step}", size, summary)
+        statements: list[str] = []
+
+        def count(*args: object, into: list[str] = statements) -> None:
+            into.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            load(session, folder)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    return counts
+
+
+def test_a_load_takes_the_same_number_of_statements_for_5_or_50_obligations(
+    session: Session, tmp_path: Path
+) -> None:
+    small = _statements_of_loads(session, tmp_path, 5)
+    empty_tables(session.get_bind())
+    large = _statements_of_loads(session, tmp_path, 50)
+    assert small == large
+    versions = session.exec(select(ObligationVersion)).all()
+    assert len(versions) == 100  # 50 first versions and 50 second ones
+    retired = session.exec(select(Obligation).where(Obligation.retired_at.is_not(None))).all()  # type: ignore[union-attr]
+    assert sorted(obligation.id for obligation in retired) == ["BULK-48", "BULK-49"]
+    mappings = session.exec(select(ObligationMapping)).all()
+    # The mappings of the catalog as it is now: BULK-47 maps to BULK-0 instead of BULK-48.
+    assert len(mappings) == 48
+    assert ("BULK-47", "BULK-0") in {(m.source_id, m.target_id) for m in mappings}
+
+
+def test_obligations_the_session_holds_show_what_a_later_load_wrote(
+    session: Session, catalog_copy: Path
+) -> None:
+    load(session, catalog_copy)
+    held = session.get(Obligation, "ALPHA-1.1")
+    assert held is not None and held.version == 1
+    edit(
+        catalog_copy / "alpha.yaml",
+        "Delete a person's data without undue delay when they ask and a ground applies.",
+        CHANGED_SUMMARY,
+    )
+    load(session, catalog_copy)
+    assert held.version == 2 and held.summary == CHANGED_SUMMARY

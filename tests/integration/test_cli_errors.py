@@ -158,7 +158,7 @@ def test_a_tracker_error_a_command_lets_through_prints_its_message(
     def missing(**_: Any) -> None:
         raise NotFoundError("No release '1999.01': create it first.")
 
-    monkeypatch.setattr("tracker.cli.matrix.build_matrix", missing)
+    monkeypatch.setattr("tracker.services.matrix.build_matrix", missing)
     result = runner.invoke(args=["matrix", "--format", "json"])
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: No release '1999.01': create it first."
@@ -170,7 +170,7 @@ def test_an_unexpected_error_is_one_line_with_the_traceback_in_the_log(
     def broken(**_: Any) -> None:
         raise RuntimeError("the disk is on fire\nsecond line")
 
-    monkeypatch.setattr("tracker.cli.matrix.build_matrix", broken)
+    monkeypatch.setattr("tracker.services.matrix.build_matrix", broken)
     result = runner.invoke(args=["matrix"])
     assert result.exit_code == UNEXPECTED_EXIT
     log = instance / ERROR_LOG

@@ -19,8 +19,11 @@ from sqlmodel import Session, col, select
 from tests.evidence_helpers import case, new_token, report
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.demo import prepare_demo, start_demo_jira
+from tracker.domain.access import cli_actor
+from tracker.jobs.queue import submit
 from tracker.models import (
     ApplicabilityDecision,
+    Job,
     Obligation,
     ReleaseSnapshot,
     SignOff,
@@ -73,6 +76,8 @@ def demo_app(app, engine):  # type: ignore[no-untyped-def]
         prepare_demo(app, demo.settings)
     finally:
         demo.server.stop()
+    # A finished job, for the job pages and GET /api/v1/jobs/<id>.
+    submit(app, "readiness", {}, cli_actor("timestamps"))
     return app
 
 
@@ -96,6 +101,7 @@ def path_values(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             "name": [release.name for release in list_releases(session=session)],
             "snapshot_id": [str(s.id) for s in session.exec(select(ReleaseSnapshot)).all()],
             "key": [*keys, *unlinked],
+            "job_id": [str(job.id) for job in session.exec(select(Job)).all()],
         }
 
 

@@ -383,3 +383,23 @@ def test_a_too_large_form_is_a_413_page_and_writes_nothing(client, session, engi
     assert "The request is larger than the limit" in text
     assert "Nothing was saved." in text
     assert snapshot(engine) == before
+
+
+def test_the_page_reads_a_fixed_number_of_queries_whatever_it_carries(client, session, engine):
+    from tests.evidence_helpers import case, count_statements, ingest, report
+
+    load(session)
+    link_items(session)
+    ingest(session, report(case("test_first", "ALPHA-1.1")), suite="api")
+    page(client)  # sign-in bookkeeping and first-request work out of the way
+    with count_statements(engine) as few:
+        page(client)
+    cases = [case(f"test_{n}", "ALPHA-1.1", "failed" if n == 2 else "passed") for n in range(6)]
+    ingest(session, report(*cases), suite="other")
+    with count_statements(engine) as more:
+        text = page(client)
+    # Each test shows its own latest outcome, read with the status (not a second time).
+    assert text.count('class="outcome-pass"') == 6 and text.count('class="outcome-fail"') == 1
+    assert len(more) == len(few)
+    # Titles are read for the mapped obligations only, never for the whole catalog.
+    assert not [s for s in more if re.search(r"FROM obligation\s*$", s)]

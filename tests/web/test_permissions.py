@@ -49,6 +49,11 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "jira.sync_now": (Permission.RUN_JIRA, ENGINEERS, set()),
     "jira.push_now": (Permission.RUN_JIRA, ENGINEERS, set()),
     "jira.create_epic_for": (Permission.EDIT_LINKS, ENGINEERS, set()),
+    "jira.create_epics_for_gaps": (Permission.EDIT_LINKS, ENGINEERS, set()),
+    # Background jobs: anyone who reads may follow them; starting one is the button's right.
+    "jobs.index": (Permission.READ, READERS, set()),
+    "jobs.show": (Permission.READ, READERS, set()),
+    "jobs_api.get_job": (Permission.READ, READERS, {Scope.READ}),
     "work_items.show": (Permission.READ, READERS, set()),
     "api.list_obligations": (Permission.READ, READERS, {Scope.READ}),
     "api.get_obligation": (Permission.READ, READERS, {Scope.READ}),
@@ -58,6 +63,9 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "test_runs_api.create_run": (Permission.UPLOAD_RESULTS, set(), {Scope.RESULTS_WRITE}),
     "test_runs_api.list_test_runs": (Permission.READ, READERS, {Scope.READ}),
     "test_runs_api.get_run": (Permission.READ, READERS, {Scope.READ}),
+    # The API contract reads like the API; its page is a page (tokens count only on /api/).
+    "api_docs.openapi": (Permission.READ, READERS, {Scope.READ}),
+    "api_docs.reference": (Permission.READ, READERS, set()),
     "releases.index": (Permission.READ, READERS, set()),
     "releases.create": (Permission.DECIDE_RELEASES, AUDITORS, set()),
     "releases.api_list": (Permission.READ, READERS, {Scope.READ}),
@@ -97,6 +105,13 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "accounts.logout_submit": (Permission.PUBLIC, ALL_ROLES, set()),
     "webhooks.jira_delivery": (Permission.PUBLIC, ALL_ROLES, set()),
     "web.static": (Permission.PUBLIC, ALL_ROLES, set()),
+    # Probes: a load balancer or Kubernetes asks without credentials; they answer only
+    # ok/failing in generic words (tests/web/test_health.py).
+    "health.healthz": (Permission.PUBLIC, ALL_ROLES, set()),
+    "health.readyz": (Permission.PUBLIC, ALL_ROLES, set()),
+    # Prometheus has no session: /metrics checks its own token or the caller's address
+    # (loopback here; refusals in tests/web/test_metrics.py).
+    "health.metrics": (Permission.PUBLIC, ALL_ROLES, set()),
 }
 
 URL_VALUES = {
@@ -109,6 +124,7 @@ URL_VALUES = {
     "snapshot_id": 1,
     "filename": "tracker.css",
     "name": "2026.12",
+    "job_id": 1,
 }
 TARGET = "target@example.com"
 FORMS: dict[str, dict[str, str]] = {
@@ -120,6 +136,7 @@ FORMS: dict[str, dict[str, str]] = {
         "justification": "We sell to businesses only, no consumers.",
     },
     "jira.create_epic_for": {"project": "PRIV"},
+    "jira.create_epics_for_gaps": {"project": "PRIV"},
     "accounts.users_create": {"email": "new@example.com", "role": "viewer"},
     "accounts.users_set_role": {"email": TARGET, "role": "legal"},
     "accounts.users_set_active": {"email": TARGET, "active": "0"},

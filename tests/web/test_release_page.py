@@ -129,8 +129,14 @@ def test_a_bad_exception_request_keeps_what_was_typed_and_writes_nothing(
 def test_compliance_freezes_and_anyone_downloads_the_snapshot(app: Any, session: Session) -> None:
     release_world(session)
     compliance = signed_in_client(app, "compliance")
-    assert _post(compliance, f"{URL}/freeze", {}).status_code == 302
+    response = _post(compliance, f"{URL}/freeze", {})
+    # Freezing is a job: the answer is its page, which (run at once in tests) links the snapshot.
+    assert response.status_code == 303 and response.headers["Location"] == "/jobs/1"
     snapshot = session.exec(select(ReleaseSnapshot)).one()
+    job = compliance.get("/jobs/1").get_data(as_text=True)
+    assert "Release freeze queued as job #1." in job
+    assert f"Snapshot #{snapshot.id} frozen: hash {snapshot.hash[:16]}" in job
+    assert f'href="/snapshots/{snapshot.id}/report">Snapshot #{snapshot.id} report</a>' in job
     viewer = signed_in_client(app, "viewer")
     download = viewer.get(f"/snapshots/{snapshot.id}.json")
     assert download.status_code == 200 and download.get_data(as_text=True) == snapshot.document

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError as PydanticValidationError
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from tracker.domain.catalog_rules import (
     UNKNOWN_INSTRUMENT,
@@ -48,7 +51,25 @@ class YAMLLimitError(yaml.MarkedYAMLError):
     """A document beyond the reader's nesting or alias-expansion limits."""
 
 
-class _LineLoader(yaml.SafeLoader):
+if TYPE_CHECKING or not yaml.__with_libyaml__:
+    _SafeBase = yaml.SafeLoader  # pure Python, when PyYAML was built without libyaml
+else:
+
+    class _SafeBase(Composer, yaml.cyaml.CParser, SafeConstructor, Resolver):
+        """libyaml's scanner and parser (C, several times faster) under PyYAML's composer.
+
+        The C loader would compose in C too, recursively and without the bounds below: the
+        Python composer's methods come first, so _LineLoader.compose_node sees every node.
+        """
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+
+class _LineLoader(_SafeBase):
     """A safe loader that records lines, keeps dates as text and reports duplicate keys.
 
     It also refuses documents nested too deeply or whose aliases expand too far.
@@ -214,6 +235,9 @@ def _read_file(
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         detail = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses, by position
+            line = text.count("\n", 0, exc.position) + 1
+            detail = str(exc).splitlines()[0]  # without its "position" in the text
         message = detail if isinstance(exc, YAMLLimitError) else f"YAML syntax error: {detail}"
         return None, [], [], [Problem(message, file=name, line=line)]
     finally:

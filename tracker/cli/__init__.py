@@ -22,7 +22,6 @@ from typing import IO, Any
 
 import click
 from flask.cli import FlaskGroup, ScriptInfo
-from sqlalchemy.exc import DBAPIError
 
 from tracker import create_app
 from tracker.errors import TrackerError
@@ -47,19 +46,69 @@ COMMANDS = {
     "tokens": ("tracker.cli.tokens", "tokens"),
     "audit": ("tracker.cli.audit", "audit"),
     "snapshot": ("tracker.cli.snapshot", "snapshot"),
+    "worker": ("tracker.cli.worker", "worker_command"),
+    "serve": ("tracker.cli.worker", "serve_command"),
+    "jobs": ("tracker.cli.jobs", "jobs"),
+}
+
+
+#: command name: its one-line help, shown by `tracker --help` without importing its module
+#: (a command missing here still works; `tracker --help` then imports it to ask).
+SUMMARIES = {
+    "db": "Database schema.",
+    "catalog": "The obligation catalog (YAML files owned by legal).",
+    "matrix": "Export the traceability matrix as JSON, CSV or Markdown.",
+    "demo": "Start a local Jira sandbox, load the catalog, sync, push, ingest a report, and serve.",
+    "jira": "Jira: pull work items, show obligations on epics, create epics for gaps.",
+    "jira-sandbox": "Serve a local Jira stand-in that speaks Jira's REST API, until Ctrl-C.",
+    "results": "Test results: ingest JUnit XML reports from CI.",
+    "releases": (
+        "Releases: Jira fix versions (one per name across projects) and releases made here."
+    ),
+    "gate": "Decide whether a release may ship: exit 0 ready, 1 blocked, 2 usage or setup error.",
+    "users": "Accounts: who may sign in, with which role.",
+    "tokens": "API tokens for CI uploads and the read API.",
+    "audit": "The audit trail (append-only, hash-chained).",
+    "snapshot": "Frozen release snapshots: verify one offline, make a signing key.",
+    "worker": "Run queued jobs and the schedules until Ctrl-C (on any number of machines).",
+    "serve": "Serve the tracker (gunicorn when installed) and, without Redis, run its jobs too.",
+    "jobs": "Background jobs: syncs, pushes, epics, large ingests, freezes, readiness records.",
 }
 
 
 #: Commands that serve or inspect the web app; every other command gets an app without it.
-WEB_COMMANDS = frozenset({"demo", "run", "routes", "shell"})
+WEB_COMMANDS = frozenset({"demo", "serve", "run", "routes", "shell"})
 
 
 class TrackerGroup(FlaskGroup):
-    """Flask's command group, loading the tracker's own commands on demand."""
+    """Flask's command group, loading the tracker's own commands on demand.
+
+    Listing the commands loads neither the app (it adds no commands of its own) nor Flask's
+    plugin commands (they still run when named), and `tracker --help` takes each command's
+    line from SUMMARIES: asking for help imports no command module.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """List the tracker's commands with Flask's own."""
-        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+        return sorted(set(click.Group.list_commands(self, ctx)) | set(COMMANDS))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the list of commands, each with its one-line help."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command: click.Command | None
+            if name in SUMMARIES:
+                # Shortened as click shortens the command's own help.
+                command = click.Command(name, help=SUMMARIES[name])
+            else:
+                # Flask's own (run, shell, routes) are at hand; asking Flask loads its plugins.
+                command = self.commands.get(name) or self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import and return a tracker command, or one of Flask's."""
@@ -84,14 +133,12 @@ class TrackerGroup(FlaskGroup):
         except OSError as error:
             where = f": {error.filename}" if error.filename else ""
             raise click.ClickException(f"{error.strerror or error}{where}") from None
-        except DBAPIError as error:
-            if not _schema_missing(error):
-                raise _unexpected(ctx, error) from None
-            raise click.ClickException(
-                "The database lacks the tracker's tables (or has an older schema): run "
-                "`tracker db upgrade`, then try again."
-            ) from None
         except Exception as error:  # noqa: BLE001 - the last resort: never a traceback
+            if _schema_missing(error):
+                raise click.ClickException(
+                    "The database lacks the tracker's tables (or has an older schema): run "
+                    "`tracker db upgrade`, then try again."
+                ) from None
             raise _unexpected(ctx, error) from None
 
 
@@ -121,7 +168,13 @@ def _unexpected(ctx: click.Context, error: Exception) -> UnexpectedError:
 _UNDEFINED = frozenset({"42P01", "42703"})
 
 
-def _schema_missing(error: DBAPIError) -> bool:
+def _schema_missing(error: Exception) -> bool:
+    # Only a command that used the database can fail with its error: SQLAlchemy is imported
+    # here, not for every command (nor for `tracker --help`).
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(error, DBAPIError):
+        return False
     if getattr(error.orig, "sqlstate", None) in _UNDEFINED:
         return True
     text = str(error.orig)  # SQLite has no codes, only its words

@@ -46,6 +46,7 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
         app.config["JIRA_SETTINGS"] = jira_demo.settings
         click.echo(f"Jira sandbox (demo product PRIV, APP, WEB) at {jira_demo.settings.url}")
     server = None
+    consumer = None
     if not no_serve:
         # Listen before preparing, so the sandbox's webhooks reach the tracker from the start.
         from werkzeug.serving import make_server
@@ -61,11 +62,17 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
         ):
             click.echo(line)
         if server is not None:
+            from tracker.jobs.consumer import start_embedded_consumer
+
+            # Its buttons queue jobs: run them (and the schedules) in this process.
+            consumer = start_embedded_consumer(app)
             click.echo("Ctrl-C stops the tracker and the sandbox.")
             _wait_for_interrupt()
     except TrackerError as exc:
         raise click.ClickException(f"{exc} (details in {_shown(log_file)})") from exc
     finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
         if server is not None:
             server.shutdown()
         if jira_demo is not None:
@@ -74,9 +81,12 @@ def demo_command(host: str, port: int, sandbox_port: int, no_serve: bool, no_jir
 
 def log_to_file(app: Flask, path: Path) -> Path:
     """Send every log record of this process to a file instead of the console; return it."""
+    from tracker.logs import configure_logging, formatter_for
+
+    configure_logging("text")  # the file takes the JSON lines instead of the console
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")  # this run's log only
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter_for(app.config.get("LOG_FORMAT", "text")))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -87,7 +97,8 @@ def log_to_file(app: Flask, path: Path) -> Path:
     requests = logging.getLogger("werkzeug")
     for console in [h for h in requests.handlers if isinstance(h, logging.StreamHandler)]:
         requests.removeHandler(console)
-    requests.setLevel(logging.INFO)
+    # In JSON the tracker logs each request itself (werkzeug's line carries the query string).
+    requests.setLevel(logging.WARNING if app.config.get("LOG_FORMAT") == "json" else logging.INFO)
     logging.captureWarnings(True)
     return path
 

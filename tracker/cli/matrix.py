@@ -8,36 +8,30 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlmodel import Session
 
 from tracker.cli.params import BoundedText, ColumnText
 from tracker.cli.paths import FilePath
-from tracker.db import get_engine
-from tracker.domain.matrix import MatrixFilter, apply_filter, to_csv, to_markdown
 from tracker.domain.status import Status
-from tracker.models import Instrument, TestRun
-from tracker.services.evidence import EvidenceScope
-from tracker.services.matrix import build_matrix, matrix_document
 
 
 @click.command("matrix")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "md"]), default="json")
 @click.option(
-    "--instrument", type=ColumnText(Instrument, "id"), help="Only this instrument, e.g. GDPR."
+    "--instrument", type=ColumnText("Instrument", "id"), help="Only this instrument, e.g. GDPR."
 )
 @click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--tag", type=BoundedText(), help="Only obligations with this tag.")
 @click.option(
-    "--release", type=ColumnText(TestRun, "release"), help="Evidence from this release only."
+    "--release", type=ColumnText("TestRun", "release"), help="Evidence from this release only."
 )
 @click.option(
     "--branch",
-    type=ColumnText(TestRun, "branch"),
+    type=ColumnText("TestRun", "branch"),
     help="Evidence from this branch (default: the default branch).",
 )
 @click.option(
     "--environment",
-    type=ColumnText(TestRun, "environment"),
+    type=ColumnText("TestRun", "environment"),
     help="Evidence from this environment only.",
 )
 @click.option("--output", type=FilePath(path_type=Path), help="Write to a file, not stdout.")
@@ -53,6 +47,14 @@ def matrix_command(
     output: Path | None,
 ) -> None:
     """Export the traceability matrix as JSON, CSV or Markdown."""
+    # Here, not at the top: `tracker matrix --help` needs none of them.
+    from sqlmodel import Session
+
+    from tracker.db import get_engine
+    from tracker.domain.matrix import MatrixFilter, apply_filter, to_csv, to_markdown
+    from tracker.services.evidence import EvidenceScope
+    from tracker.services.matrix import build_matrix, matrix_document
+
     scope = EvidenceScope(
         release=release,
         branch=branch,

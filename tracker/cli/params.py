@@ -8,15 +8,16 @@ can act on.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlmodel import SQLModel
 
+from tracker.domain.bounds import DATABASE_INTEGER_MAX, EARLIEST_DATE, LATEST_DATE, MAX_QUERY_VALUE
 from tracker.domain.text_rules import text_problem
-from tracker.models import column_length
-from tracker.web.inputs import DATABASE_INTEGER_MAX, MAX_QUERY_VALUE
-from tracker.web.request_args import EARLIEST_DATE, LATEST_DATE
+
+if TYPE_CHECKING:
+    from sqlmodel import SQLModel
 
 
 class BoundedText(click.ParamType[str]):
@@ -37,10 +38,23 @@ class BoundedText(click.ParamType[str]):
 
 
 class ColumnText(BoundedText):
-    """Text that is stored in (or compared with) a column, bounded by the column's length."""
+    """Text that is stored in (or compared with) a column, bounded by the column's length.
 
-    def __init__(self, model: type[SQLModel], field: str) -> None:
-        super().__init__(column_length(model, field))
+    The model may be named ("TestRun", a class of tracker.models): its column is then looked up
+    when a value is checked, so that defining a command (and `--help`) imports no models.
+    """
+
+    def __init__(self, model: type[SQLModel] | str, field: str) -> None:
+        self.model = model
+        self.field = field
+
+    @cached_property
+    def maximum(self) -> int:  # type: ignore[override]
+        """Return the column's length."""
+        from tracker import models
+
+        model = getattr(models, self.model) if isinstance(self.model, str) else self.model
+        return models.column_length(model, self.field)
 
 
 class RecordId(click.ParamType[int]):

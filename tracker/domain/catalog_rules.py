@@ -275,7 +275,13 @@ def normative_content(spec: ObligationSpec) -> dict[str, Any]:
 
 def fingerprint(spec: ObligationSpec) -> str:
     """Return a stable hash of the normative fields; a change means a new version."""
-    canonical = json.dumps(normative_content(spec), sort_keys=True, separators=(",", ":"))
+    return content_fingerprint(spec.model_dump(mode="json"))
+
+
+def content_fingerprint(content: dict[str, Any]) -> str:
+    """Return the fingerprint of an obligation from its spec's model_dump(mode="json")."""
+    normative = {name: content[name] for name in NORMATIVE_FIELDS}
+    canonical = json.dumps(normative, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -34,8 +34,8 @@ _OBLIGATION_ID = re.compile(OBLIGATION_ID_PATTERN)
 
 
 def is_obligation_id(value: str) -> bool:
-    """Return True when value has the shape of a catalog obligation id."""
-    return _OBLIGATION_ID.fullmatch(value) is not None
+    """Return True when value has the shape of a catalog obligation id and fits its column."""
+    return len(value) <= OBLIGATION_ID_LIMIT and _OBLIGATION_ID.fullmatch(value) is not None
 
 
 _CACHE_LIMIT = 4096
@@ -326,7 +326,7 @@ class CaseCollector:
         valid: list[str] = []
         all_valid = True
         for token in value.replace(",", " ").split():
-            if len(token) <= OBLIGATION_ID_LIMIT and _OBLIGATION_ID.fullmatch(token):
+            if is_obligation_id(token):
                 valid.append(token)
             else:
                 all_valid = False

@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from tracker.domain.access import Actor
@@ -123,9 +121,14 @@ def _advance_head(session: Session, count: int = 1) -> tuple[int, str]:
 def _create_head(session: Session) -> None:
     """Create the head row of an empty trail; refuse to append to a trail that lost its head."""
     values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
+    # Each dialect's insert is imported here: the engine has loaded its own dialect already.
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
         statement: Any = postgresql_insert(AuditChainHead).values(values)
     else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         statement = sqlite_insert(AuditChainHead).values(values)
     # Another writer may create it at the same moment (it waits for theirs): then theirs is used.
     created = session.execute(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, select
 
+from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
-from tracker.domain.catalog_rules import Catalog, Located, fingerprint, sort_key
+from tracker.domain.catalog_rules import Catalog, Located, content_fingerprint, sort_key
 from tracker.domain.catalog_schema import InstrumentSpec
 from tracker.errors import CatalogError
 from tracker.models import Instrument, Obligation, ObligationMapping, ObligationVersion, utcnow
@@ -39,7 +43,11 @@ class CatalogLoadReport:
 
 
 def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> CatalogLoadReport:
-    """Upsert a valid catalog; the caller's transaction makes it all or nothing."""
+    """Upsert a valid catalog; the caller's transaction makes it all or nothing.
+
+    Rows are read and written with a fixed number of bulk statements (no object per row),
+    whatever the size of the catalog.
+    """
     if not catalog.ok:
         raise CatalogError(
             f"The catalog has {len(catalog.problems)} problem(s); nothing was loaded. "
@@ -49,44 +57,69 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
     report = CatalogLoadReport()
     events: list[EventSpec] = []
     now = utcnow()
+    session.flush()  # what the caller changed through the session, before the bulk statements
     _upsert_instruments(session, catalog.instruments)
     report.instruments = len(catalog.instruments)
     report.size = catalog.size()
 
-    existing = {ob.id: ob for ob in session.exec(select(Obligation)).all()}
+    table = table_of(Obligation)
+    existing = {row["id"]: row for row in session.execute(table.select()).mappings()}
     seen: set[str] = set()
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
     for located in catalog.obligations:
         seen.add(located.spec.id)
         current = existing.get(located.spec.id)
+        # One dump of the spec for its fields, its fingerprint and its version's content.
+        content = located.spec.model_dump(mode="json")
         if current is None:
-            obligation = _new_obligation(located, now)
-            session.add(obligation)
-            existing[obligation.id] = obligation
-            _add_version(session, obligation, located)
-            report.created.append(obligation.id)
-        else:
-            _update_obligation(session, current, located, now, report, events)
-    session.flush()
-    for obligation_id, obligation in existing.items():
-        if obligation_id not in seen and obligation.retired_at is None:
-            before = {"lifecycle_status": obligation.lifecycle_status}
-            obligation.retired_at = now
-            obligation.lifecycle_status = "retired"
-            session.add(obligation)
-            report.retired.append(obligation_id)
-            events.append(
-                EventSpec(
-                    "obligation.retired",
-                    "obligation",
-                    obligation_id,
-                    before=before,
-                    after={
-                        "lifecycle_status": "retired",
-                        "reason": "removed from the catalog files",
-                    },
-                )
+            row = _new_obligation(located, content, now)
+            created.append(row)
+            versions.append(_version(row, content))
+            report.created.append(located.spec.id)
+            continue
+        updated = _update_obligation(current, located, content, now, report, events)
+        if updated is not None:
+            changed.append(updated)
+            if updated["version"] != current["version"]:
+                versions.append(_version(updated, content))
+    if created:
+        session.execute(insert(table), created)
+    if changed:
+        session.execute(
+            update(table).where(table.c.id == bindparam("current_id")),
+            [{"current_id": row["id"]} | _without_id(row) for row in changed],
+        )
+    if versions:
+        session.execute(insert(table_of(ObligationVersion)), versions)
+    retired = [
+        obligation_id
+        for obligation_id, row in existing.items()
+        if obligation_id not in seen and row["retired_at"] is None
+    ]
+    if retired:
+        session.execute(
+            update(table)
+            .where(is_one_of(session, table.c.id, retired))
+            .values(retired_at=now, lifecycle_status="retired")
+        )
+    for obligation_id in retired:
+        report.retired.append(obligation_id)
+        events.append(
+            EventSpec(
+                "obligation.retired",
+                "obligation",
+                obligation_id,
+                before={"lifecycle_status": existing[obligation_id]["lifecycle_status"]},
+                after={
+                    "lifecycle_status": "retired",
+                    "reason": "removed from the catalog files",
+                },
             )
+        )
     _replace_mappings(session, catalog.obligations)
+    _expire_catalog_objects(session)
     events += [
         EventSpec("obligation.created", "obligation", obligation_id, after={"version": 1})
         for obligation_id in report.created
@@ -116,7 +149,7 @@ def _upsert_instruments(
     session.flush()
 
 
-def _fields(located: Located) -> dict[str, Any]:
+def _fields(located: Located, content: dict[str, Any]) -> dict[str, Any]:
     spec = located.spec
     return {
         "instrument_id": located.instrument_id,
@@ -130,9 +163,9 @@ def _fields(located: Located) -> dict[str, Any]:
         "lifecycle_status": spec.status,
         "effective_date": spec.effective_date,
         "freshness_days": spec.freshness_days,
-        "applicability": spec.applicability.model_dump(mode="json"),
-        "parameters": [p.model_dump(mode="json") for p in spec.parameters],
-        "evidence": [e.model_dump(mode="json") for e in spec.evidence],
+        "applicability": content["applicability"],
+        "parameters": content["parameters"],
+        "evidence": content["evidence"],
         "tags": list(spec.tags),
         "sort_key": sort_key(spec.id),
         "source_file": located.file,
@@ -140,26 +173,30 @@ def _fields(located: Located) -> dict[str, Any]:
     }
 
 
-def _new_obligation(located: Located, now: Any) -> Obligation:
-    return Obligation(
-        id=located.spec.id,
-        version=1,
-        fingerprint=fingerprint(located.spec),
-        created_at=now,
-        updated_at=now,
-        **_fields(located),
-    )
+def _new_obligation(located: Located, content: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "id": located.spec.id,
+        "version": 1,
+        "fingerprint": content_fingerprint(content),
+        "created_at": now,
+        "updated_at": now,
+        "retired_at": None,
+        **_fields(located, content),
+    }
 
 
-def _add_version(session: Session, obligation: Obligation, located: Located) -> None:
-    session.add(
-        ObligationVersion(
-            obligation_id=obligation.id,
-            version=obligation.version,
-            fingerprint=obligation.fingerprint,
-            content=located.spec.model_dump(mode="json"),
-        )
-    )
+def _version(row: Mapping[Any, Any], content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "obligation_id": row["id"],
+        "version": row["version"],
+        "fingerprint": row["fingerprint"],
+        "content": content,
+        "created_at": row["updated_at"],
+    }
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "id"}
 
 
 _TRACKED = (
@@ -175,50 +212,54 @@ _TRACKED = (
 
 
 def _update_obligation(
-    session: Session,
-    current: Obligation,
+    current: Mapping[Any, Any],
     located: Located,
-    now: Any,
+    content: dict[str, Any],
+    now: datetime,
     report: CatalogLoadReport,
     events: list[EventSpec],
-) -> None:
-    new_fingerprint = fingerprint(located.spec)
-    fields = _fields(located)
-    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
-    was_retired = current.retired_at is not None
-    if new_fingerprint == current.fingerprint and not changed and not was_retired:
+) -> dict[str, Any] | None:
+    """Return the obligation's row as it is to be stored, or None when nothing changed."""
+    new_fingerprint = content_fingerprint(content)
+    fields = _fields(located, content)
+    changed = {name: value for name, value in fields.items() if current[name] != value}
+    was_retired = current["retired_at"] is not None
+    if new_fingerprint == current["fingerprint"] and not changed and not was_retired:
         report.unchanged += 1
-        return
-    before = {name: _jsonable(getattr(current, name)) for name in _TRACKED if name in changed}
-    for name, value in fields.items():
-        setattr(current, name, value)
-    current.updated_at = now
-    current.retired_at = None
+        return None
+    before = {name: _jsonable(current[name]) for name in _TRACKED if name in changed}
+    row = {
+        "id": current["id"],
+        "version": current["version"],
+        "fingerprint": current["fingerprint"],
+        "created_at": current["created_at"],
+        "updated_at": now,
+        "retired_at": None,
+        **fields,
+    }
     if was_retired:
-        report.restored.append(current.id)
-    if new_fingerprint != current.fingerprint:
-        current.version += 1
-        current.fingerprint = new_fingerprint
-        _add_version(session, current, located)
-        report.new_versions.append(current.id)
+        report.restored.append(row["id"])
+    if new_fingerprint != current["fingerprint"]:
+        row["version"] += 1
+        row["fingerprint"] = new_fingerprint
+        report.new_versions.append(row["id"])
         action = "obligation.new_version"
     else:
-        report.updated.append(current.id)
+        report.updated.append(row["id"])
         action = "obligation.updated"
-    session.add(current)
     if action == "obligation.updated" and not before and not was_retired:
-        return  # only where it sits in the files moved: nothing a reader of the trail needs
+        return row  # only where it sits in the files moved: nothing a reader of the trail needs
     events.append(
         EventSpec(
             action,
             "obligation",
-            current.id,
+            row["id"],
             before=before
-            | {"version": current.version - (1 if action.endswith("new_version") else 0)},
-            after={name: _jsonable(getattr(current, name)) for name in before}
-            | {"version": current.version},
+            | {"version": row["version"] - (1 if action.endswith("new_version") else 0)},
+            after={name: _jsonable(row[name]) for name in before} | {"version": row["version"]},
         )
     )
+    return row
 
 
 def _jsonable(value: Any) -> Any:
@@ -226,21 +267,44 @@ def _jsonable(value: Any) -> Any:
 
 
 def _replace_mappings(session: Session, obligations: tuple[Located, ...]) -> None:
+    table = table_of(ObligationMapping)
     wanted = {
         (located.spec.id, mapping.target): mapping
         for located in obligations
         for mapping in located.spec.mappings
     }
-    existing = {
-        (row.source_id, row.target_id): row for row in session.exec(select(ObligationMapping)).all()
-    }
-    for pair, row in existing.items():
-        if pair not in wanted:
-            session.delete(row)
-    for pair, mapping in wanted.items():
-        row = existing.get(pair) or ObligationMapping(
-            source_id=pair[0], target_id=pair[1], relationship=""
-        )
-        row.relationship = mapping.relationship
-        row.notes = mapping.notes
-        session.add(row)
+    existing = {(row.source_id, row.target_id): row for row in session.execute(table.select())}
+    gone = [row.id for pair, row in existing.items() if pair not in wanted]
+    if gone:
+        session.execute(delete(table).where(is_one_of(session, table.c.id, gone)))
+    changed = [
+        {
+            "mapping_id": row.id,
+            "relationship": wanted[pair].relationship,
+            "notes": wanted[pair].notes,
+        }
+        for pair, row in existing.items()
+        if pair in wanted
+        and (row.relationship, row.notes) != (wanted[pair].relationship, wanted[pair].notes)
+    ]
+    if changed:
+        session.execute(update(table).where(table.c.id == bindparam("mapping_id")), changed)
+    new = [
+        {
+            "source_id": pair[0],
+            "target_id": pair[1],
+            "relationship": mapping.relationship,
+            "notes": mapping.notes,
+        }
+        for pair, mapping in wanted.items()
+        if pair not in existing
+    ]
+    if new:
+        session.execute(insert(table), new)
+
+
+def _expire_catalog_objects(session: Session) -> None:
+    """Make objects the session already holds read what the bulk statements wrote."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Obligation | ObligationVersion | ObligationMapping):
+            session.expire(instance)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from tracker.bulk import bulk_insert, is_one_of
+from tracker.bulk import bulk_insert, is_one_of, table_of
 from tracker.domain.access import Actor
 from tracker.domain.text_rules import character_problem, without_control_characters
 from tracker.errors import ForbiddenError, ValidationError
@@ -36,7 +36,7 @@ from tracker.models import (
 )
 from tracker.services.audit import record_event
 from tracker.services.report_cases import ReportCase, TextStore, gather_cases, result_rows
-from tracker.services.report_links import sync_report_links, table_of
+from tracker.services.report_links import sync_report_links
 from tracker.services.work_items import ObligationIndex
 
 BATCH = 5000

@@ -71,6 +71,8 @@ class PushReport:
     done: int = 0
     unchanged: int = 0
     failed: dict[str, str] = field(default_factory=dict)
+    #: Issues whose failure Jira may not repeat (rate limit, outage, no connection).
+    retryable: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
         """Return one line a person can read."""
@@ -214,6 +216,8 @@ def _send(
                 # A remote link already gone from Jira is what a delete wants: forget it below.
                 if spec is not None or exc.status != 404:
                     report.failed[change.issue_key] = str(exc)
+                    if exc.transient:
+                        report.retryable.add(change.issue_key)
                     continue
             accepted.append((change, spec))
             report.done += 1

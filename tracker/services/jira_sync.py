@@ -52,6 +52,8 @@ class SyncReport:
     links_added: int = 0
     links_removed: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Whether the failure was one Jira may not repeat (rate limit, outage, no connection).
+    retryable: bool = False
 
     def summary(self) -> str:
         """Return one line a person can read."""
@@ -113,6 +115,7 @@ def sync_jira(
         except JiraError as exc:
             report.status = "failed"
             report.problems.append(str(exc))
+            report.retryable = exc.transient
             newest = None
         _finish(
             engine, report, newest if report.status != "failed" and not dry_run else None, actor

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
 from tracker.domain.diff import FieldChange, diff_versions
 from tracker.domain.matrix import MatrixRow
+from tracker.domain.status import ResultFact
 from tracker.models import (
     ApplicabilityDecision,
     AuditEvent,
@@ -102,14 +103,32 @@ def obligation_detail(
             .order_by(Obligation.sort_key)
         ).all()
     )
-    titles = dict(session.exec(select(Obligation.id, Obligation.title)).all())
+    mapping_rows = session.exec(
+        select(ObligationMapping).where(
+            or_(
+                col(ObligationMapping.source_id) == obligation.id,
+                col(ObligationMapping.target_id) == obligation.id,
+            )
+        )
+    ).all()
+    outgoing = [row for row in mapping_rows if row.source_id == obligation.id]
+    incoming = [row for row in mapping_rows if row.target_id == obligation.id]
+    # Only the titles of the mapped obligations, not the whole catalog's.
+    other_ids = {row.target_id for row in outgoing} | {row.source_id for row in incoming}
+    titles = (
+        dict(
+            session.exec(
+                select(Obligation.id, Obligation.title).where(col(Obligation.id).in_(other_ids))
+            ).all()
+        )
+        if other_ids
+        else {}
+    )
     mappings = [
         MappingView(
             row.target_id, titles.get(row.target_id, ""), row.relationship, row.notes, "outgoing"
         )
-        for row in session.exec(
-            select(ObligationMapping).where(ObligationMapping.source_id == obligation.id)
-        ).all()
+        for row in sorted(outgoing, key=_by_id)
     ] + [
         MappingView(
             row.source_id,
@@ -118,9 +137,7 @@ def obligation_detail(
             row.notes,
             "incoming",
         )
-        for row in session.exec(
-            select(ObligationMapping).where(ObligationMapping.target_id == obligation.id)
-        ).all()
+        for row in sorted(incoming, key=_by_id)
     ]
     version_rows = session.exec(
         select(ObligationVersion)
@@ -158,9 +175,22 @@ def obligation_detail(
         .where(col(TestLink.removed_at).is_(None))
         .order_by(TestCase.test_id)
     ).all()
-    results = latest_results(
-        session, scope or EvidenceScope(), [case.id for _, case in test_rows if case.id]
+    matrix = build_matrix(
+        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True
     )
+    facts = matrix.facts.get(obligation.id)
+    if facts is not None:
+        # The matrix read these tests' latest results already (same scope, same links).
+        by_test = {fact.test_id: fact.latest for fact in facts.tests}
+        results: dict[int, ResultFact | None] = {
+            case.id: by_test.get(case.test_id) for _, case in test_rows if case.id
+        }
+    else:  # a grouping node is not in the matrix, but its page lists its tests
+        results = dict(
+            latest_results(
+                session, scope or EvidenceScope(), [case.id for _, case in test_rows if case.id]
+            )
+        )
     test_links = []
     for link, case in test_rows:
         latest = results.get(case.id) if case.id is not None else None
@@ -173,9 +203,6 @@ def obligation_detail(
                 link.reviewed_version < obligation.version,
             )
         )
-    matrix = build_matrix(
-        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True
-    )
     decision = session.exec(
         select(ApplicabilityDecision)
         .where(ApplicabilityDecision.obligation_id == obligation.id)
@@ -204,3 +231,7 @@ def obligation_detail(
         decision=decision,
         history=history,
     )
+
+
+def _by_id(mapping: ObligationMapping) -> int:
+    return mapping.id or 0

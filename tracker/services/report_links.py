@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
-from tracker.bulk import bulk_insert, is_one_of
+from tracker.bulk import bulk_insert, is_one_of, table_of
 from tracker.domain.access import Actor
 from tracker.integrations.result_mapping import TestMapping
 from tracker.models import TestLink, UnknownClaim, WorkItemLink, column_length, utcnow
@@ -108,9 +107,3 @@ def sync_report_links(
             [{"test_case_id": c, "claimed_id": ob, "run_id": run_id} for c, ob in sorted(claims)],
         )
     return len(rows), removed
-
-
-def table_of(model: type[Any]) -> Table:
-    """Return a model's table: Core inserts skip the ORM's per-row work on bulk data."""
-    table: Table = model.__table__
-    return table

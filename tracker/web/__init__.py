@@ -43,12 +43,16 @@ def init_app(app: Flask) -> None:
     from tracker.web import auth, errors, rate_limits, security
     from tracker.web.accounts import sso
     from tracker.web.accounts.routes import accounts
+    from tracker.web.api.docs import api_docs
+    from tracker.web.api.jobs import jobs_api
     from tracker.web.api.routes import api
     from tracker.web.api.runs import runs_api
     from tracker.web.audit.routes import audit
     from tracker.web.dashboard.routes import dashboard
     from tracker.web.evidence.routes import evidence
+    from tracker.web.health.routes import health
     from tracker.web.jira.routes import jira
+    from tracker.web.jobs.routes import jobs
     from tracker.web.matrix.routes import matrix
     from tracker.web.obligations.routes import obligations
     from tracker.web.releases.routes import releases
@@ -66,15 +70,23 @@ def init_app(app: Flask) -> None:
     csrf.exempt(webhooks)
     # Uploads authenticate with an API token, not a session, so a CSRF token means nothing.
     csrf.exempt(runs_api)
+    # Probes and Prometheus send no forms and no sessions; nothing there changes anything.
+    csrf.exempt(health)
+    rate_limits.limiter.exempt(health)
+    app.register_blueprint(health)
     for blueprint in (assets, dashboard, matrix, obligations, api, jira, webhooks):
         app.register_blueprint(blueprint)
     add_nav_item(app, "Dashboard", "dashboard.index")
     add_nav_item(app, "Matrix", "matrix.index")
     app.register_blueprint(evidence)
     app.register_blueprint(runs_api)
+    app.register_blueprint(api_docs)
     app.register_blueprint(work_items)
     add_nav_item(app, "Test evidence", "evidence.runs")
     add_nav_item(app, "Jira", "jira.index")
+    app.register_blueprint(jobs)
+    app.register_blueprint(jobs_api)
+    add_nav_item(app, "Jobs", "jobs.index")
     app.register_blueprint(releases)
     add_nav_item(app, "Releases", "releases.index")
     app.register_blueprint(accounts)

@@ -314,7 +314,11 @@ def _proxy_identity() -> Identity | None:
 
 
 def _from_trusted_proxy() -> bool:
-    networks: list[Any] = current_app.config.get("TRUSTED_PROXY_NETWORKS") or []
+    return remote_address_in(current_app.config.get("TRUSTED_PROXY_NETWORKS") or [])
+
+
+def remote_address_in(networks: list[Any]) -> bool:
+    """Return whether the request comes straight from an address in one of the networks."""
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tracker.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from tracker.web.api.schemas import error_body
 from tracker.web.auth import Unauthorized
 from tracker.web.responses import json_response
 
@@ -61,9 +62,7 @@ def init_app(app: Flask) -> None:
 def _unauthorized(error: Unauthorized) -> ResponseReturnValue:
     if not _wants_json():
         return redirect(url_for("accounts.login"))
-    response = json_response(
-        {"error": {"status": 401, "code": "unauthorized", "message": error.message}}, status=401
-    )
+    response = json_response(error_body(401, "unauthorized", error.message), status=401)
     invalid = ', error="invalid_token"' if error.invalid else ""
     response.headers["WWW-Authenticate"] = f'Bearer realm="tracker"{invalid}'
     return response
@@ -116,10 +115,8 @@ def _tracker_error(code: int) -> Any:
 def _error_response(code: int, message: str, field: str | None = None) -> ResponseReturnValue:
     if _wants_json():
         error_code = ERROR_CODES.get(code, "internal_error" if code >= 500 else "bad_request")
-        error: dict[str, Any] = {"status": code, "code": error_code, "message": message}
-        if field:
-            error["field"] = field
-        return json_response({"error": error}, status=code)
+        extra = {"field": field} if field else {}
+        return json_response(error_body(code, error_code, message, **extra), status=code)
     template = ERROR_TEMPLATES.get(code, "errors/500.html" if code >= 500 else "errors/400.html")
     title = ERROR_TITLES.get(code, "Error")
     return render_template(template, code=code, title=title, message=message), code

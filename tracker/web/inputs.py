@@ -5,7 +5,8 @@ rules take it). `init_app` adds a `before_request` check, run after sign-in and 
 request that may not be made is refused before its body is read: it refuses control characters
 in path segments, query values and form fields, bounds their lengths, and refuses JSON bodies
 that are too deep or hold NUL (or half a surrogate pair). Webhook deliveries are left to their
-own parser, which checks the fields it uses and ignores the rest. The views then read typed
+own parser, which checks the fields it uses and ignores the rest, and views declared with
+`reads_no_input` (the health probes and /metrics) are not checked at all. The views then read typed
 values with the readers in `tracker.web.request_args`, which apply the same rules
 (`tracker.domain.text_rules`) with each field's own bound, read from its database column with
 `tracker.models.column_length`.
@@ -15,20 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter
 
+from tracker.domain.bounds import DATABASE_INTEGER_MAX, MAX_QUERY_VALUE
 from tracker.domain.text_rules import field_label, has_control_characters, text_problem
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import JiraVersion, Obligation, TrackerRelease, WorkItem, column_length
 
-#: The largest value an id column holds (a 32-bit signed integer on PostgreSQL).
-DATABASE_INTEGER_MAX = 2**31 - 1
-#: Longest value of a query parameter or form field that names no bound of its own.
-MAX_QUERY_VALUE = 2000
 MAX_FORM_VALUE = 8000
 MAX_NAME = 100  # of a query parameter or form field itself
 MAX_FILE_NAME = 255
@@ -36,6 +34,9 @@ MAX_PATH_VALUE = 255
 #: JSON bodies: Jira's issue events nest about ten levels and weigh a few kilobytes.
 MAX_JSON_DEPTH = 64
 MAX_JSON_BYTES = 1024 * 1024
+
+View = TypeVar("View", bound=Callable[..., Any])
+NO_INPUT_ATTRIBUTE = "tracker_reads_no_input"
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 #: Signed Jira deliveries: their parser (services.jira_webhooks) reads only the fields it uses,
@@ -87,8 +88,17 @@ def init_app(app: Flask) -> None:
     app.before_request(check_request)
 
 
+def reads_no_input(view: View) -> View:
+    """Declare a view that reads no input at all (the probes), so nothing is checked for it."""
+    setattr(view, NO_INPUT_ATTRIBUTE, True)
+    return view
+
+
 def check_request() -> None:
     """Refuse a request whose path, query, form or JSON body holds what cannot be stored."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, NO_INPUT_ATTRIBUTE, False):
+        return  # a probe must answer whatever a load balancer appends to its address
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
             check_path_value(name, value)
@@ -156,7 +166,12 @@ def _check_values(name: str, values: Iterable[str], maximum: int, multiline: boo
         check_text(name, value, maximum, multiline=multiline)
 
 
-def _check_name(name: str) -> None:
+def _check_name(name: str | None) -> None:
+    if name is None:  # werkzeug's reading of a part whose name it cannot parse (name="a\\")
+        raise ValidationError(
+            "A part of the form has a name that cannot be read (check its quoting): name each "
+            'field plainly, e.g. name="report".'
+        )
     if has_control_characters(name) or len(name) > MAX_NAME:
         raise ValidationError(
             f"The request names a field '{field_label(name)}' that no form has: a field name has "

@@ -11,20 +11,18 @@ from datetime import date
 
 from flask import current_app, request
 
+from tracker.domain.bounds import DATABASE_INTEGER_MAX, EARLIEST_DATE, LATEST_DATE
 from tracker.domain.text_rules import field_label, has_control_characters
 from tracker.errors import ValidationError
 from tracker.models import TestRun, column_length, utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import RunFilter
-from tracker.web.inputs import DATABASE_INTEGER_MAX, check_text
+from tracker.web.inputs import check_text
 
 SCOPE_FIELDS = ("release", "branch", "environment")
 #: Each scope value is bounded by the run column it is compared with.
 SCOPE_LENGTHS = {field: column_length(TestRun, field) for field in SCOPE_FIELDS}
 MAX_SUITE = column_length(TestRun, "suite")
-#: Dates that are stored (a release's date, an exception's expiry) stay within these.
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2999, 12, 31)
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 

@@ -12,36 +12,46 @@ from tracker.domain.access import Permission
 from tracker.domain.matrix import apply_filter
 from tracker.domain.status import STATUS_LABELS
 from tracker.models import Obligation
-from tracker.services.matrix import build_matrix, matrix_document
+from tracker.services.matrix import matrix_document
 from tracker.services.obligations import ObligationDetail, obligation_detail
 from tracker.services.work_item_page import work_item_detail
+from tracker.web.api import schemas
+from tracker.web.api.contract import PathVariable, Reply, operation, reply
+from tracker.web.api.queries import EvidenceScopeQuery, MatrixParams, ObligationsQuery
 from tracker.web.auth import requires
+from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
-from tracker.web.matrix.page import parse_matrix_query
-from tracker.web.request_args import evidence_scope, integer_arg
-from tracker.web.responses import json_response
 from tracker.web.work_items.page import work_item_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+OBLIGATION_ID = {"obligation_id": PathVariable("The obligation's id.", "GDPR-17.1")}
 
 
 @api.get("/obligations")
+@operation(
+    "List obligations",
+    tag="obligations",
+    query=ObligationsQuery,
+    cached=True,
+    replies={
+        200: Reply("A page of the obligations that pass the filters.", schemas.ObligationList)
+    },
+)
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def list_obligations() -> Response:
     """List assessable obligations with their status; filter like the matrix, page by limit."""
-    query = parse_matrix_query(request.args)
-    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = integer_arg(request.args, "offset", 0, 0)
+    params = ObligationsQuery.from_args(request.args)
+    limit, offset = params.limit, params.offset
     session = get_session()
-    data = build_matrix(session=session, scope=evidence_scope())
-    rows = apply_filter(data.rows, query.filter)
+    data = request_matrix(params.evidence_scope())
+    rows = apply_filter(data.rows, params.matrix_query().filter)
     page = rows[offset : offset + limit]
     lifecycles = _lifecycles(session, [row.id for row in page])
-    return json_response(
+    return reply(
+        schemas.ObligationList,
         {
             "generated_at": data.generated_at,
             "total": len(rows),
@@ -61,40 +71,65 @@ def list_obligations() -> Response:
                 }
                 for row in page
             ],
-        }
+        },
     )
 
 
 @api.get("/obligations/<obligation_id>")
+@operation(
+    "Get one obligation",
+    tag="obligations",
+    query=EvidenceScopeQuery,
+    path=OBLIGATION_ID,
+    cached=True,
+    replies={200: Reply("The obligation.", schemas.ObligationDetail)},
+)
 @requires(Permission.READ)
+@with_etag
 def get_obligation(obligation_id: str) -> Response:
     """Return one obligation: catalog fields, mappings, versions, links and status."""
-    detail = obligation_detail(
-        session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
-    )
-    return json_response(obligation_json(detail))
+    scope = EvidenceScopeQuery.from_args(request.args).evidence_scope()
+    detail = obligation_detail(session=get_session(), obligation_id=obligation_id, scope=scope)
+    return reply(schemas.ObligationDetail, obligation_json(detail))
 
 
 @api.get("/matrix")
+@operation(
+    "Get the traceability matrix",
+    tag="matrix",
+    query=MatrixParams,
+    cached=True,
+    replies={200: Reply("The matrix rows that pass the filters, sorted.", schemas.Matrix)},
+)
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def matrix() -> Response:
-    """Return the filtered and sorted matrix as {"generated_at", "rows", "evidence_scope", "notes"}.
+    """Return the filtered and sorted matrix, with the evidence scope it was computed for.
 
     notes says what the evidence scope lacks, e.g. that no test run reported for the release.
     """
-    query = parse_matrix_query(request.args)
-    scope = evidence_scope()
-    data = build_matrix(session=get_session(), scope=scope)
-    return json_response(matrix_document(data, apply_filter(data.rows, query.filter), scope))
+    params = MatrixParams.from_args(request.args)
+    scope = params.evidence_scope()
+    data = request_matrix(scope)
+    rows = apply_filter(data.rows, params.matrix_query().filter)
+    return reply(schemas.Matrix, matrix_document(data, rows, scope))
 
 
 @api.get("/work-items/<key>")
+@operation(
+    "Get one work item",
+    tag="work items",
+    query=EvidenceScopeQuery,
+    path={"key": PathVariable("The Jira issue key.", "PRIV-1")},
+    replies={200: Reply("The work item.", schemas.WorkItemDetail)},
+)
 @requires(Permission.READ)
 def get_work_item(key: str) -> Response:
     """Return one work item: what Jira says, the obligations it carries, the last push."""
-    detail = work_item_detail(session=get_session(), key=key, scope=evidence_scope())
-    return json_response(work_item_json(detail))
+    scope = EvidenceScopeQuery.from_args(request.args).evidence_scope()
+    detail = work_item_detail(session=get_session(), key=key, scope=scope)
+    return reply(schemas.WorkItemDetail, work_item_json(detail))
 
 
 def obligation_json(detail: ObligationDetail) -> dict[str, Any]:

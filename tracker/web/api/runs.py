@@ -17,12 +17,17 @@ from tracker.errors import ForbiddenError, ReportError, ReportTooLargeError, Val
 from tracker.integrations.junit import content_sha256
 from tracker.integrations.junit_attempts import read_attempts
 from tracker.integrations.result_mapping import TestMapping, configured_mapping
-from tracker.models import TestRun, column_length
-from tracker.services.evidence_pages import ResultLine, list_runs, run_detail
+from tracker.models import TestRun
+from tracker.services.evidence_pages import ResultLine, RunFilter, list_runs, run_detail
 from tracker.services.ingest import RunOptions, ingest_report
 from tracker.services.tokens import run_refusal
+from tracker.web.api.contract import Body, PathVariable, Reply, operation, reply
+from tracker.web.api.job_schemas import JobOut
+from tracker.web.api.large_reports import ingest_later, is_large
+from tracker.web.api.queries import RunListQuery, RunResultsQuery, UploadQuery
+from tracker.web.api.run_schemas import RunCreated, RunDetail, RunList, report_body_content
+from tracker.web.api.schemas import error_body
 from tracker.web.auth import CREDENTIALS_HELP, current_identity, requires
-from tracker.web.request_args import integer_arg, parse_run_filter, text_arg
 from tracker.web.responses import json_response
 
 #: Named "test_runs_api" since its first release: url_for and clients use its endpoint names.
@@ -32,17 +37,11 @@ RAW_TYPES = frozenset(
     ("application/xml", "text/xml", "application/octet-stream", "application/gzip")
 )
 FILE_FIELDS = ("report", "file")
-# Longest value each run field takes (the columns' sizes).
-RUN_FIELDS = {
-    field: column_length(TestRun, field)
-    for field in ("suite", "commit", "branch", "release", "environment")
-}
 GZIP_ENCODINGS = frozenset(("gzip", "x-gzip"))
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1024 * 1024
 IN_MEMORY = 1024 * 1024  # smaller bodies stay in memory; larger ones go to a temporary file
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 1000
+RUN_ID = {"run_id": PathVariable("The run's number.", 1)}
 
 
 def _server_mapping() -> TestMapping | None:
@@ -76,6 +75,29 @@ class _Received:
 
 
 @runs_api.post("/test-runs")
+@operation(
+    "Upload a JUnit XML report",
+    tag="test runs",
+    query=UploadQuery,
+    body=Body(
+        "The JUnit XML report: the raw body, or the file field of a form.", report_body_content()
+    ),
+    replies={
+        201: Reply("The run was stored.", RunCreated, {"Location": "The run in this API."}),
+        200: Reply(
+            "The same report was stored before: nothing was added.",
+            RunCreated,
+            {"Location": "The run in this API."},
+        ),
+        202: Reply(
+            "The report is larger than TRACKER_LARGE_REPORT_BYTES: it was kept for an ingest "
+            "job, which this describes; poll the job until it is finished.",
+            JobOut,
+            {"Location": "The job in this API."},
+        ),
+    },
+    errors=(413, 415),
+)
 @requires(Permission.UPLOAD_RESULTS)
 def create_run() -> Response:
     """Ingest one JUnit XML report (raw body or multipart field 'report'); one transaction."""
@@ -92,6 +114,10 @@ def create_run() -> Response:
             )
             if outside is not None:
                 raise _Refused(403, "forbidden", outside + " Nothing was stored.")
+            if is_large(received.stream, received.digest):
+                return ingest_later(
+                    received.stream, received.digest, options, identity.actor, token.suites
+                )
             with session.begin():
                 report = ingest_report(
                     session=session,
@@ -137,39 +163,59 @@ def create_run() -> Response:
         "summary": report.summary(),
     }
     headers = {"Location": body["api_url"]}
-    return json_response(body, status=200 if report.duplicate else 201, headers=headers)
+    return reply(RunCreated, body, status=200 if report.duplicate else 201, headers=headers)
 
 
 @runs_api.get("/test-runs")
+@operation(
+    "List test runs",
+    tag="test runs",
+    query=RunListQuery,
+    replies={200: Reply("A page of runs, newest first.", RunList)},
+)
 @requires(Permission.READ)
 def list_test_runs() -> Response:
     """List runs newest first; filter by suite, branch, release, environment; page by limit."""
-    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = integer_arg(request.args, "offset", 0, 0)
+    params = RunListQuery.from_args(request.args)
+    limit, offset = params.limit, params.offset
     data = list_runs(
         session=get_session(),
         offset=offset,
         limit=limit,
-        run_filter=parse_run_filter(request.args),
+        run_filter=RunFilter(
+            suite=params.suite,
+            branch=params.branch,
+            release=params.release,
+            environment=params.environment,
+        ),
     )
-    return json_response(
+    return reply(
+        RunList,
         {
             "total": data.total,
             "limit": limit,
             "offset": offset,
             "items": [run_json(run) for run in data.runs],
-        }
+        },
     )
 
 
 @runs_api.get("/test-runs/<int:run_id>")
+@operation(
+    "Get one test run",
+    tag="test runs",
+    query=RunResultsQuery,
+    path=RUN_ID,
+    replies={200: Reply("The run and a page of its results.", RunDetail)},
+)
 @requires(Permission.READ)
 def get_run(run_id: int) -> Response:
     """Return one run with a page of its results (failures first)."""
-    limit = integer_arg(request.args, "limit", DEFAULT_LIMIT * 2, 1, MAX_LIMIT)
-    offset = integer_arg(request.args, "offset", 0, 0)
+    params = RunResultsQuery.from_args(request.args)
+    limit, offset = params.limit, params.offset
     data = run_detail(session=get_session(), run_id=run_id, offset=offset, limit=limit)
-    return json_response(
+    return reply(
+        RunDetail,
         run_json(data.run)
         | {
             "results_total": data.total_results,
@@ -190,7 +236,7 @@ def get_run(run_id: int) -> Response:
                 }
                 for line in data.results
             ],
-        }
+        },
     )
 
 
@@ -295,21 +341,21 @@ def _received_report() -> Iterator[_Received]:
 
 def _run_options(name: str) -> RunOptions:
     """Read suite, commit, branch, release and environment from the form or the query."""
-    values: dict[str, str | None] = {}
-    for field, max_length in RUN_FIELDS.items():
+    values: dict[str, str] = {}
+    for field in UploadQuery.model_fields:
         source: Mapping[str, str] = request.form if request.form.get(field) else request.args
-        values[field] = text_arg(source, field, max_length)
+        if field in source:
+            values[field] = source[field]
+    fields = UploadQuery.from_args(values)
     return RunOptions(
-        suite=values["suite"],
-        commit=values["commit"],
-        branch=values["branch"],
-        release=values["release"],
-        environment=values["environment"],
+        suite=fields.suite,
+        commit=fields.commit,
+        branch=fields.branch,
+        release=fields.release,
+        environment=fields.environment,
         source_name=name,
     )
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> Response:
-    error: dict[str, Any] = {"status": status, "code": code, "message": message}
-    error.update(extra)
-    return json_response({"error": error}, status=status)
+    return json_response(error_body(status, code, message, **extra), status=status)

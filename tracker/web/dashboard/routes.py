@@ -8,10 +8,10 @@ from sqlmodel import Session, select
 from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.models import Instrument, utcnow
-from tracker.services.matrix import build_matrix
 from tracker.services.release_readiness import expired_exceptions
 from tracker.services.releases import list_releases
 from tracker.web.auth import requires
+from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
 from tracker.web.dashboard.page import dashboard_page
 from tracker.web.request_args import evidence_scope
@@ -21,12 +21,13 @@ dashboard = Blueprint("dashboard", __name__)
 
 @dashboard.get("/")
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def index() -> str:
     """Show counts per status for each instrument, linking into the filtered matrix."""
     session = get_session()
     scope = evidence_scope()
-    data = build_matrix(session=session, scope=scope)
+    data = request_matrix(scope)
     page = dashboard_page(
         data.rows, _instrument_titles(session), data.generated_at, scope, data.notes
     )

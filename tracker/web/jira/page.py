@@ -35,6 +35,14 @@ VARIABLES: tuple[tuple[str, str], ...] = (
     ),
     ("TRACKER_JIRA_PUSH", "1 to push remote links to Jira after every sync (default 0)."),
     ("TRACKER_JIRA_TIMEOUT", "Seconds to wait for each Jira request (default 30)."),
+    (
+        "TRACKER_JIRA_SYNC_EVERY",
+        "Minutes between scheduled syncs (default 10); off stops the schedule.",
+    ),
+    (
+        "TRACKER_JIRA_FULL_SYNC_AT",
+        "When the nightly full sync runs, HH:MM in UTC (default 02:30); off stops it.",
+    ),
 )
 RUN_STATUS_CSS = {
     "succeeded": "run-ok",
@@ -113,6 +121,7 @@ class JiraPage:
     settings: SettingsView | None
     runs: list[RunRow]
     missing: list[MissingRow]
+    epic_project: str = ""  # offered as the project of epics created for every gap
 
 
 def jira_page(
@@ -122,9 +131,11 @@ def jira_page(
     not_configured: str,
     overview: JiraOverview,
     public_url: str,
+    epic_project: str = "",
 ) -> JiraPage:
     """Return the page's view object."""
     return JiraPage(
+        epic_project=epic_project,
         configured=settings is not None,
         settings_error=settings_error,
         not_configured=not_configured,

@@ -1,28 +1,25 @@
-"""The Jira page (settings, runs, missing items), Sync now, Push to Jira, and gap-to-epic."""
+"""The Jira page (settings, runs, missing items); Sync now, Push and gap-to-epic queue jobs."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from tracker.db import get_engine, get_session
-from tracker.domain.access import Actor, Permission
+from tracker.db import get_session
+from tracker.domain.access import Permission
 from tracker.domain.status import Status
-from tracker.errors import ConflictError, JiraError, ValidationError
-from tracker.integrations.jira_gateway import JiraGateway
+from tracker.errors import ValidationError
 from tracker.integrations.jira_records import JiraSettings
-from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings, require_gateway
-from tracker.services.jira_epics import create_epic
+from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings
+from tracker.services.jira_epics import PROJECT_KEY
 from tracker.services.jira_overview import jira_overview
-from tracker.services.jira_push import PushReport, push_links
-from tracker.services.jira_sync import SyncReport, sync_jira
+from tracker.services.links import get_obligation
 from tracker.services.obligations import ObligationDetail
-from tracker.web.auth import current_actor, requires
+from tracker.web.auth import requires
 from tracker.web.jira.page import EpicForm, jira_page
+from tracker.web.jobs.starting import start_job
 
 jira = Blueprint("jira", __name__)
 
@@ -42,6 +39,7 @@ def index() -> str:
         not_configured=NOT_CONFIGURED,
         overview=overview,
         public_url=_public_url(),
+        epic_project=_jql_project(settings),
     )
     return render_template("jira/index.html", page=page)
 
@@ -49,71 +47,63 @@ def index() -> str:
 @jira.post("/jira/sync")
 @requires(Permission.RUN_JIRA)
 def sync_now() -> ResponseReturnValue:
-    """Pull changed work items from Jira now (and push links when TRACKER_JIRA_PUSH is on)."""
-
-    def sync(settings: JiraSettings, gateway: JiraGateway) -> None:
-        report = sync_jira(
-            engine=get_engine(), gateway=gateway, jql=settings.jql, actor=_actor("Sync now")
-        )
-        _flash_sync(report)
-        if settings.push_after_sync and report.status != "failed":
-            _flash_push(_push(gateway))
-
-    _with_jira(sync)
-    return _back()
+    """Queue a sync of changed work items (a push follows when TRACKER_JIRA_PUSH is on)."""
+    refusal = _jira_refusal()
+    if refusal is not None:
+        flash(refusal, "error")
+        return _back()
+    return start_job("sync", {}, back=url_for("jira.index"), action="Sync now")
 
 
 @jira.post("/jira/push")
 @requires(Permission.RUN_JIRA)
 def push_now() -> ResponseReturnValue:
-    """Make the remote links on Jira issues match the tracker's links and statuses."""
-    _with_jira(lambda _settings, gateway: _flash_push(_push(gateway)))
-    return _back()
+    """Queue a push that makes the remote links on Jira issues match the tracker."""
+    refusal = _jira_refusal()
+    if refusal is not None:
+        flash(refusal, "error")
+        return _back()
+    return start_job("push", {}, back=url_for("jira.index"), action="Push")
+
+
+@jira.post("/jira/epics")
+@requires(Permission.EDIT_LINKS)
+def create_epics_for_gaps() -> ResponseReturnValue:
+    """Queue the creation (once each) of an epic for every obligation that is a gap."""
+    project = request.form.get("project", "").strip().upper()
+    refusal = _jira_refusal() or _project_refusal(project)
+    if refusal is not None:
+        flash(f"No epic was created. {refusal}", "error")
+        return _back()
+    return start_job("epics", {"project": project}, back=url_for("jira.index"))
 
 
 @jira.post("/obligations/<obligation_id>/create-epic")
 @requires(Permission.EDIT_LINKS)
 def create_epic_for(obligation_id: str) -> ResponseReturnValue:
-    """Create (once) a Jira epic for an obligation that is a gap, and link it."""
-    project = request.form.get("project", "")
-
-    def create(_settings: JiraSettings, gateway: JiraGateway) -> None:
-        session = get_session()
-        with session.begin():
-            outcome = create_epic(
-                session=session,
-                gateway=gateway,
-                obligation_id=obligation_id,
-                project_key=project,
-                actor=current_actor(),
-                public_url=_public_url(),
-            )
-        if outcome.created:
-            flash(outcome.message, "success")
-        else:
-            flash(f"{outcome.message} No second epic was created.", "info")
-
-    _with_jira(create, failure_prefix="No epic was created. ")
-    target = url_for("obligations.show", obligation_id=obligation_id) + "#status"
-    return redirect(target, code=303)
+    """Queue the creation (once) of a Jira epic for an obligation that is a gap, and its link."""
+    obligation = get_obligation(get_session(), obligation_id)  # an unknown one is a 404
+    target = url_for("obligations.show", obligation_id=obligation.id) + "#status"
+    project = request.form.get("project", "").strip().upper()
+    refusal = _jira_refusal() or _project_refusal(project)
+    if refusal is not None:
+        flash(f"No epic was created. {refusal}", "error")
+        return redirect(target, code=303)
+    return start_job("epic", {"obligation_id": obligation.id, "project": project}, back=target)
 
 
-def _with_jira(
-    action: Callable[[JiraSettings, JiraGateway], None], failure_prefix: str = ""
-) -> None:
-    """Run an action with the configured gateway; say any failure in a message, then close."""
-    try:
-        settings, gateway = require_gateway()
-    except JiraError as error:
-        flash(str(error), "error")
-        return
-    try:
-        action(settings, gateway)
-    except (ValidationError, ConflictError, JiraError) as error:
-        # ConflictError says which of sync or push is already running, and since when.
-        flash(f"{failure_prefix}{error}", "error")
-    finally:
-        _close(gateway)
+def _jira_refusal() -> str | None:
+    """Say why no Jira job can run (not configured, invalid settings), or return None."""
+    settings, error = _settings()
+    if error is not None:
+        return error
+    return NOT_CONFIGURED if settings is None else None
+
+
+def _project_refusal(project: str) -> str | None:
+    if PROJECT_KEY.match(project):
+        return None
+    return f"'{project}' is not a Jira project key (e.g. PRIV)."
 
 
 def epic_form(detail: ObligationDetail) -> EpicForm | None:
@@ -124,8 +114,12 @@ def epic_form(detail: ObligationDetail) -> EpicForm | None:
     settings, _error = _settings()
     if settings is None:
         return None
-    match = _JQL_PROJECT.search(settings.jql)
-    return EpicForm(project=match.group(1).upper() if match else "")
+    return EpicForm(project=_jql_project(settings))
+
+
+def _jql_project(settings: JiraSettings | None) -> str:
+    match = _JQL_PROJECT.search(settings.jql) if settings is not None else None
+    return match.group(1).upper() if match else ""
 
 
 def _settings() -> tuple[JiraSettings | None, str | None]:
@@ -135,39 +129,8 @@ def _settings() -> tuple[JiraSettings | None, str | None]:
         return None, str(error)
 
 
-def _push(gateway: JiraGateway) -> PushReport:
-    return push_links(
-        engine=get_engine(), gateway=gateway, public_url=_public_url(), actor=_actor("Push")
-    )
-
-
-def _flash_sync(report: SyncReport) -> None:
-    category = {"succeeded": "success", "failed": "error"}.get(report.status, "info")
-    message = f"Sync run #{report.run_id} {report.status}. {report.summary()}"
-    if report.status == "failed" and report.problems:
-        message += f" {report.problems[-1]}"
-    elif report.problems:
-        message += " The problems are listed in the run below."
-    flash(message, category)
-
-
-def _flash_push(report: PushReport) -> None:
-    flash("Push: " + report.summary(), "error" if report.failed else "success")
-
-
-def _actor(action: str) -> Actor:
-    actor = current_actor()
-    return replace(actor, name=f"{actor.name[:120]} ({action})")
-
-
 def _public_url() -> str:
     return str(current_app.config["PUBLIC_URL"]).rstrip("/")
-
-
-def _close(gateway: JiraGateway) -> None:
-    close = getattr(gateway, "close", None)
-    if callable(close):
-        close()
 
 
 def _back() -> ResponseReturnValue:

@@ -10,8 +10,9 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_markdown
 from tracker.services.evidence_pages import scope_choices
-from tracker.services.matrix import MatrixData, build_matrix, matrix_document
+from tracker.services.matrix import MatrixData, matrix_document
 from tracker.web.auth import requires
+from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
 from tracker.web.matrix.page import MatrixQuery, matrix_page, parse_matrix_query
 from tracker.web.request_args import evidence_scope
@@ -22,13 +23,14 @@ matrix = Blueprint("matrix", __name__)
 
 @matrix.get("/matrix")
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def index() -> str:
     """Show every assessable obligation with its links, tests and status."""
     query = parse_matrix_query(request.args)
     scope = evidence_scope()
     session = get_session()
-    data = build_matrix(session=session, scope=scope)
+    data = request_matrix(scope)
     shown = apply_filter(data.rows, query.filter)
     choices = scope_choices(session=session)
     page = matrix_page(data.rows, shown, query, data.generated_at, scope, choices, data.notes)
@@ -37,6 +39,7 @@ def index() -> str:
 
 @matrix.get("/matrix.csv")
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def export_csv() -> Response:
     """Download exactly the filtered and sorted matrix as CSV."""
@@ -50,6 +53,7 @@ def export_csv() -> Response:
 
 @matrix.get("/matrix.json")
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def export_json() -> Response:
     """Download exactly the filtered and sorted matrix as JSON."""
@@ -61,6 +65,7 @@ def export_json() -> Response:
 
 @matrix.get("/matrix.md")
 @requires(Permission.READ)
+@with_etag
 @with_collector_paused
 def export_markdown() -> Response:
     """Download exactly the filtered and sorted matrix as a Markdown table."""
@@ -75,7 +80,7 @@ def export_markdown() -> Response:
 
 def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:
     """Return the matrix and its rows that pass the query, sorted as asked."""
-    data = build_matrix(session=get_session(), scope=evidence_scope())
+    data = request_matrix(evidence_scope())
     return data, apply_filter(data.rows, query.filter)
 
 

@@ -33,17 +33,19 @@ from tracker.models import (
 from tracker.services.gate import gate_json
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import Readiness, readiness_history, release_readiness
-from tracker.services.releases import create_release, list_releases
+from tracker.services.releases import create_release, find_release, list_releases
 from tracker.services.snapshots import (
-    freeze_release,
     get_snapshot,
     list_snapshots,
     release_document,
     snapshot_json,
 )
+from tracker.web.api.contract import PathVariable, Reply, operation, reply
+from tracker.web.api.schemas import GateVerdict, ReleaseList
 from tracker.web.auth import current_actor, current_identity, may, requires
 from tracker.web.collector import with_collector_paused
 from tracker.web.inputs import LONGEST_RELEASE_NAME
+from tracker.web.jobs.starting import start_job
 from tracker.web.releases.page import release_rows
 from tracker.web.releases.readiness_page import readiness_page
 from tracker.web.request_args import date_arg, path_value, text_arg
@@ -154,19 +156,10 @@ def approve(name: str, exception_id: int) -> ResponseReturnValue:
 @releases.post("/releases/<path:name>/freeze")
 @requires(Permission.DECIDE_RELEASES)
 def freeze(name: str) -> ResponseReturnValue:
-    """Freeze the release as it is now."""
-    with get_session().begin():
-        readiness = release_readiness(
-            session=get_session(), release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
-        )
-        snapshot = freeze_release(
-            session=get_session(),
-            readiness=readiness,
-            actor=current_actor(),
-            signing_key=current_app.config.get("SNAPSHOT_SIGNING_KEY"),
-        )
-    flash(f"Snapshot #{snapshot.id} frozen: hash {snapshot.hash[:16]}…", "success")
-    return redirect(url_for("releases.show", name=name))
+    """Queue the freezing of the release as it is when the job runs."""
+    release = find_release(session=get_session(), name=name)  # an unknown one is a 404
+    back = url_for("releases.show", name=release.name)
+    return start_job("freeze", {"release": release.name}, back=back)
 
 
 @releases.get("/releases/<path:name>/diff")
@@ -227,6 +220,12 @@ def snapshot_oscal(snapshot_id: int) -> Response:
 
 
 @releases.get("/api/v1/releases/<path:name>/gate")
+@operation(
+    "Get a release's gate verdict",
+    tag="releases",
+    path={"name": PathVariable("The release: a Jira fix version or one made here.", "2026.12")},
+    replies={200: Reply("The verdict, and every obligation that blocks.", GateVerdict)},
+)
 @requires(Permission.READ)
 def api_gate(name: str) -> Response:
     """Return the gate's verdict for the release under the default policy."""
@@ -235,15 +234,20 @@ def api_gate(name: str) -> Response:
         release=name,
         default_branch=current_app.config["DEFAULT_BRANCH"],
     )
-    return json_response(gate_json(readiness))
+    return reply(GateVerdict, gate_json(readiness))
 
 
 @releases.get("/api/v1/releases")
+@operation(
+    "List releases",
+    tag="releases",
+    replies={200: Reply("Every release, newest first.", ReleaseList)},
+)
 @requires(Permission.READ)
 def api_list() -> Response:
     """Return every release as JSON, newest first."""
     rows = list_releases(session=get_session())
-    return json_response({"releases": [release.as_json() for release in rows]})
+    return reply(ReleaseList, {"releases": [release.as_json() for release in rows]})
 
 
 def _readiness(name: str, error: str | None = None, values: dict[str, str] | None = None) -> str:

@@ -1,0 +1,251 @@
+"""Job records: every change of a job's state in its own short transaction, and reading them."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from tracker.domain.access import Actor, ActorKind, Role
+from tracker.errors import NotFoundError
+from tracker.models import Job, as_utc, utcnow
+from tracker.services.sync_lock import host_identity, process_alive
+
+STATES = ("queued", "running", "retrying", "succeeded", "failed", "interrupted")
+#: States a job leaves only by running again.
+FINISHED = frozenset({"succeeded", "failed", "interrupted"})
+LONGEST_FAILURE = 1000
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker needs to run a job it has just marked running."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    actor: Actor
+    request_id: str | None
+    attempts: int
+
+
+def create_job(
+    engine: Engine,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    actor: Actor,
+    request_id: str | None,
+    schedule_key: str | None = None,
+) -> int | None:
+    """Record a queued job and return its id (None: this scheduled run is recorded already)."""
+    job = Job(
+        kind=kind,
+        params={**params, "actor": actor_json(actor)},
+        actor=actor.label,
+        actor_ref=actor.reference,
+        request_id=(request_id or None) and request_id[:64],
+        schedule_key=schedule_key,
+    )
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.add(job)
+            session.flush()
+            return job.id
+    except IntegrityError:
+        if schedule_key is None:
+            raise
+        return None  # another worker's scheduler fired the same schedule for the same minute
+
+
+def set_task_id(engine: Engine, job_id: int, task_id: str) -> None:
+    """Remember the queue's id of the message that carries the job."""
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(col(Job.id) == job_id).values(task_id=task_id[:64]))
+
+
+def claim(engine: Engine, job_id: int) -> Claimed | None:
+    """Mark the job running on this worker; None if it is unknown or has ended already."""
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None or job.state in FINISHED:
+            return None  # a late or repeated message of a job that has ended
+        job.state = "running"
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.finished_at = None
+        job.worker = f"{socket.gethostname()}:{os.getpid()}"[:300]
+        job.worker_host, job.worker_pid = host_identity(), os.getpid()
+        session.add(job)
+        return Claimed(
+            id=job_id,
+            kind=job.kind,
+            params=dict(job.params),
+            actor=actor_from_json(job.params.get("actor")),
+            request_id=job.request_id,
+            attempts=job.attempts,
+        )
+
+
+def finish(
+    engine: Engine,
+    job_id: int,
+    state: str,
+    *,
+    result: dict[str, Any] | None = None,
+    failure: str | None = None,
+) -> None:
+    """Record how a run of the job ended: succeeded, failed, interrupted or retrying."""
+    values: dict[str, Any] = {"state": state, "heartbeat_at": utcnow()}
+    if state in FINISHED:
+        values["finished_at"] = utcnow()
+    if result is not None:
+        values["result"] = result
+    values["failure"] = failure[:LONGEST_FAILURE] if failure else None
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(col(Job.id) == job_id).values(**values))
+
+
+def record_progress(
+    engine: Engine, job_id: int, text: str | None, done: int | None, total: int | None
+) -> None:
+    """Store how far the job got (and that its worker is alive)."""
+    values: dict[str, Any] = {"heartbeat_at": utcnow(), "progress_done": done}
+    if text is not None:
+        values["progress_text"] = text[:300]
+    if total is not None:
+        values["progress_total"] = total
+    with engine.begin() as connection:
+        connection.execute(update(Job).where(col(Job.id) == job_id).values(**values))
+
+
+def beat(engine: Engine, job_id: int) -> None:
+    """Say that the worker running the job is alive."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.state) == "running")
+            .values(heartbeat_at=utcnow())
+        )
+
+
+def find_abandoned(engine: Engine, stale_after: timedelta) -> list[Job]:
+    """Return running jobs whose worker is gone: its process died here, or its heartbeat stopped."""
+    now = utcnow()
+    host = host_identity()
+    with Session(engine, expire_on_commit=False) as session:
+        running = session.exec(select(Job).where(col(Job.state) == "running")).all()
+    abandoned = []
+    for job in running:
+        beat_at = as_utc(job.heartbeat_at or job.started_at or job.created_at)
+        mine = job.worker_host == host and job.worker_pid is not None
+        if mine and job.worker_pid == os.getpid():
+            continue  # this process runs it; its heartbeat thread keeps it fresh
+        dead_here = mine and not process_alive(job.worker_pid or 0)
+        if dead_here or now - beat_at > stale_after:
+            abandoned.append(job)
+    return abandoned
+
+
+def mark_abandoned(engine: Engine, job: Job, state: str, note: str) -> bool:
+    """Move a running job to `state` unless something else moved it first; return if it did."""
+    with engine.begin() as connection:
+        changed = connection.execute(
+            update(Job)
+            .where(
+                col(Job.id) == job.id,
+                col(Job.state) == "running",
+                col(Job.worker_pid) == job.worker_pid,
+            )
+            .values(
+                state=state,
+                # A job queued again says why in its progress; an interrupted one in its failure.
+                failure=note[:LONGEST_FAILURE] if state in FINISHED else None,
+                progress_text=None if state in FINISHED else note[:300],
+                finished_at=utcnow() if state in FINISHED else None,
+            )
+        )
+    return bool(changed.rowcount)
+
+
+def get_job(session: Session, job_id: int) -> Job:
+    """Return the job, or raise NotFoundError."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFoundError(f"There is no job #{job_id}. The job list shows the recent ones.")
+    return job
+
+
+def list_jobs(
+    session: Session, *, kind: str | None = None, state: str | None = None, limit: int = 100
+) -> list[Job]:
+    """Return the newest jobs first, filtered by kind and state."""
+    query = select(Job).order_by(col(Job.id).desc()).limit(limit)
+    if kind:
+        query = query.where(col(Job.kind) == kind)
+    if state:
+        query = query.where(col(Job.state) == state)
+    return list(session.exec(query).all())
+
+
+def last_scheduled(session: Session, names: list[str]) -> dict[str, Job]:
+    """Return the newest job each schedule started, by schedule name (one query a schedule)."""
+    found: dict[str, Job] = {}
+    for name in names:
+        job = session.exec(
+            select(Job)
+            .where(col(Job.schedule_key).startswith(f"{name}@", autoescape=True))
+            .order_by(col(Job.id).desc())
+            .limit(1)
+        ).first()
+        if job is not None:
+            found[name] = job
+    return found
+
+
+def waiting_count(session: Session) -> int:
+    """Return how many job records are queued or waiting for a retry."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Job).where(col(Job.state).in_(("queued", "retrying")))
+        ).one()
+    )
+
+
+def actor_json(actor: Actor) -> dict[str, Any]:
+    """Return the actor as the job's parameters keep it."""
+    return {
+        "kind": actor.kind.value,
+        "name": actor.name,
+        "role": actor.role.value if actor.role else None,
+        "account_id": actor.account_id,
+        "token_id": actor.token_id,
+    }
+
+
+def actor_from_json(data: Any) -> Actor:
+    """Return the actor a job was enqueued by (the system if the record has none)."""
+    if not isinstance(data, dict):
+        return Actor(kind=ActorKind.SYSTEM, name="background job")
+    role = data.get("role")
+    return Actor(
+        kind=ActorKind(data.get("kind") or "system"),
+        name=str(data.get("name") or "background job"),
+        role=Role(role) if role else None,
+        account_id=data.get("account_id"),
+        token_id=data.get("token_id"),
+    )
+
+
+def moment(value: datetime | None) -> datetime | None:
+    """Return a stored time as aware UTC (SQLite gives naive times back)."""
+    return as_utc(value) if value is not None else None

@@ -1,0 +1,207 @@
+"""The computed matrix, cached per data generation, time bucket and scope.
+
+An entry is found only under the generation it was computed at (tracker.generation moves it
+on with every committed write that can change a status), within one time bucket, and before
+the first moment a status in it would read otherwise with no write at all (evidence ageing;
+tracker.domain.status_expiry). The bucket bounds anything time-dependent beyond that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlmodel import Session
+
+from tracker.domain.status_expiry import next_status_change
+from tracker.generation import current_generation, pending
+from tracker.models import utcnow
+from tracker.services.evidence import EvidenceScope
+from tracker.services.matrix import MatrixData, build_matrix
+from tracker.services.matrix_codec import decode_matrix, encode_matrix
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUCKET_SECONDS = 60
+DEFAULT_ENTRIES = 64
+REDIS_PREFIX = "tracker:matrix:"
+
+
+class MatrixCache(Protocol):
+    """Where computed matrices are kept: in this process, or in Redis for every worker."""
+
+    def get(self, key: str, now: datetime) -> MatrixData | None:
+        """Return the matrix stored under the key if it has not expired by now."""
+
+    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
+        """Store the matrix under the key until it expires."""
+
+
+@dataclass(frozen=True)
+class MatrixKey:
+    """What a cached matrix was computed for."""
+
+    generation: str
+    bucket: int
+    scope: EvidenceScope
+    include_retired: bool = False
+    max_evidence_age_days: int | None = None
+
+    def text(self) -> str:
+        """Return the key as a short, fixed-length string (release names may be long)."""
+        scope = self.scope
+        parts = (
+            self.generation,
+            str(self.bucket),
+            scope.release or "",
+            scope.branch or "",
+            scope.environment or "",
+            scope.default_branch,
+            "retired" if self.include_retired else "",
+            str(self.max_evidence_age_days or ""),
+        )
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+class LocalMatrixCache:
+    """A bounded least-recently-used cache in this process (safe across threads)."""
+
+    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+        self.entries = entries
+        self._items: OrderedDict[str, tuple[MatrixData, datetime]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, now: datetime) -> MatrixData | None:
+        """Return the matrix stored under the key if it has not expired by now."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if now >= item[1]:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
+        """Store the matrix, dropping the least recently used entries beyond the bound."""
+        with self._lock:
+            self._items[key] = (data, expires)
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class RedisMatrixCache:
+    """Redis shared by every worker, as JSON, with this process's LRU in front of it.
+
+    The LRU is safe to keep: an entry's key names its generation, so it cannot outlive a
+    write. Redis going away costs speed, never an answer: the matrix is then computed.
+    """
+
+    def __init__(self, client: Any, entries: int = DEFAULT_ENTRIES) -> None:
+        self.client = client
+        self.local = LocalMatrixCache(entries)
+
+    @classmethod
+    def from_url(cls, url: str, entries: int = DEFAULT_ENTRIES) -> RedisMatrixCache:
+        """Connect lazily to the Redis at the URL (its database number included)."""
+        import redis
+
+        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), entries)
+
+    def get(self, key: str, now: datetime) -> MatrixData | None:
+        """Return the matrix from this process's LRU, else from Redis, if not expired."""
+        found = self.local.get(key, now)
+        if found is not None:
+            return found
+        blob = self._redis(lambda: self.client.get(REDIS_PREFIX + key))
+        if not isinstance(blob, bytes):
+            return None
+        decoded = decode_matrix(blob)
+        if decoded is None or now >= decoded[1]:
+            return None
+        self.local.put(key, *decoded)
+        return decoded[0]
+
+    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
+        """Store the matrix here and in Redis, which drops it when it expires."""
+        self.local.put(key, data, expires)
+        milliseconds = max(1, int((expires - utcnow()).total_seconds() * 1000))
+        blob = encode_matrix(data, expires)
+        self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, px=milliseconds))
+
+    def _redis(self, call: Callable[[], Any]) -> Any:
+        import redis
+
+        try:
+            return call()
+        except redis.RedisError as error:
+            log.warning("The matrix cache in Redis is unavailable (%s); computing instead.", error)
+            return None
+
+
+def time_bucket(now: datetime, seconds: int) -> int:
+    """Return the number of the time bucket that now falls in."""
+    return int(now.timestamp()) // seconds
+
+
+def cached_matrix(
+    *,
+    session: Session,
+    cache: MatrixCache | None,
+    scope: EvidenceScope | None = None,
+    generation: str | None = None,
+    bucket_seconds: int = DEFAULT_BUCKET_SECONDS,
+    now: datetime | None = None,
+    include_retired: bool = False,
+    max_evidence_age_days: int | None = None,
+) -> MatrixData:
+    """Return the matrix for the scope from the cache, computing and storing it on a miss.
+
+    generation, when the caller read it already (for an ETag), must have been read in this
+    session's transaction before any of the matrix's data. A session holding changes not
+    yet committed gets a matrix computed afresh and stores nothing: what it would store may
+    be rolled back.
+    """
+    scope = scope or EvidenceScope()
+    now = now or utcnow()
+    connection = session.connection()
+    if cache is None or pending(connection) or session.new or session.dirty or session.deleted:
+        return build_matrix(
+            session=session,
+            scope=scope,
+            now=now,
+            include_retired=include_retired,
+            max_evidence_age_days=max_evidence_age_days,
+        )
+    # Read first: data read after it is at least as new, so an entry is never older than its key.
+    generation = generation or current_generation(connection)
+    bucket = time_bucket(now, bucket_seconds)
+    key = MatrixKey(generation, bucket, scope, include_retired, max_evidence_age_days).text()
+    found = cache.get(key, now)
+    if found is not None:
+        return found
+    data = build_matrix(
+        session=session,
+        scope=scope,
+        now=now,
+        include_retired=include_retired,
+        max_evidence_age_days=max_evidence_age_days,
+    )
+    expires = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
+    change = next_status_change(data.facts.values(), now)
+    if change is not None and change < expires:
+        expires = change
+    if expires > now + timedelta(milliseconds=1):
+        cache.put(key, data, expires)
+    return data

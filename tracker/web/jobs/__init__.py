@@ -1,0 +1,1 @@
+"""The job pages: recent jobs with the schedules, and one job's state, progress and outcome."""
