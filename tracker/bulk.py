@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import ARRAY, Table, any_, bindparam
 from sqlmodel import Session
 
+from tracker.generation import note_write
+
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) into table within the session's transaction."""
@@ -21,6 +23,8 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     # thousands of placeholders, which is what executemany turns into for large batches.
     columns = list(rows[0])
     names = ", ".join(f'"{name}"' for name in columns)
+    # COPY goes to the driver's cursor, past the hook that watches SQLAlchemy's statements.
+    note_write(connection, table.name)
     driver_connection: Any = connection.connection.driver_connection
     with (
         driver_connection.cursor() as cursor,

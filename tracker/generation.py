@@ -21,9 +21,19 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, column, event, insert, select, table, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    column,
+    event,
+    insert,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel.sql.sqltypes import UTCDateTime
 
 TABLE = "datageneration"
 # The row as Core sees it: no ORM model (and no import of every model) on this path.
@@ -32,7 +42,8 @@ _generation = table(
     column("id", Integer),
     column("value", BigInteger),
     column("token", String),
-    column("changed_at", UTCDateTime()),
+    # Written only (an aware UTC time): the plain type spares every command importing SQLModel.
+    column("changed_at", DateTime(timezone=True)),
 )
 
 #: Tables whose rows the matrix, the dashboard, release pages or the API statuses rest on.
@@ -92,6 +103,10 @@ _WRITE = re.compile(
 )
 
 
+#: The action of an upsert (`ON CONFLICT ... DO UPDATE SET`), which names no second table.
+_UPSERT_ACTION = re.compile(r"\bDO\s+UPDATE\s+SET\b", re.IGNORECASE)
+
+
 def watch_engine(engine: Engine) -> None:
     """Make every transaction on the engine that writes a status table move the generation on."""
     if event.contains(engine, "before_cursor_execute", _note_write):
@@ -109,7 +124,7 @@ def written_tables(statement: str) -> set[str] | None:
         return set()
     if head.startswith("TRUNCATE"):
         return None
-    return {_bare_name(name) for name in _WRITE.findall(statement)}
+    return {_bare_name(name) for name in _WRITE.findall(_UPSERT_ACTION.sub(" ", statement))}
 
 
 def changes_statuses(statement: str) -> bool:
@@ -143,6 +158,16 @@ def bump_generation(connection: Connection) -> None:
     )
     if updated.rowcount == 0:  # the row is gone (a test emptied every table): start again
         connection.execute(insert(_generation).values(id=1, value=1, **values))
+
+
+def note_write(connection: Connection, table_name: str) -> None:
+    """Mark the connection's transaction as a status write to `table_name` if it is one.
+
+    For writes SQLAlchemy does not send itself (PostgreSQL's COPY on the driver's cursor).
+    """
+    name = table_name.lower()
+    if name in STATUS_TABLES or name not in OTHER_TABLES:
+        connection.info[PENDING] = True
 
 
 def _note_write(

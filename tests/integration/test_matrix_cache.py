@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -551,6 +551,11 @@ def test_every_table_is_classified_as_changing_statuses_or_not() -> None:
         ("UPDATE apitoken SET last_used_at=? WHERE id=?", False),
         ("INSERT INTO auditevent (seq) VALUES (?)", False),
         ("UPDATE loginsession SET last_seen_at=?", False),
+        (
+            "INSERT INTO webhookdelivery (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET id = 1",
+            False,
+        ),
+        ("INSERT INTO testcase (id) VALUES (?) ON CONFLICT DO UPDATE SET id = 1", True),
     ],
 )
 def test_statements_are_classified_by_the_tables_they_write(statement: str, changes: bool) -> None:
@@ -565,6 +570,23 @@ def test_a_core_statement_outside_any_service_moves_the_generation(engine: Engin
             text(
                 "INSERT INTO release (name, created_by, created_at) VALUES ('r', 'x', '2026-01-01')"
             )
+        )
+    with engine.connect() as connection:
+        assert current_generation(connection) != before
+
+
+def test_a_bulk_insert_alone_moves_the_generation(engine: Engine) -> None:
+    # On PostgreSQL the rows go by COPY on the driver's cursor, which SQLAlchemy never sees.
+    from tracker.bulk import bulk_insert, table_of
+    from tracker.models import TrackerRelease
+
+    with engine.connect() as connection:
+        before = current_generation(connection)
+    with Session(engine) as bulk_session, bulk_session.begin():
+        bulk_insert(
+            bulk_session,
+            table_of(TrackerRelease),
+            [{"name": "bulk", "created_by": "x", "created_at": datetime(2026, 1, 1, tzinfo=UTC)}],
         )
     with engine.connect() as connection:
         assert current_generation(connection) != before
