@@ -79,6 +79,19 @@ def recreate_database(name: str, admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def database_exists(name: str, admin_url: str) -> bool:
+    """Return whether the PostgreSQL server has a database of this name."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+    engine.dispose()
+    return found is not None
+
+
 def drop_database(name: str, admin_url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -88,8 +101,8 @@ def drop_database(name: str, admin_url: str) -> None:
     engine.dispose()
 
 
-def prepare(size: str, database_url: str, tracker_url: str) -> Target:
-    """Fill the database for one size; return the obligation ids and an API token."""
+def prepare(size: str, database_url: str, tracker_url: str, fill: bool = True) -> Target:
+    """Fill the database for one size (unless reused); return the obligation ids and a token."""
     from sqlmodel import select
 
     from tracker import create_app, migrate
@@ -104,7 +117,9 @@ def prepare(size: str, database_url: str, tracker_url: str) -> Target:
     app = create_app(Config, DATABASE_URL=database_url, PUBLIC_URL=tracker_url)
     engine = get_engine(app)
     actor = cli_actor("load bench")
-    if size == "demo":
+    if not fill:
+        migrate.upgrade(engine)  # a reused database follows the migrations added since
+    elif size == "demo":
         from tracker.demo import DEMO_EMAIL, DEMO_JQL, prepare_demo
         from tracker.integrations.jira_records import JiraSettings
         from tracker.sandbox.context import SandboxAuth
@@ -495,6 +510,12 @@ def main() -> None:
     parser.add_argument(
         "--server-log", default=os.path.join(tempfile.gettempdir(), "load-gunicorn.log")
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the size's database if it exists (filled by an earlier --keep or --reuse "
+        "run; the uploads of earlier runs stay in it) and keep it",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
@@ -507,9 +528,13 @@ def main() -> None:
     for size in [part.strip() for part in args.sizes.split(",") if part.strip()]:
         name = f"{args.database}_{size}"
         port = free_port()
-        database_url = recreate_database(name, args.admin_url)
+        reuse = args.reuse and database_exists(name, args.admin_url)
+        if reuse:
+            database_url = args.admin_url.rsplit("/", 1)[0] + "/" + name
+        else:
+            database_url = recreate_database(name, args.admin_url)
         begin = time.perf_counter()
-        target = prepare(size, database_url, f"http://127.0.0.1:{port}")
+        target = prepare(size, database_url, f"http://127.0.0.1:{port}", fill=not reuse)
         print(
             f"{size}: {len(target.obligation_ids)} obligations, set up in "
             f"{time.perf_counter() - begin:.1f} s",
@@ -519,7 +544,7 @@ def main() -> None:
             for number, rate in enumerate(args.rates):
                 results.append(asyncio.run(measure(args, size, target, rate, seed=number + 1)))
         finally:
-            if not args.keep:
+            if not (args.keep or args.reuse):
                 drop_database(name, args.admin_url)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -1,11 +1,12 @@
 """Benchmark: the same job as a requirements tool's export, as whole `tracker` processes.
 
-Run: python bench/same_job.py [--obligations 1000] [--tests 2000] [--runs 5] [--format md]
+Run: python bench/same_job.py [--obligations 1000] [--tests 2000] [--runs 5] [--format html]
      [--strictdoc PATH-TO-strictdoc] [--json FILE]
+     [--tracker PATH]  (another `tracker` command, e.g. an older checkout's, to compare)
 
 The job, each step a new process on a fresh SQLite database: `tracker db upgrade`,
 `tracker catalog load` of a synthetic catalog (10 instruments), `tracker results ingest`
-of a JUnit report whose every test names one obligation, and `tracker matrix` to a file.
+of a JUnit report whose every test names one obligation, and `tracker matrix --format html` to a file.
 With --strictdoc, the same requirements and tests (each test a node linked to its obligation
 as its parent) are written as .sdoc files and exported by `strictdoc export --formats html`,
 alternating with the tracker's runs, and the ratio of the medians is reported.
@@ -118,7 +119,7 @@ def write_sdoc(folder: Path, ids: list[str], tests: int) -> None:
         (folder / f"tests{index}.sdoc").write_text("\n".join(parts), encoding="utf-8")
 
 
-def run_job(folder: Path, fmt: str) -> dict[str, float]:
+def run_job(folder: Path, fmt: str, tracker: str = TRACKER) -> dict[str, float]:
     """Run the job once on a new database in folder; return each step's wall time."""
     instance = folder / "instance"
     shutil.rmtree(instance, ignore_errors=True)
@@ -129,10 +130,10 @@ def run_job(folder: Path, fmt: str) -> dict[str, float]:
         "TRACKER_CATALOG_PATH": str(folder / "catalog"),
     }
     commands = {
-        "db upgrade": [TRACKER, "db", "upgrade"],
-        "catalog load": [TRACKER, "catalog", "load"],
-        "results ingest": [TRACKER, "results", "ingest", str(folder / "report.xml")],
-        "matrix": [TRACKER, "matrix", "--format", fmt, "--output", str(folder / f"matrix.{fmt}")],
+        "db upgrade": [tracker, "db", "upgrade"],
+        "catalog load": [tracker, "catalog", "load"],
+        "results ingest": [tracker, "results", "ingest", str(folder / "report.xml")],
+        "matrix": [tracker, "matrix", "--format", fmt, "--output", str(folder / f"matrix.{fmt}")],
     }
     times = {}
     for step in STEPS:
@@ -172,9 +173,10 @@ def main() -> None:
     parser.add_argument("--obligations", type=int, default=1000)
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--format", default="md", choices=["md", "json", "csv"])
+    parser.add_argument("--format", default="html", choices=["html", "md", "json", "csv"])
     parser.add_argument("--strictdoc", help="path of the strictdoc command, to run it alongside")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--tracker", default=TRACKER, help="the tracker command to measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -188,7 +190,7 @@ def main() -> None:
         runs: list[dict[str, float]] = []
         strictdoc_runs: list[tuple[float, float]] = []
         for _ in range(args.runs):
-            runs.append(run_job(folder, args.format))
+            runs.append(run_job(folder, args.format, args.tracker))
             if args.strictdoc:
                 strictdoc_runs.append(run_strictdoc(args.strictdoc, folder))
     names = [*STEPS, "total"]

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
-from sqlmodel import SQLModel
-
-import tracker.models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config
-target_metadata = SQLModel.metadata
+
+
+def _target_metadata() -> Any:
+    """Return the models' metadata, or None when the tracker only applies the migrations.
+
+    Applying them needs no models (the migrations name their own columns): `tracker db
+    upgrade` says so and starts without importing SQLModel's 31 tables. The `alembic` command
+    (autogenerate, check) always compares with the models.
+    """
+    if config.attributes.get("apply_only"):
+        return None
+    from sqlmodel import SQLModel
+
+    import tracker.models  # noqa: F401 - registers the tables on SQLModel.metadata
+
+    return SQLModel.metadata
+
+
+target_metadata = _target_metadata()
 
 
 def run_migrations_offline() -> None:
@@ -45,9 +62,25 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _render_item(kind: str, item: Any, _context: Any) -> str | bool:
+    """Write SQLModel's column types as the plain SQLAlchemy types they create in the database.
+
+    A migration then imports no SQLModel (nor pydantic) when it is applied.
+    """
+    if kind == "type":
+        name = type(item).__name__
+        if name == "AutoString":
+            length = item.impl.length
+            return f"sa.String(length={length})" if length else "sa.String()"
+        if name == "UTCDateTime":
+            return "sa.DateTime(timezone=True)"
+    return False
 
 
 if context.is_offline_mode():

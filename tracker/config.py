@@ -49,6 +49,7 @@ class Config:
     MAX_RESULT_TEXT_BYTES: int = 64 * 1024
     # Longest a web upload may spend reading its report, under the usual 30 s worker timeout.
     MAX_REPORT_SECONDS: int = 20
+    MAX_JOB_REPORT_SECONDS: int = 300
     DEFAULT_FRESHNESS_DAYS: int = 30
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     TEST_MAPPING_PATH: str | None = None
@@ -99,7 +100,7 @@ class Config:
             values["DEFAULT_BRANCH"] = env["TRACKER_DEFAULT_BRANCH"]
         if env.get("TRACKER_MAX_UPLOAD_BYTES"):
             values["MAX_UPLOAD_BYTES"] = int(env["TRACKER_MAX_UPLOAD_BYTES"])
-        for name in ("MAX_RESULT_TEXT_BYTES", "MAX_REPORT_SECONDS"):
+        for name in ("MAX_RESULT_TEXT_BYTES", "MAX_REPORT_SECONDS", "MAX_JOB_REPORT_SECONDS"):
             if env.get(f"TRACKER_{name}"):
                 values[name] = _positive_number(env, f"TRACKER_{name}")
         if env.get("TRACKER_PUBLIC_URL"):
@@ -174,6 +175,14 @@ def _job_settings(env: Mapping[str, str]) -> dict[str, Any]:
     ):
         if env.get(f"TRACKER_{name}"):
             values[name] = _positive_number(env, f"TRACKER_{name}")
+    heartbeat = values.get("JOB_HEARTBEAT_SECONDS", Config.JOB_HEARTBEAT_SECONDS)
+    stale = values.get("JOB_STALE_SECONDS", Config.JOB_STALE_SECONDS)
+    if heartbeat >= stale:
+        raise ValueError(
+            f"TRACKER_JOB_HEARTBEAT_SECONDS ({heartbeat}) must be less than "
+            f"TRACKER_JOB_STALE_SECONDS ({stale}), or running jobs count as abandoned between "
+            "two heartbeats: e.g. 15 and 120."
+        )
     return values
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy import create_engine, event, exc
+from sqlalchemy.engine import Connection, Engine
 
 from tracker.generation import watch_engine
+
+if TYPE_CHECKING:
+    # Imported where a session is opened: `tracker db upgrade` needs no SQLModel (nor pydantic).
+    from sqlmodel import Session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -21,10 +25,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            ping_after_idle(engine)
     watch_engine(engine)
     return engine
+
+
+#: A pooled connection idle longer than this is pinged before use (a database restarted meanwhile
+#: shows there, not in the request); one used more recently is not.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def ping_after_idle(engine: Engine, seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Ping a pooled connection on check-out only when it sat idle, not on every check-out.
+
+    A ping on every check-out (pool_pre_ping) is one more round trip per request. A dead
+    connection that was used moments ago fails its statement instead, and SQLAlchemy then
+    throws away every pooled connection made before, so a restart costs at most the
+    requests in flight, never every request after it.
+    """
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", lambda *args: _ping_if_idle(*args, seconds=seconds))
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["tracker.idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any, *, seconds: float) -> None:
+    since = record.info.get("tracker.idle_since")
+    if since is None or time.monotonic() - since < seconds:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the driver's own error types differ; any failure means dead
+        # The pool discards this connection and checks out (or makes) another.
+        raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -55,10 +97,35 @@ def get_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
+def request_connection() -> Connection:
+    """Return this request's (or command's) one database connection, checked out on first use.
+
+    Every session of the request is bound to it (the sign-in check's and the view's), so a
+    request checks out one pooled connection, not one per session.
+    """
+    if "db_connection" not in g:
+        g.db_connection = get_engine().connect()
+    connection: Connection = g.db_connection
+    return connection
+
+
+def separate_transaction_bind() -> Connection | Engine:
+    """Return what a session of its own transaction binds to: the request's connection when
+    it has no transaction open (the usual case, before the view), else the engine.
+
+    A session bound to a connection inside a transaction joins that transaction and commits
+    nothing of its own, so a write that must commit by itself (a log-in) needs another one.
+    """
+    connection = request_connection()
+    return get_engine() if connection.in_transaction() else connection
+
+
 def get_session() -> Session:
     """Return the session of this request or command, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        from sqlmodel import Session
+
+        g.db_session = Session(request_connection(), expire_on_commit=False)
     session: Session = g.db_session
     return session
 
@@ -66,6 +133,8 @@ def get_session() -> Session:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """Open a session and one transaction on it; commit on success, roll back on error."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
 
@@ -74,3 +143,6 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()  # an unfinished transaction is rolled back

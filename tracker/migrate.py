@@ -45,6 +45,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         # Older revisions have no generation row to move on; once there, one move for the lot.
         connection.execution_options(**{OFF: True})
         config.attributes["connection"] = connection
+        config.attributes["apply_only"] = True  # env.py then leaves the models unimported
         command.upgrade(config, revision)
         if inspect(connection).has_table(TABLE):
             bump_generation(connection)

@@ -8,7 +8,6 @@ Create Date: 2026-11-27 18:00:00.000000
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 
@@ -21,7 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("synclock", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("host", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
+            sa.Column("host", sa.String(length=200), nullable=True)
         )
         batch_op.add_column(sa.Column("pid", sa.Integer(), nullable=True))
 

@@ -8,7 +8,6 @@ Create Date: 2026-12-01 17:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 from tracker.domain.audit_chain import GENESIS_HASH, AuditContent, event_hash
@@ -53,14 +52,14 @@ def upgrade() -> None:
     op.create_table(
         "useraccount",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("sso_subject", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("last_login_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("password_hash", sa.String(length=255), nullable=True),
+        sa.Column("sso_subject", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
         sa.UniqueConstraint("sso_subject"),
@@ -68,12 +67,12 @@ def upgrade() -> None:
 
     op.create_table(
         "loginsession",
-        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["useraccount.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -90,7 +89,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "created_by",
-                sqlmodel.sql.sqltypes.AutoString(length=200),
+                sa.String(length=200),
                 server_default="",
                 nullable=False,
             )
@@ -99,7 +98,7 @@ def upgrade() -> None:
             sa.Column("migrated", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch_op.add_column(
-            sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+            sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(batch_op.f("ix_apitoken_owner_id"), ["owner_id"], unique=False)
         batch_op.create_foreign_key(
@@ -111,7 +110,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("applicabilitydecision", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("decided_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+            sa.Column("decided_role", sa.String(length=16), nullable=True)
         )
 
     with op.batch_alter_table("testrun", schema=None) as batch_op:
@@ -123,19 +122,19 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "actor_ref",
-                sqlmodel.sql.sqltypes.AutoString(length=64),
+                sa.String(length=64),
                 server_default="system",
                 nullable=False,
             )
         )
         batch_op.add_column(
-            sa.Column("actor_role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+            sa.Column("actor_role", sa.String(length=16), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+            sa.Column("prev_hash", sa.String(length=64), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
+            sa.Column("hash", sa.String(length=64), nullable=True)
         )
 
     head_seq, head_hash = _chain_existing_events()
@@ -143,10 +142,10 @@ def upgrade() -> None:
     with op.batch_alter_table("auditevent", schema=None) as batch_op:
         batch_op.alter_column("seq", existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column(
-            "prev_hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+            "prev_hash", existing_type=sa.String(length=64), nullable=False
         )
         batch_op.alter_column(
-            "hash", existing_type=sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+            "hash", existing_type=sa.String(length=64), nullable=False
         )
         batch_op.create_unique_constraint("uq_auditevent_seq", ["seq"])
         batch_op.create_index(batch_op.f("ix_auditevent_actor_ref"), ["actor_ref"], unique=False)
@@ -155,7 +154,7 @@ def upgrade() -> None:
         "auditchainhead",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.bulk_insert(head, [{"id": 1, "seq": head_seq, "hash": head_hash}])
@@ -174,7 +173,7 @@ def _chain_existing_events() -> tuple[int, str]:
         "auditevent",
         sa.column("id", sa.Integer()),
         sa.column("seq", sa.Integer()),
-        sa.column("at", sqlmodel.sql.sqltypes.UTCDateTime()),
+        sa.column("at", sa.DateTime(timezone=True)),
         sa.column("actor", sa.String()),
         sa.column("actor_ref", sa.String()),
         sa.column("actor_role", sa.String()),

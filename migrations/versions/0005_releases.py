@@ -8,7 +8,6 @@ Create Date: 2026-12-01 18:00:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0005"
@@ -20,10 +19,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "release",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("release_date", sa.Date(), nullable=True),
-        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
 

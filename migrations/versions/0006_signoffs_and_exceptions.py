@@ -8,7 +8,6 @@ Create Date: 2026-12-01 18:30:00
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0006"
@@ -16,7 +15,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-TEXT = sqlmodel.sql.sqltypes.AutoString
+TEXT = sa.String
 
 
 def upgrade() -> None:
@@ -32,7 +31,7 @@ def upgrade() -> None:
         sa.Column("signed_by", TEXT(length=200), nullable=False),
         sa.Column("signed_by_ref", TEXT(length=64), nullable=False),
         sa.Column("signed_role", TEXT(length=16), nullable=True),
-        sa.Column("signed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["obligation_id"], ["obligation.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -51,12 +50,12 @@ def upgrade() -> None:
         sa.Column("expires_on", sa.Date(), nullable=False),
         sa.Column("requested_by", TEXT(length=200), nullable=False),
         sa.Column("requested_by_ref", TEXT(length=64), nullable=False),
-        sa.Column("requested_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("approved_by", TEXT(length=200), nullable=True),
         sa.Column("approved_by_ref", TEXT(length=64), nullable=True),
         sa.Column("approved_role", TEXT(length=16), nullable=True),
-        sa.Column("approved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("withdrawn_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["obligation_id"], ["obligation.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -72,7 +71,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("blocking", sa.Integer(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
-        sa.Column("recorded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("release", "day"),
     )
     op.create_table(
@@ -84,7 +83,7 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
         sa.Column("ready", sa.Boolean(), nullable=False),
         sa.Column("frozen_by", TEXT(length=200), nullable=False),
-        sa.Column("frozen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("frozen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("hash"),
     )

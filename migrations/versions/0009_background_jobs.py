@@ -8,7 +8,6 @@ Create Date: 2026-12-01 22:30:00.000000
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0009"
@@ -17,12 +16,14 @@ branch_labels = None
 depends_on = None
 
 
-def _text(length: int) -> sqlmodel.sql.sqltypes.AutoString:
-    return sqlmodel.sql.sqltypes.AutoString(length=length)
+def _text(length: int) -> sa.String:
+    return sa.String(length=length)
 
 
 def upgrade() -> None:
-    when = sqlmodel.sql.sqltypes.UTCDateTime
+    def when() -> sa.DateTime:
+        return sa.DateTime(timezone=True)
+
     op.create_table(
         "job",
         sa.Column("id", sa.Integer(), nullable=False),

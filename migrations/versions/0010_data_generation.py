@@ -11,7 +11,6 @@ import secrets
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0010"
@@ -25,8 +24,8 @@ def upgrade() -> None:
         "datageneration",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     # A fresh token: nothing cached before this upgrade (in Redis, say) can match it.

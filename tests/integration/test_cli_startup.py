@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -27,10 +29,14 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def _help_in_new_process(*args: str) -> tuple[str, list[str]]:
+def _help_in_new_process(*args: str, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """Run `tracker ARGS` in a new interpreter; return its output and the modules it imported."""
     done = subprocess.run(
-        [sys.executable, "-c", _SNIPPET, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _SNIPPET, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None if env is None else {**os.environ, **env},
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, done.stderr
@@ -70,3 +76,49 @@ def test_each_command_summary_is_the_command_help_itself(name: str) -> None:
     summary = click.Command(name, help=SUMMARIES[name])
     for limit in (45, 1000):
         assert summary.get_short_help_str(limit) == command.get_short_help_str(limit)
+
+
+#: The web stack: a command-line step that serves no page imports none of it.
+WEB = ("tracker.web", "flask_login", "flask_wtf", "flask_limiter", "authlib", "wtforms")
+#: What the steps of the same job have no use for (the test below names the step's own needs).
+NOT_FOR_THE_JOB = ("jira", "huey", "redis", "requests", "tracker.sandbox", "tracker.jobs")
+
+_REPORT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuite name="privacy" tests="1"><testcase classname="tests.t" name="test_erasure">
+<properties><property name="obligations" value="ALPHA-1.1"/></properties></testcase></testsuite>
+"""
+
+
+def _unwanted(modules: list[str], names: tuple[str, ...]) -> list[str]:
+    return [name for name in modules if any(name == n or name.startswith(n + ".") for n in names)]
+
+
+def _job_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "TRACKER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'job.db'}",
+        "TRACKER_TEST_MAPPING": "",
+    }
+
+
+def test_db_upgrade_imports_no_models_orm_pydantic_or_web_stack(tmp_path: Path) -> None:
+    output, modules = _help_in_new_process("db", "upgrade", env=_job_env(tmp_path))
+    assert "Database schema is at revision" in output
+    # Applying migrations needs Alembic and SQLAlchemy Core: not the 31 SQLModel tables.
+    heavy = ("sqlmodel", "pydantic", "tracker.models", "sqlalchemy.orm", *WEB, *NOT_FOR_THE_JOB)
+    assert _unwanted(modules, heavy) == []
+
+
+def test_ingest_and_matrix_import_no_web_stack_queue_or_jira(tmp_path: Path) -> None:
+    env = _job_env(tmp_path)
+    _help_in_new_process("db", "upgrade", env=env)
+    report = tmp_path / "report.xml"
+    report.write_text(_REPORT, encoding="utf-8")
+    output, modules = _help_in_new_process("results", "ingest", str(report), env=env)
+    assert "1 tests, 1 passed" in output, output
+    # Without a mapping file the ingest reads no YAML.
+    assert _unwanted(modules, (*WEB, *NOT_FOR_THE_JOB, "yaml")) == []
+    page = tmp_path / "matrix.html"
+    _, modules = _help_in_new_process("matrix", "--format", "html", "--output", str(page), env=env)
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert _unwanted(modules, (*WEB, *NOT_FOR_THE_JOB, "yaml", "alembic")) == []

@@ -24,7 +24,8 @@ from tracker.errors import ConflictError, JiraError
 from tracker.jobs import records
 from tracker.jobs.kinds import KINDS, JobKind
 from tracker.jobs.queue import queue_depth, queue_problem, submit
-from tracker.jobs.runner import JobContext, execute_job, recover_abandoned, retry_delay
+from tracker.jobs.recovery import recover_abandoned
+from tracker.jobs.runner import JobContext, execute_job, retry_delay
 from tracker.jobs.schedules import Schedule, fire, schedules
 from tracker.logs import bound_request_id, current_request_id
 from tracker.metrics import REGISTRY

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from tests.auth_helpers import signed_in_client
@@ -19,6 +24,7 @@ from tracker.domain.access import cli_actor
 from tracker.integrations.jira_records import JiraSettings
 from tracker.jobs import records
 from tracker.jobs.queue import submit
+from tracker.jobs.runner import execute_job
 from tracker.logs import bound_request_id
 from tracker.models import Job, JobUpload, TestRun
 
@@ -263,3 +269,100 @@ def test_a_button_when_the_queue_is_down_says_so_on_the_page_it_came_from(
     assert "The job queue (Redis at 127.0.0.1:1/0) did not take the job (ConnectionError)" in page
     session.rollback()
     assert [job.state for job in session.exec(select(Job)).all()] == ["failed"]
+
+
+# --- what a job's run may keep, and who sees where jobs run ---------------------------------
+
+
+@contextmanager
+def failing_statements(engine: Engine, prefix: str) -> Iterator[None]:
+    """Make every statement starting with `prefix` fail as a database that went away does."""
+
+    def fail(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(prefix):
+            raise OperationalError(statement, None, sqlite3.OperationalError("disk I/O error"))
+
+    event.listen(engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail)
+
+
+def test_a_large_upload_the_database_does_not_take_is_a_503_that_keeps_nothing(
+    small_threshold: Flask, session: Session, engine: Engine
+) -> None:
+    load_small_catalog(session)
+    token = new_token(session)
+    body = large_report()
+    with failing_statements(engine, "INSERT INTO JOBUPLOAD"):
+        response = upload(small_threshold.test_client(), body, token)
+    assert response.status_code == 503  # type: ignore[attr-defined]
+    error = json.loads(response.get_data(as_text=True))["error"]  # type: ignore[attr-defined]
+    assert error["code"] == "database_unavailable"
+    assert error["message"] == (
+        "The database did not take the report (OperationalError); nothing was stored and no "
+        "job was queued. Send it again in a minute; if this persists, ask the tracker's "
+        "administrator to check the database."
+    )
+    session.rollback()
+    assert session.exec(select(Job)).all() == []
+    assert session.exec(select(JobUpload)).all() == []
+
+
+def test_an_ingest_job_keeps_the_report_while_the_database_is_away_and_then_stores_it(
+    small_threshold: Flask, session: Session, engine: Engine
+) -> None:
+    load_small_catalog(session)
+    token = new_token(session)
+    with failing_statements(engine, "INSERT INTO TESTRUN"):
+        response = upload(small_threshold.test_client(), large_report(), token)
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    job_id = json.loads(response.get_data(as_text=True))["id"]  # type: ignore[attr-defined]
+    session.rollback()
+    waiting = session.get(Job, job_id)
+    assert waiting is not None and waiting.state == "retrying", waiting.failure
+    assert waiting.failure is not None and waiting.failure.startswith(
+        "The database did not answer (OperationalError); the report is kept"
+    )
+    assert session.exec(select(JobUpload)).all() != []
+    execute_job(small_threshold, job_id)  # the retry, with the database back
+    session.rollback()
+    done = session.get(Job, job_id)
+    assert done is not None and done.state == "succeeded", done.failure
+    assert done.attempts == 2 and isinstance((done.result or {}).get("test_run"), int)
+    assert session.exec(select(JobUpload)).all() == []
+
+
+def test_an_ingest_job_reads_its_report_within_its_own_time_limit(
+    small_threshold: Flask, session: Session
+) -> None:
+    small_threshold.config["MAX_REPORT_SECONDS"] = 0  # the request's limit is not the job's
+    small_threshold.config["MAX_JOB_REPORT_SECONDS"] = 1e-9
+    load_small_catalog(session)
+    token = new_token(session)
+    body = large_report().replace(b"<testsuite", b"<!--" + b"x" * 200_000 + b"--><testsuite", 1)
+    response = upload(small_threshold.test_client(), body, token)
+    job = json.loads(response.get_data(as_text=True))  # type: ignore[attr-defined]
+    assert job["state"] == "failed"
+    assert job["failure"].startswith("Reading the report took longer than the 1e-09 seconds")
+    session.rollback()
+    assert session.exec(select(JobUpload)).all() == []  # a bad report is not kept
+
+
+def test_only_admins_see_where_the_queue_and_its_workers_run(
+    app: Flask, client: FlaskClient, engine: Engine, session: Session
+) -> None:
+    app.config.update(JOBS_IMMEDIATE=False, REDIS_URL="redis://:secret@redis.internal:6380/1")
+    job_id = recorded(engine, "sync", state="running", worker="host-a:4242", attempts=1)
+    viewer = signed_in_client(app, "viewer")
+    for page in (text_of(viewer, "/jobs"), text_of(viewer, f"/jobs/{job_id}")):
+        assert "host-a:4242" not in page and "redis.internal" not in page
+    token = new_token(session, "reader")
+    by_token = app.test_client().get(
+        f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert by_token.get_json()["worker"] is None
+    assert "Queue: Redis at redis.internal:6380/1." in text_of(client, "/jobs")
+    assert "host-a:4242" in text_of(client, f"/jobs/{job_id}")
+    assert client.get(f"/api/v1/jobs/{job_id}").get_json()["worker"] == "host-a:4242"

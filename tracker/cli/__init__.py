@@ -57,7 +57,7 @@ COMMANDS = {
 SUMMARIES = {
     "db": "Database schema.",
     "catalog": "The obligation catalog (YAML files owned by legal).",
-    "matrix": "Export the traceability matrix as JSON, CSV or Markdown.",
+    "matrix": "Export the traceability matrix as JSON, CSV, Markdown or HTML.",
     "demo": "Start a local Jira sandbox, load the catalog, sync, push, ingest a report, and serve.",
     "jira": "Jira: pull work items, show obligations on epics, create epics for gaps.",
     "jira-sandbox": "Serve a local Jira stand-in that speaks Jira's REST API, until Ctrl-C.",

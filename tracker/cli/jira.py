@@ -6,7 +6,6 @@ import sys
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
@@ -22,17 +21,13 @@ def jira() -> None:
     """Jira: pull work items, show obligations on epics, create epics for gaps."""
 
 
-def _public_url() -> str:
-    return str(current_app.config["PUBLIC_URL"])
-
-
 @jira.command("sync")
 @click.option("--full", is_flag=True, help="Read every issue in scope, not only changes.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @with_appcontext
 def jira_sync_command(full: bool, dry_run: bool) -> None:
     """Pull work items from Jira (incremental unless --full), then push if TRACKER_JIRA_PUSH=1."""
-    from tracker.integrations.jira_setup import require_gateway
+    from tracker.integrations.jira_setup import public_url, require_gateway
     from tracker.services.jira_push import push_links
     from tracker.services.jira_sync import sync_jira
 
@@ -61,7 +56,7 @@ def jira_sync_command(full: bool, dry_run: bool) -> None:
             pushed = push_links(
                 engine=get_engine(),
                 gateway=gateway,
-                public_url=_public_url(),
+                public_url=public_url(),
                 actor=command_actor("tracker jira sync"),
             )
             click.echo("Push: " + pushed.summary())
@@ -103,7 +98,7 @@ class _SyncProgress:
 @with_appcontext
 def jira_push_command(dry_run: bool, full: bool) -> None:
     """Put one remote link per obligation on every linked Jira issue, with its status."""
-    from tracker.integrations.jira_setup import require_gateway
+    from tracker.integrations.jira_setup import public_url, require_gateway
     from tracker.services.jira_push import plan_push, push_links
 
     try:
@@ -112,7 +107,7 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
             report = push_links(
                 engine=get_engine(),
                 gateway=gateway,
-                public_url=_public_url(),
+                public_url=public_url(),
                 actor=command_actor("tracker jira push"),
                 dry_run=True,
                 full=full,
@@ -122,12 +117,12 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
             click.echo(report.summary())
             return
         with Session(get_engine()) as session:
-            total = len(plan_push(session=session, public_url=_public_url(), full=full)[0])
+            total = len(plan_push(session=session, public_url=public_url(), full=full)[0])
         with click.progressbar(length=total, label="Pushing remote links", file=sys.stderr) as bar:
             report = push_links(
                 engine=get_engine(),
                 gateway=gateway,
-                public_url=_public_url(),
+                public_url=public_url(),
                 actor=command_actor("tracker jira push"),
                 full=full,
                 progress=bar.update,
@@ -152,7 +147,7 @@ def jira_push_command(dry_run: bool, full: bool) -> None:
 @with_appcontext
 def jira_create_epic_command(obligation: str, project: str) -> None:
     """Create (once) an epic for an obligation that is a gap, and link it."""
-    from tracker.integrations.jira_setup import require_gateway
+    from tracker.integrations.jira_setup import public_url, require_gateway
     from tracker.services.jira_epics import create_epic
 
     try:
@@ -164,7 +159,7 @@ def jira_create_epic_command(obligation: str, project: str) -> None:
                 obligation_id=obligation,
                 project_key=project,
                 actor=command_actor("tracker jira create-epic"),
-                public_url=_public_url(),
+                public_url=public_url(),
             )
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc

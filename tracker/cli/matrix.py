@@ -1,4 +1,4 @@
-"""`tracker matrix`: export the traceability matrix as JSON, CSV or Markdown."""
+"""`tracker matrix`: export the traceability matrix as JSON, CSV, Markdown or HTML."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tracker.domain.status import Status
 
 
 @click.command("matrix")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md"]), default="json")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "md", "html"]), default="json")
 @click.option(
     "--instrument", type=ColumnText("Instrument", "id"), help="Only this instrument, e.g. GDPR."
 )
@@ -46,7 +46,7 @@ def matrix_command(
     environment: str | None,
     output: Path | None,
 ) -> None:
-    """Export the traceability matrix as JSON, CSV or Markdown."""
+    """Export the traceability matrix as JSON, CSV, Markdown or HTML."""
     # Here, not at the top: `tracker matrix --help` needs none of them.
     from sqlmodel import Session
 
@@ -71,6 +71,10 @@ def matrix_command(
         text = json.dumps(matrix_document(data, rows, scope), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         text = to_csv(rows)
+    elif fmt == "html":
+        from tracker.domain.matrix_html import to_html
+
+        text = to_html(rows, data.generated_at, scope=scope.describe(), notes=data.notes)
     else:
         text = to_markdown(rows, data.generated_at)
     if output is None:

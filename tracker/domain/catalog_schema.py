@@ -7,8 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-INSTRUMENT_ID_PATTERN = r"^[A-Z][A-Z0-9]{1,15}$"
-OBLIGATION_ID_PATTERN = r"^[A-Z][A-Z0-9]{1,15}-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$"
+# Re-exported: the schema is where readers look for them; the readers of test reports import
+# them from id_patterns without building these pydantic models.
+from tracker.domain.id_patterns import INSTRUMENT_ID_PATTERN as INSTRUMENT_ID_PATTERN
+from tracker.domain.id_patterns import OBLIGATION_ID_PATTERN as OBLIGATION_ID_PATTERN
+
 URL_PATTERN = r"^https?://\S+$"
 WORD_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 

@@ -27,6 +27,11 @@ def jira_settings(app: Flask | None = None) -> JiraSettings | None:
     return JiraSettings.from_env(jira_environment())
 
 
+def public_url(app: Flask | None = None) -> str:
+    """Return the tracker's address as links in Jira show it (TRACKER_PUBLIC_URL, no final /)."""
+    return str((app or current_app).config["PUBLIC_URL"]).rstrip("/")
+
+
 def require_gateway(app: Flask | None = None) -> tuple[JiraSettings, JiraGateway]:
     """Return settings and a gateway, or raise JiraError saying how to configure Jira."""
     try:

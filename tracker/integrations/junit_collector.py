@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from tracker.domain.catalog_schema import OBLIGATION_ID_PATTERN
+from tracker.domain.id_patterns import OBLIGATION_ID_PATTERN
 from tracker.errors import ReportError
 from tracker.integrations.junit_attempts import decide
 from tracker.integrations.junit_records import (

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, current_app
 
-from tracker.domain.catalog_schema import OBLIGATION_ID_PATTERN
+from tracker.domain.id_patterns import OBLIGATION_ID_PATTERN
 from tracker.errors import ValidationError
 
 _OBLIGATION_ID = re.compile(OBLIGATION_ID_PATTERN)
@@ -81,6 +80,8 @@ def configured_mapping(app: Flask | None = None) -> TestMapping | None:
 
 def load_test_mapping(path: str | os.PathLike[str]) -> TestMapping:
     """Read and validate a mapping file; raise ValidationError listing every problem."""
+    import yaml  # here: an ingest without a mapping file needs no YAML reader
+
     name = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as handle:

@@ -18,7 +18,7 @@ POLL_AT_MOST = 1.0
 def worker_consumer(app: Flask, workers: int) -> Consumer:
     """Return a consumer with `workers` threads that runs the schedules too (run() blocks)."""
     from tracker.jobs.queue import get_queue
-    from tracker.jobs.runner import recover_abandoned
+    from tracker.jobs.recovery import recover_abandoned
 
     # Jobs left running by a worker of this machine that died are taken up again first.
     recover_abandoned(app)
@@ -37,7 +37,7 @@ def start_embedded_consumer(app: Flask, workers: int | None = None) -> Consumer 
     from huey.consumer import Consumer
 
     from tracker.jobs.queue import get_queue
-    from tracker.jobs.runner import recover_abandoned
+    from tracker.jobs.recovery import recover_abandoned
 
     class EmbeddedConsumer(Consumer):  # type: ignore[misc]
         """A consumer that leaves signals to the process that hosts it."""

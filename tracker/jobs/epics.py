@@ -9,8 +9,9 @@ from sqlmodel import Session
 from tracker.db import session_scope
 from tracker.domain.status import Status
 from tracker.errors import ConflictError, JiraError, TrackerError
+from tracker.integrations.jira_setup import public_url
 from tracker.jobs.failures import JobFailed
-from tracker.jobs.jira_access import jira_gateway, public_url
+from tracker.jobs.jira_access import jira_gateway
 from tracker.services.jira_epics import create_epic
 from tracker.services.matrix import build_matrix
 

@@ -13,3 +13,7 @@ class JobFailed(TrackerError):
     def __init__(self, message: str, result: dict[str, Any]) -> None:
         super().__init__(message)
         self.result = result
+
+
+class RetryLater(TrackerError):
+    """A passing failure (the database or a service was away): the job is tried again later."""

@@ -25,8 +25,3 @@ def jira_gateway(app: Flask) -> Iterator[tuple[JiraSettings, JiraGateway]]:
         close = getattr(gateway, "close", None)
         if callable(close):
             close()
-
-
-def public_url(app: Flask) -> str:
-    """Return the tracker's address as links in Jira show it."""
-    return str(app.config["PUBLIC_URL"]).rstrip("/")

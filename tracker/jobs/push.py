@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from tracker.errors import JiraError
+from tracker.integrations.jira_setup import public_url
 from tracker.jobs.failures import JobFailed
-from tracker.jobs.jira_access import jira_gateway, public_url
+from tracker.jobs.jira_access import jira_gateway
 from tracker.services.jira_push import plan_push, push_links
 
 if TYPE_CHECKING:

@@ -8,8 +8,9 @@ the record in the database is the truth about the job (tracker.jobs.records).
 from __future__ import annotations
 
 import threading
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from tracker.domain.access import Actor
@@ -24,6 +25,14 @@ QUEUE_KEY = "tracker.queue"
 TASK_KEY = "tracker.queue.run_job"
 JOBS_FILE = "jobs.db"
 _BUILDING = threading.Lock()
+
+
+class _Current(Enum):
+    REQUEST_ID = "the request id bound where the job is submitted"
+
+
+#: submit()'s default: the job carries the id of the request (or command) that submits it.
+CURRENT: Final = _Current.REQUEST_ID
 
 
 class QueueError(TrackerError):
@@ -91,12 +100,13 @@ def submit(
     actor: Actor,
     *,
     schedule_key: str | None = None,
-    request_id: str | None = None,
+    request_id: str | None | Literal[_Current.REQUEST_ID] = CURRENT,
 ) -> int | None:
     """Record a job and put it on the queue; return its id (None: a schedule fired twice).
 
-    Raise QueueError when the queue cannot take it (the record then says so). In immediate
-    mode the job has run when this returns.
+    The job carries `request_id` (None: none, as for a scheduled run), by default the id
+    bound where it is submitted. Raise QueueError when the queue cannot take it (the record
+    then says so). In immediate mode the job has run when this returns.
     """
     from tracker.db import get_engine
     from tracker.jobs import records
@@ -107,7 +117,7 @@ def submit(
         kind=kind,
         params=params,
         actor=actor,
-        request_id=request_id if request_id is not None else current_request_id(),
+        request_id=current_request_id() if request_id is CURRENT else request_id,
         schedule_key=schedule_key,
     )
     if job_id is not None:
@@ -115,8 +125,14 @@ def submit(
     return job_id
 
 
-def enqueue(app: Flask, job_id: int, delay: float | None = None) -> None:
-    """Put a recorded job (back) on the queue; raise QueueError when the queue cannot take it."""
+def enqueue(
+    app: Flask, job_id: int, delay: float | None = None, *, recovering: bool = False
+) -> None:
+    """Put a recorded job (back) on the queue; raise QueueError when the queue cannot take it.
+
+    The job is then marked failed, unless `recovering`: the recovery, which queues lost
+    jobs again, leaves them waiting and tries again at its next round.
+    """
     from tracker.db import get_engine
     from tracker.jobs import records
 
@@ -130,6 +146,8 @@ def enqueue(app: Flask, job_id: int, delay: float | None = None) -> None:
             task.eta = normalize_time(delay=delay, utc=queue.utc)
         records.set_task_id(engine, job_id, task.id)
         queue.enqueue(task)
+        if recovering:
+            records.touch_waiting(engine, job_id)  # waits again from now
     except TrackerError:
         raise
     except Exception as error:  # noqa: BLE001 - the storage's failures vary by backend
@@ -138,8 +156,15 @@ def enqueue(app: Flask, job_id: int, delay: float | None = None) -> None:
             f"({type(error).__name__}); nothing ran. Check that it is reachable "
             "(TRACKER_REDIS_URL), then start the job again."
         )
-        records.finish(engine, job_id, "failed", failure=message)
+        if not recovering:
+            records.fail_waiting(engine, job_id, message)
         raise QueueError(message) from error
+
+
+def waiting_task_ids(app: Flask) -> set[str]:
+    """Return the ids of the messages waiting in the queue's storage, due or scheduled."""
+    queue = get_queue(app)
+    return {task.id for task in [*queue.pending(), *queue.scheduled()]}
 
 
 def _build(app: Flask) -> Huey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tracker.db import session_scope
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 
 
 def run(context: JobContext) -> dict[str, Any]:
-    """Record today's readiness of every release not yet released, archived or past its date."""
-    today = utcnow().date()
+    """Record the day's readiness of every release not yet released, archived or past its date.
+
+    The day is the scheduled run's (params "slot"), not the day the worker got to it.
+    """
+    today = _day(context.params.get("slot"))
     with session_scope(context.engine) as session:
         open_releases = [
             release.name
@@ -59,3 +63,12 @@ def run(context: JobContext) -> dict[str, Any]:
         "releases": recorded[:200],
         "summary": f"{len(recorded)} open release(s) recorded, {ready} ready.",
     }
+
+
+def _day(slot: object) -> date:
+    if isinstance(slot, str):
+        try:
+            return datetime.fromisoformat(slot).date()
+        except ValueError:
+            pass  # not a time: a record started by hand records today
+    return utcnow().date()

@@ -8,18 +8,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tracker.db import get_engine
 from tracker.domain.access import Actor
 from tracker.errors import ConflictError, JiraError, TrackerError
 from tracker.jobs import records
-from tracker.jobs.failures import JobFailed
+from tracker.jobs.failures import JobFailed, RetryLater
 from tracker.jobs.kinds import KINDS
 from tracker.logs import bound_request_id
 from tracker.metrics import record_job
-from tracker.models import utcnow
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -28,6 +26,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 #: Progress is written at most this often (each write is a transaction).
 PROGRESS_EVERY = 1.0
+#: What a scheduled run that met another run of its kind says (it succeeded: nothing to do).
+SKIPPED_BUSY = "Skipped: another {label} was running, so this scheduled run did nothing."
 
 
 @dataclass
@@ -36,7 +36,7 @@ class JobContext:
 
     app: Flask
     engine: Engine
-    job_id: int
+    claimed: records.Claimed
     params: dict[str, Any]
     actor: Actor
     attempt: int
@@ -49,7 +49,12 @@ class JobContext:
         now = time.monotonic()
         if force or text is not None or now - self._written >= PROGRESS_EVERY:
             self._written = now
-            records.record_progress(self.engine, self.job_id, text, self.done, self.total)
+            records.record_progress(self.engine, self.claimed, text, self.done, self.total)
+
+    @property
+    def job_id(self) -> int:
+        """Return the job's id."""
+        return self.claimed.id
 
     def advance(self, count: int) -> None:
         """Count `count` more items done."""
@@ -63,9 +68,7 @@ class JobContext:
 
 
 def execute_job(app: Flask, job_id: int) -> None:
-    """Run the job of this record on this worker (nothing when it is finished or unknown)."""
-    from huey.exceptions import RetryTask
-
+    """Run the job of this record on this worker (nothing when it runs, is finished or unknown)."""
     engine = get_engine(app)
     claimed = records.claim(engine, job_id)
     if claimed is None:
@@ -74,7 +77,7 @@ def execute_job(app: Flask, job_id: int) -> None:
     if kind is None:  # recorded by a newer tracker than this worker runs
         records.finish(
             engine,
-            job_id,
+            claimed,
             "failed",
             failure=f"This worker does not know jobs of the kind '{claimed.kind[:32]}': "
             "upgrade it to the web app's version, then start the job again.",
@@ -86,12 +89,12 @@ def execute_job(app: Flask, job_id: int) -> None:
     with (
         app.app_context(),
         bound_request_id(claimed.request_id),
-        _heartbeat(engine, job_id, float(app.config["JOB_HEARTBEAT_SECONDS"])),
+        _heartbeat(engine, claimed, float(app.config["JOB_HEARTBEAT_SECONDS"])),
     ):
         context = JobContext(
             app=app,
             engine=engine,
-            job_id=job_id,
+            claimed=claimed,
             params=claimed.params,
             actor=claimed.actor,
             attempt=claimed.attempts,
@@ -99,24 +102,23 @@ def execute_job(app: Flask, job_id: int) -> None:
         try:
             result = kind.handler()(context)
             context.progress(force=True)  # the last count, which the throttle may have held
-        except JiraError as error:
-            if error.transient and claimed.attempts <= int(app.config["JOB_RETRIES"]):
-                delay = retry_delay(app, claimed.attempts)
-                records.finish(
-                    engine,
-                    job_id,
-                    "retrying",
-                    failure=f"{error} Attempt {claimed.attempts} of "
-                    f"{int(app.config['JOB_RETRIES']) + 1} failed; the next starts in "
-                    f"{delay} s.",
-                )
-                logger.info("job %s (%s) will retry in %s s: %s", job_id, kind.name, delay, error)
-                raise RetryTask(delay=delay) from error
+        except (JiraError, RetryLater) as error:
+            transient = isinstance(error, RetryLater) or (
+                isinstance(error, JiraError) and error.transient
+            )
+            if transient and claimed.attempts <= int(app.config["JOB_RETRIES"]):
+                _retry(app, claimed, kind.name, error)
+                return  # this run was given up meanwhile: the run that took over decides
             failure = str(error)
-            if error.transient:
+            if transient:
                 failure += f" Gave up after {claimed.attempts} attempts; start it again later."
         except ConflictError as error:
-            failure = f"{error} This job did nothing."
+            if claimed.schedule_key is not None:
+                # A schedule met a run of its kind (a slow sync, one started by hand): the
+                # running one does the work, so this one succeeded at doing nothing.
+                result = {"skipped": True, "summary": SKIPPED_BUSY.format(label=kind.label)}
+            else:
+                failure = f"{error} This job did nothing."
         except JobFailed as error:
             failure, result = str(error), error.result
         except TrackerError as error:
@@ -127,10 +129,31 @@ def execute_job(app: Flask, job_id: int) -> None:
                 f"The job stopped on an unexpected error ({type(error).__name__}); the worker's "
                 "log has the details. Start it again, or ask the tracker's administrator."
             )
-    records.finish(
-        engine, job_id, "failed" if failure else "succeeded", result=result, failure=failure
+    if records.finish(
+        engine, claimed, "failed" if failure else "succeeded", result=result, failure=failure
+    ):
+        record_job(kind.name, time.monotonic() - started, failure is not None)
+
+
+def _retry(app: Flask, claimed: records.Claimed, kind: str, error: Exception) -> None:
+    """Record that the attempt failed for now and hand the job back to the queue for later.
+
+    Raise RetryTask (the queue runs the message again after the delay), unless the record is
+    no longer this run's.
+    """
+    from huey.exceptions import RetryTask
+
+    delay = retry_delay(app, claimed.attempts)
+    recorded = records.finish(
+        get_engine(app),
+        claimed,
+        "retrying",
+        failure=f"{error} Attempt {claimed.attempts} of {int(app.config['JOB_RETRIES']) + 1} "
+        f"failed; the next starts in {delay} s.",
     )
-    record_job(kind.name, time.monotonic() - started, failure is not None)
+    if recorded:
+        logger.info("job %s (%s) will retry in %s s: %s", claimed.id, kind, delay, error)
+        raise RetryTask(delay=delay) from error
 
 
 def retry_delay(app: Flask, attempt: int) -> int:
@@ -140,47 +163,19 @@ def retry_delay(app: Flask, attempt: int) -> int:
     return int(min(cap, first * 2 ** max(0, attempt - 1)))
 
 
-def recover_abandoned(app: Flask) -> list[int]:
-    """Queue again (or mark interrupted) the running jobs whose worker died; return their ids."""
-    from tracker.jobs.queue import QueueError, enqueue
-
-    engine = get_engine(app)
-    stale = timedelta(seconds=int(app.config["JOB_STALE_SECONDS"]))
-    recovered = []
-    for job in records.find_abandoned(engine, stale):
-        kind = KINDS.get(job.kind)
-        gone = f"The worker {job.worker or '(unknown)'} stopped while running this job"
-        retries_left = job.attempts <= int(app.config["JOB_RETRIES"])
-        if kind is not None and kind.rerun_when_interrupted and retries_left:
-            if records.mark_abandoned(engine, job, "queued", f"{gone}; it was queued again."):
-                recovered.append(job.id or 0)
-                try:
-                    enqueue(app, job.id or 0)
-                except QueueError:
-                    logger.warning("job %s could not be queued again", job.id)
-            continue
-        advice = kind.advice if kind is not None and not kind.rerun_when_interrupted else ""
-        note = f"{gone} (killed or crashed). {advice or 'Start it again.'}"
-        if records.mark_abandoned(engine, job, "interrupted", note):
-            recovered.append(job.id or 0)
-            started = records.moment(job.started_at) or utcnow()
-            record_job(job.kind, (utcnow() - started).total_seconds(), True)
-    return recovered
-
-
 @contextmanager
-def _heartbeat(engine: Engine, job_id: int, interval: float) -> Iterator[None]:
+def _heartbeat(engine: Engine, claimed: records.Claimed, interval: float) -> Iterator[None]:
     """Keep the job's heartbeat fresh from a thread while the block runs."""
     stop = threading.Event()
 
     def beat() -> None:
         while not stop.wait(interval):
             try:
-                records.beat(engine, job_id)
+                records.beat(engine, claimed)
             except Exception:  # noqa: BLE001 - a missed beat is retried at the next interval
-                logger.warning("job %s: heartbeat not written", job_id, exc_info=True)
+                logger.warning("job %s: heartbeat not written", claimed.id, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread = threading.Thread(target=beat, name=f"job-{claimed.id}-heartbeat", daemon=True)
     thread.start()
     try:
         yield

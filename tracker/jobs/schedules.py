@@ -1,7 +1,9 @@
 """Schedules: periodic tasks of the queue that record a job for each run (syncs, readiness).
 
-Every consumer's scheduler fires them; the job record's schedule key ("name@minute") is unique,
-so however many workers run, each scheduled run is recorded and queued once.
+Every consumer's scheduler looks at them each minute and fires the newest run that is due and
+not recorded yet, as long as it is not too late for it (a worker restarted at 02:40 still
+starts the 02:30 run; see Schedule.lateness). The job record's schedule key ("name@minute") is
+unique, so however many workers run, each scheduled run is recorded and queued once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MINUTES_A_DAY = 24 * 60
+#: How late a daily run may still start: a scheduler that was down at its minute catches up.
+DAILY_LATENESS = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,13 @@ class Schedule:
                 return candidate
         return start
 
+    @property
+    def lateness(self) -> timedelta:
+        """Return how long after its minute a run may still start (then it is skipped)."""
+        if self.every_minutes:
+            return timedelta(minutes=self.every_minutes)
+        return DAILY_LATENESS
+
     def key(self, moment: datetime) -> str:
         """Return the schedule key of the run in this minute."""
         return f"{self.name}@{moment.astimezone(UTC):%Y-%m-%dT%H:%M}"
@@ -101,42 +112,69 @@ def schedules(app: Flask) -> list[Schedule]:
 
 
 def fire(app: Flask, schedule: Schedule, moment: datetime) -> int | None:
-    """Record and queue the scheduled run of this minute; None when it is recorded already."""
+    """Record and queue the scheduled run due at `moment`; None when it is recorded already.
+
+    The job's parameters carry the run's minute ("slot"), so a late run does the work of
+    its own day (the readiness record of 23:50 started after midnight is the day before's).
+    """
     from tracker.jobs.queue import submit
 
+    slot = schedule.slot(moment)
     return submit(
         app,
         schedule.kind,
-        dict(schedule.params),
+        {**schedule.params, "slot": slot.isoformat()},
         system_actor(f"schedule: {schedule.title.lower()} ({schedule.description})"),
         # The run's minute, not the time a worker got to it: copies fired by others agree.
-        schedule_key=schedule.key(schedule.slot(moment)),
+        schedule_key=schedule.key(slot),
         request_id=None,
     )
 
 
+def fire_due(app: Flask, schedule: Schedule, now: datetime) -> int | None:
+    """Fire the newest due run unless it is recorded already or too late; return its job."""
+    from sqlmodel import Session, col, select
+
+    from tracker.db import get_engine
+    from tracker.models import Job
+
+    slot = schedule.slot(now)
+    if now - slot > schedule.lateness:
+        return None
+    with Session(get_engine(app)) as session:
+        key = select(Job.id).where(col(Job.schedule_key) == schedule.key(slot))
+        if session.exec(key).first() is not None:
+            return None  # recorded by this or another worker's scheduler
+    return fire(app, schedule, slot)
+
+
 def register_schedules(queue: Huey, app: Flask) -> None:
     """Add the app's schedules, and the recovery of abandoned jobs each minute, to the queue."""
-    from tracker.jobs.runner import recover_abandoned
+    from tracker.jobs.recovery import recover_abandoned, requeue_lost
 
-    for schedule in schedules(app):
-
-        def due(moment: datetime, schedule: Schedule = schedule) -> bool:
-            return schedule.due(moment)
-
-        def run(schedule: Schedule = schedule) -> None:
-            fire(app, schedule, datetime.now(UTC))
-
-        queue.periodic_task(due, name=f"schedule_{schedule.name.replace('-', '_')}")(run)
+    planned = schedules(app)
 
     def every_minute(_moment: datetime) -> bool:
         return True
+
+    def fire_schedules() -> None:
+        now = datetime.now(UTC)
+        for schedule in planned:
+            try:
+                fire_due(app, schedule, now)
+            except Exception:  # noqa: BLE001 - one schedule's failure must not stop the others
+                logger.exception("schedule %s could not fire", schedule.name)
 
     def recover() -> None:
         recovered = recover_abandoned(app)
         if recovered:
             logger.warning("jobs whose worker stopped: %s", ", ".join(map(str, recovered)))
+        requeued = requeue_lost(app)
+        if requeued:
+            logger.warning("jobs whose queue message was lost, queued again: %s", requeued)
 
+    if planned:
+        queue.periodic_task(every_minute, name="fire_schedules")(fire_schedules)
     queue.periodic_task(every_minute, name="recover_jobs")(recover)
 
 

@@ -162,6 +162,42 @@ def ingest_report(
         texts.close()
 
 
+def ingest_token_upload(
+    *,
+    session: Session,
+    source: ReportSource,
+    options: RunOptions,
+    uploaded_by: Actor,
+    allowed_suites: Collection[str],
+    content_hash: str,
+    mapping: TestMapping | None,
+    max_bytes: int | None,
+    text_limit: int,
+    max_seconds: float | None,
+) -> IngestReport:
+    """Ingest a report uploaded with a token (at once by the API, or later by its job).
+
+    As ingest_report, and ForbiddenError when the token is limited to `allowed_suites` and
+    the report is one received before (by its hash) of another suite.
+    """
+    report = ingest_report(
+        session=session,
+        source=source,
+        options=options,
+        uploaded_by=uploaded_by,
+        mapping=mapping,
+        max_bytes=max_bytes,
+        content_hash=content_hash,
+        allowed_suites=allowed_suites,
+        text_limit=text_limit,
+        max_seconds=max_seconds,
+    )
+    if allowed_suites and report.suite not in allowed_suites:
+        # The same report was received before, from elsewhere: not this token's.
+        raise ForbiddenError(f"This token may upload only the suites {', '.join(allowed_suites)}.")
+    return report
+
+
 def _store(
     session: Session,
     reader: JUnitReader,

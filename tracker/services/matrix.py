@@ -46,6 +46,8 @@ class MatrixData:
     generated_at: datetime
     #: What the evidence scope lacks, in words (no run reported there, an unknown release).
     notes: tuple[str, ...] = ()
+    #: The matrix cache's key for this matrix (None: computed for one request only).
+    cache_key: str | None = None
 
 
 def matrix_document(

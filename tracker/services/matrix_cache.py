@@ -4,6 +4,12 @@ An entry is found only under the generation it was computed at (tracker.generati
 on with every committed write that can change a status), within one time bucket, and before
 the first moment a status in it would read otherwise with no write at all (evidence ageing;
 tracker.domain.status_expiry). The bucket bounds anything time-dependent beyond that.
+
+An entry holds the rows, not the facts behind them: no reader of the cache needs the facts
+(pages that do, such as release readiness, compute their own matrix), and at 3,000 obligations
+they are nine tenths of the entry and most of the time it takes to decode it (decoding the
+rows takes a tenth of computing them). After a write, one worker computes the new entry while
+the others wait for it briefly (a short lock in Redis), instead of every worker computing it.
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -31,6 +38,12 @@ log = logging.getLogger(__name__)
 DEFAULT_BUCKET_SECONDS = 60
 DEFAULT_ENTRIES = 64
 REDIS_PREFIX = "tracker:matrix:"
+LOCK_PREFIX = "tracker:matrix-lock:"
+#: How long one worker may hold the right to compute an entry before others take over.
+LOCK_MILLISECONDS = 5000
+#: How long the others wait for that entry before computing it themselves.
+WAIT_SECONDS = 3.0
+POLL_SECONDS = 0.01
 
 
 class MatrixCache(Protocol):
@@ -41,6 +54,15 @@ class MatrixCache(Protocol):
 
     def put(self, key: str, data: MatrixData, expires: datetime) -> None:
         """Store the matrix under the key until it expires."""
+
+    def claim(self, key: str) -> bool:
+        """Return whether this worker should compute the entry (others are computing it)."""
+
+    def release(self, key: str) -> None:
+        """Give up the claim on the entry (it is stored, or computing it failed)."""
+
+    def wait(self, key: str, now: datetime) -> MatrixData | None:
+        """Return the entry once another worker has stored it, or None after a short wait."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,17 @@ class LocalMatrixCache:
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
 
+    def claim(self, key: str) -> bool:
+        """Return True: in one process a worker computes what it misses."""
+        return True
+
+    def release(self, key: str) -> None:
+        """Hold no claim in one process."""
+
+    def wait(self, key: str, now: datetime) -> MatrixData | None:
+        """Return None: nobody else computes the entry."""
+        return None
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -130,8 +163,9 @@ class RedisMatrixCache:
         decoded = decode_matrix(blob)
         if decoded is None or now >= decoded[1]:
             return None
-        self.local.put(key, *decoded)
-        return decoded[0]
+        data = replace(decoded[0], cache_key=key)
+        self.local.put(key, data, decoded[1])
+        return data
 
     def put(self, key: str, data: MatrixData, expires: datetime) -> None:
         """Store the matrix here and in Redis, which drops it when it expires."""
@@ -140,14 +174,38 @@ class RedisMatrixCache:
         blob = encode_matrix(data, expires)
         self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, px=milliseconds))
 
-    def _redis(self, call: Callable[[], Any]) -> Any:
+    def claim(self, key: str) -> bool:
+        """Take the short lock on computing the entry (Redis unavailable: compute anyway)."""
+        taken = self._redis(
+            lambda: self.client.set(LOCK_PREFIX + key, b"1", nx=True, px=LOCK_MILLISECONDS),
+            default=True,
+        )
+        return bool(taken)
+
+    def release(self, key: str) -> None:
+        """Drop the lock, so a worker waiting for a failed computation does not wait long."""
+        self._redis(lambda: self.client.delete(LOCK_PREFIX + key))
+
+    def wait(self, key: str, now: datetime) -> MatrixData | None:
+        """Poll Redis for the entry while another worker computes it, for a few seconds."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            found = self.get(key, now)
+            if found is not None:
+                return found
+            if not self._redis(lambda: self.client.exists(LOCK_PREFIX + key)):
+                return self.get(key, now)  # stored just now, or the computation failed
+            time.sleep(POLL_SECONDS)
+        return None
+
+    def _redis(self, call: Callable[[], Any], default: Any = None) -> Any:
         import redis
 
         try:
             return call()
         except redis.RedisError as error:
             log.warning("The matrix cache in Redis is unavailable (%s); computing instead.", error)
-            return None
+            return default
 
 
 def time_bucket(now: datetime, seconds: int) -> int:
@@ -167,6 +225,9 @@ def cached_matrix(
     max_evidence_age_days: int | None = None,
 ) -> MatrixData:
     """Return the matrix for the scope from the cache, computing and storing it on a miss.
+
+    With a cache, the matrix comes without its facts (an empty dict), whether it was found or
+    computed here, so a reader that needs them fails in its tests, not only after a cache hit.
 
     generation, when the caller read it already (for an ETag), must have been read in this
     session's transaction before any of the matrix's data. A session holding changes not
@@ -191,17 +252,33 @@ def cached_matrix(
     found = cache.get(key, now)
     if found is not None:
         return found
-    data = build_matrix(
-        session=session,
-        scope=scope,
-        now=now,
-        include_retired=include_retired,
-        max_evidence_age_days=max_evidence_age_days,
-    )
-    expires = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
-    change = next_status_change(data.facts.values(), now)
-    if change is not None and change < expires:
-        expires = change
-    if expires > now + timedelta(milliseconds=1):
-        cache.put(key, data, expires)
-    return data
+    claimed = cache.claim(key)
+    if not claimed:
+        found = cache.wait(key, now)
+        if found is not None:
+            return found
+    try:
+        data = build_matrix(
+            session=session,
+            scope=scope,
+            now=now,
+            include_retired=include_retired,
+            max_evidence_age_days=max_evidence_age_days,
+        )
+        expires = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
+        change = next_status_change(data.facts.values(), now)
+        if change is not None and change < expires:
+            expires = change
+        entry = MatrixData(
+            rows=data.rows,
+            facts={},
+            generated_at=data.generated_at,
+            notes=data.notes,
+            cache_key=key,
+        )
+        if expires > now + timedelta(milliseconds=1):
+            cache.put(key, entry, expires)
+    finally:
+        if claimed:
+            cache.release(key)
+    return entry

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlmodel import Session
 
-from tracker.db import get_engine
+from tracker.db import separate_transaction_bind
 from tracker.domain.access import (
     Actor,
     Permission,
@@ -154,8 +154,10 @@ def may(permission: Permission | str) -> bool:
 
 def sign_in(user: User, method: str) -> None:
     """Start a fresh session for the account (a new key: nothing from before carries over)."""
-    engine = get_engine()
-    with Session(engine, expire_on_commit=False) as db_session, db_session.begin():
+    with (
+        Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
+        db_session.begin(),
+    ):
         key = start_session(session=db_session, user=user, method=method)
         record_login(session=db_session, user=user, method=method)
     session.clear()  # no session fixation: nothing set before log-in survives it
@@ -168,7 +170,7 @@ def sign_out() -> None:
     """End the session here and in the database."""
     key = session.get(SESSION_KEY)
     if isinstance(key, str):
-        with Session(get_engine()) as db_session, db_session.begin():
+        with Session(separate_transaction_bind()) as db_session, db_session.begin():
             end_session(session=db_session, key=key)
     logout_user()
     session.clear()
@@ -278,7 +280,10 @@ def _token_identity() -> Identity | None:
         return None
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("The Authorization header is not a bearer token. " + CREDENTIALS_HELP)
-    with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
+    with (
+        Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
+        db_session.begin(),
+    ):
         checked = check_token(session=db_session, secret=secret.strip())
     if checked.token is None:
         raise Unauthorized(f"{checked.problem} {CREDENTIALS_HELP}", invalid=True)
@@ -300,7 +305,10 @@ def _proxy_identity() -> Identity | None:
     # The proxy authenticates every request, so no session is kept for it; the log-in is
     # recorded once per idle period, not on every request (scripts send no cookies).
     try:
-        with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
+        with (
+            Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
+            db_session.begin(),
+        ):
             user = sign_on(session=db_session, claims=SignOnClaims(email=email), method="proxy")
             if user is None:
                 return None
@@ -334,7 +342,10 @@ def _load_signed_in(key: str) -> SignedIn | None:
 
 
 def _user_for_key(key: str) -> User | None:
-    with Session(get_engine(), expire_on_commit=False) as db_session, db_session.begin():
+    with (
+        Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
+        db_session.begin(),
+    ):
         return session_user(session=db_session, key=key, idle_timeout=_idle_timeout(current_app))
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
+from tracker.jobs.records import JobState
 from tracker.web.api.schemas import Shape, Timestamp
-
-JobState = Literal["queued", "running", "retrying", "succeeded", "failed", "interrupted"]
 
 
 class JobProgress(Shape):
@@ -43,6 +42,8 @@ class JobOut(Shape):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     heartbeat_at: Timestamp | None
-    worker: str | None = Field(description="host:pid of the worker that ran it last.")
+    worker: str | None = Field(
+        description="host:pid of the worker that ran it last (shown to admins only)."
+    )
     url: str = Field(description="The job's page.")
     api_url: str

@@ -11,6 +11,7 @@ from tracker.web.api.contract import PathVariable, Reply, operation, reply
 from tracker.web.api.job_schemas import JobOut
 from tracker.web.auth import requires
 from tracker.web.jobs.page import job_view
+from tracker.web.jobs.routes import sees_internals
 
 jobs_api = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
 
@@ -25,4 +26,5 @@ jobs_api = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
 @requires(Permission.READ)
 def get_job(job_id: int) -> Response:
     """Return the job's state, progress, result and failure; poll it until finished is true."""
-    return reply(JobOut, job_view(records.get_job(get_session(), job_id)).as_json())
+    job = records.get_job(get_session(), job_id)
+    return reply(JobOut, job_view(job, internals=sees_internals()).as_json())

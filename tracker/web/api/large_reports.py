@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from typing import IO
 
 from flask import Response, current_app
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from tracker.db import get_engine
@@ -22,6 +24,8 @@ from tracker.web.api.job_schemas import JobOut
 from tracker.web.api.schemas import error_body
 from tracker.web.jobs.page import job_view
 from tracker.web.responses import json_response
+
+logger = logging.getLogger(__name__)
 
 
 def is_large(stream: IO[bytes], digest: str) -> bool:
@@ -48,27 +52,36 @@ def ingest_later(
     """Keep the report for an ingest job and answer 202 with the job and its URL."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     engine = get_engine(app)
-    job_id = records.create_job(
-        engine,
-        kind="ingest",
-        params={
-            "options": {
-                "suite": options.suite,
-                "commit": options.commit,
-                "branch": options.branch,
-                "release": options.release,
-                "environment": options.environment,
-                "source_name": options.source_name,
-            },
-            "content_hash": digest,
-            "allowed_suites": sorted(allowed_suites),
+    params = {
+        "options": {
+            "suite": options.suite,
+            "commit": options.commit,
+            "branch": options.branch,
+            "release": options.release,
+            "environment": options.environment,
+            "source_name": options.source_name,
         },
-        actor=actor,
-        request_id=current_request_id(),
-    )
-    assert job_id is not None  # noqa: S101 - only scheduled jobs can be refused as duplicates
+        "content_hash": digest,
+        "allowed_suites": sorted(allowed_suites),
+    }
     try:
-        store_upload(engine, job_id, stream)
+        # The job and its report in one transaction: a failure leaves neither.
+        with Session(engine) as session, session.begin():
+            job_id = records.add_job(
+                session, kind="ingest", params=params, actor=actor, request_id=current_request_id()
+            )
+            store_upload(session.connection(), job_id, stream)
+    except SQLAlchemyError as error:
+        logger.warning("a large report could not be kept for its job", exc_info=True)
+        body = error_body(
+            503,
+            "database_unavailable",
+            f"The database did not take the report ({type(error).__name__}); nothing was "
+            "stored and no job was queued. Send it again in a minute; if this persists, ask "
+            "the tracker's administrator to check the database.",
+        )
+        return json_response(body, status=503)
+    try:
         enqueue(app, job_id)
     except QueueError as error:
         with engine.begin() as connection:  # the job failed: its report is not kept either

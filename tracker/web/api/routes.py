@@ -21,6 +21,7 @@ from tracker.web.api.queries import EvidenceScopeQuery, MatrixParams, Obligation
 from tracker.web.auth import requires
 from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
+from tracker.web.fragments import matrix_fragment
 from tracker.web.work_items.page import work_item_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -112,8 +113,16 @@ def matrix() -> Response:
     params = MatrixParams.from_args(request.args)
     scope = params.evidence_scope()
     data = request_matrix(scope)
-    rows = apply_filter(data.rows, params.matrix_query().filter)
-    return reply(schemas.Matrix, matrix_document(data, rows, scope))
+    query = params.matrix_query()
+
+    def render() -> bytes:
+        rows = apply_filter(data.rows, query.filter)
+        body = reply(schemas.Matrix, matrix_document(data, rows, scope))
+        return body.get_data()
+
+    # The document is the same for every caller: shape it once per cached matrix.
+    body = matrix_fragment(data, "api-matrix" + query.query_string(), render)
+    return Response(body, content_type="application/json; charset=utf-8")
 
 
 @api.get("/work-items/<key>")

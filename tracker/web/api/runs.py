@@ -19,7 +19,7 @@ from tracker.integrations.junit_attempts import read_attempts
 from tracker.integrations.result_mapping import TestMapping, configured_mapping
 from tracker.models import TestRun
 from tracker.services.evidence_pages import ResultLine, RunFilter, list_runs, run_detail
-from tracker.services.ingest import RunOptions, ingest_report
+from tracker.services.ingest import RunOptions, ingest_token_upload
 from tracker.services.tokens import run_refusal
 from tracker.web.api.contract import Body, PathVariable, Reply, operation, reply
 from tracker.web.api.job_schemas import JobOut
@@ -119,24 +119,18 @@ def create_run() -> Response:
                     received.stream, received.digest, options, identity.actor, token.suites
                 )
             with session.begin():
-                report = ingest_report(
+                report = ingest_token_upload(
                     session=session,
                     source=received.stream,
                     options=options,
                     uploaded_by=identity.actor,
+                    allowed_suites=token.suites,
+                    content_hash=received.digest,
+                    mapping=_server_mapping(),
                     max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                     text_limit=current_app.config["MAX_RESULT_TEXT_BYTES"],
                     max_seconds=current_app.config["MAX_REPORT_SECONDS"],
-                    content_hash=received.digest,
-                    mapping=_server_mapping(),
-                    allowed_suites=token.suites,
                 )
-                stored = session.get(TestRun, report.run_id)
-                if token.suites and stored is not None and stored.suite not in token.suites:
-                    # The same report was received before, from elsewhere: not this token's.
-                    raise ForbiddenError(
-                        f"This token may upload only the suites {', '.join(token.suites)}."
-                    )
     except ForbiddenError as exc:
         return _error(403, "forbidden", str(exc))
     except ValidationError as exc:

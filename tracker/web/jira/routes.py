@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from tracker.db import get_session
@@ -12,7 +12,7 @@ from tracker.domain.access import Permission
 from tracker.domain.status import Status
 from tracker.errors import ValidationError
 from tracker.integrations.jira_records import JiraSettings
-from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings
+from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings, public_url
 from tracker.services.jira_epics import PROJECT_KEY
 from tracker.services.jira_overview import jira_overview
 from tracker.services.links import get_obligation
@@ -38,7 +38,7 @@ def index() -> str:
         settings_error=error,
         not_configured=NOT_CONFIGURED,
         overview=overview,
-        public_url=_public_url(),
+        public_url=public_url(),
         epic_project=_jql_project(settings),
     )
     return render_template("jira/index.html", page=page)
@@ -127,10 +127,6 @@ def _settings() -> tuple[JiraSettings | None, str | None]:
         return jira_settings(), None
     except ValidationError as error:
         return None, str(error)
-
-
-def _public_url() -> str:
-    return str(current_app.config["PUBLIC_URL"]).rstrip("/")
 
 
 def _back() -> ResponseReturnValue:

@@ -96,8 +96,8 @@ class ScheduleView:
     next_run: datetime
 
 
-def job_view(job: Job) -> JobView:
-    """Return the view of a job record."""
+def job_view(job: Job, *, internals: bool = False) -> JobView:
+    """Return the view of a job record; its worker's host:pid only with `internals` (admins)."""
     done, total = job.progress_done, job.progress_total
     percent = int(100 * done / total) if done is not None and total else None
     result = job.result if isinstance(job.result, dict) else None
@@ -123,7 +123,7 @@ def job_view(job: Job) -> JobView:
         started_at=_utc(job.started_at),
         finished_at=_utc(job.finished_at),
         heartbeat_at=_utc(job.heartbeat_at),
-        worker=job.worker,
+        worker=job.worker if internals else None,
         related=_related(job, result or {}),
         url=url_for("jobs.show", job_id=job.id),
         api_url=url_for("jobs_api.get_job", job_id=job.id),
@@ -131,14 +131,18 @@ def job_view(job: Job) -> JobView:
 
 
 def schedule_views(
-    schedules: list[Schedule], last: dict[str, Job], now: datetime
+    schedules: list[Schedule], last: dict[str, Job], now: datetime, *, internals: bool = False
 ) -> list[ScheduleView]:
     """Return the schedules with their last run (from the job records) and next run."""
     return [
         ScheduleView(
             title=schedule.title,
             description=schedule.description,
-            last=job_view(last[schedule.name]) if schedule.name in last else None,
+            last=(
+                job_view(last[schedule.name], internals=internals)
+                if schedule.name in last
+                else None
+            ),
             next_run=schedule.next_run(now),
         )
         for schedule in schedules

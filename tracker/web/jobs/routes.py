@@ -12,7 +12,7 @@ from tracker.jobs.queue import storage_description
 from tracker.jobs.records import STATES, get_job, last_scheduled, list_jobs
 from tracker.jobs.schedules import schedules
 from tracker.models import utcnow
-from tracker.web.auth import requires
+from tracker.web.auth import may, requires
 from tracker.web.jobs.page import REFRESH_SECONDS, job_view, schedule_views
 
 jobs = Blueprint("jobs", __name__)
@@ -27,18 +27,20 @@ def index() -> str:
     state = _choice("state", STATES)
     session = get_session()
     found = list_jobs(session, kind=kind, state=state, limit=LIST_LIMIT)
-    planned = schedules(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    planned = schedules(app)
     last = last_scheduled(session, [schedule.name for schedule in planned])
+    internals = sees_internals()
     return render_template(
         "jobs/index.html",
-        jobs=[job_view(job) for job in found],
-        schedules=schedule_views(planned, last, utcnow()),
+        jobs=[job_view(job, internals=internals) for job in found],
+        schedules=schedule_views(planned, last, utcnow(), internals=internals),
         kinds=[(name, item.label) for name, item in KINDS.items()],
         states=STATES,
         kind=kind or "",
         state=state or "",
         limit=LIST_LIMIT,
-        storage=storage_description(current_app._get_current_object()),  # type: ignore[attr-defined]
+        storage=storage_description(app) if internals else None,
     )
 
 
@@ -46,8 +48,13 @@ def index() -> str:
 @requires(Permission.READ)
 def show(job_id: int) -> str:
     """Show one job: its state, progress, result or failure (reloading until it ends)."""
-    view = job_view(get_job(get_session(), job_id))
+    view = job_view(get_job(get_session(), job_id), internals=sees_internals())
     return render_template("jobs/show.html", job=view, refresh=REFRESH_SECONDS)
+
+
+def sees_internals() -> bool:
+    """Return whether the viewer may see where the queue and its workers run (admins only)."""
+    return may(Permission.MANAGE_SETTINGS)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:

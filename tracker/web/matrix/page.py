@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import url_for
+from flask import render_template, url_for
+from markupsafe import Markup
 
 from tracker.domain.matrix import SORT_KEYS, MatrixFilter, MatrixRow, status_counts
 from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status
@@ -175,7 +176,10 @@ class StatusTally:
 class MatrixPage:
     """Everything the matrix page shows."""
 
-    rows: list[MatrixRowView]
+    #: The table's rows, rendered (the same for every viewer; see matrix_rows_html).
+    rows_html: Markup
+    shown: int
+    signoff_column: bool
     total: int
     query: MatrixQuery
     instruments: list[Option]
@@ -243,6 +247,11 @@ def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
     return views
 
 
+def matrix_rows_html(rows: Sequence[MatrixRow]) -> bytes:
+    """Render the table's rows (nothing per viewer, so the result may be shared)."""
+    return render_template("matrix/_rows.html", rows=matrix_row_views(rows)).encode("utf-8")
+
+
 def matrix_page(
     all_rows: Sequence[MatrixRow],
     shown: Sequence[MatrixRow],
@@ -251,6 +260,7 @@ def matrix_page(
     scope: EvidenceScope,
     choices: ScopeChoices | None = None,
     notes: Sequence[str] = (),
+    rows_html: bytes | None = None,
 ) -> MatrixPage:
     """Return the matrix page's view object for the rows shown out of all rows."""
     current = query.filter
@@ -278,8 +288,11 @@ def matrix_page(
             indicator=(" ▼" if current.descending else " ▲") if is_current else "",
         )
     query_string = query.query_string()
+    html = matrix_rows_html(shown) if rows_html is None else rows_html
     return MatrixPage(
-        rows=matrix_row_views(shown),
+        rows_html=Markup(html.decode("utf-8")),  # noqa: S704 - rendered by Jinja, autoescaped
+        shown=len(shown),
+        signoff_column=bool(shown and shown[0].signoff),
         total=len(all_rows),
         query=query,
         instruments=[Option(item, item, item == current.instrument) for item in instruments],

@@ -14,7 +14,13 @@ from tracker.services.matrix import MatrixData, matrix_document
 from tracker.web.auth import requires
 from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
-from tracker.web.matrix.page import MatrixQuery, matrix_page, parse_matrix_query
+from tracker.web.fragments import matrix_fragment
+from tracker.web.matrix.page import (
+    MatrixQuery,
+    matrix_page,
+    matrix_rows_html,
+    parse_matrix_query,
+)
 from tracker.web.request_args import evidence_scope
 from tracker.web.responses import json_response
 
@@ -33,7 +39,12 @@ def index() -> str:
     data = request_matrix(scope)
     shown = apply_filter(data.rows, query.filter)
     choices = scope_choices(session=session)
-    page = matrix_page(data.rows, shown, query, data.generated_at, scope, choices, data.notes)
+    rows_html = matrix_fragment(
+        data, "rows" + query.query_string(), lambda: matrix_rows_html(shown)
+    )
+    page = matrix_page(
+        data.rows, shown, query, data.generated_at, scope, choices, data.notes, rows_html
+    )
     return render_template("matrix/index.html", page=page)
 
 

@@ -1,0 +1,153 @@
+"""Rendered pieces of pages that read the same for every viewer, cached with the matrix they show.
+
+A fragment's key is the matrix cache's key (data generation, time bucket, evidence scope), the
+moment that cached matrix was computed, and what the fragment shows of it (filters, sort). A
+fragment therefore never outlives the matrix entry it was made from: a write, a new time bucket
+or a status that ages makes a new entry with a new computation time, hence a new key. A matrix
+computed for one request alone (a write not yet committed, no cache) has no key and gets its
+fragments rendered afresh.
+
+Nothing per viewer may go into a fragment: no CSRF token, no name, no role-dependent link or
+button. The matrix rows and the API's matrix document qualify; the page shell around them is
+rendered for each request. With TRACKER_REDIS_URL the fragments are shared by every worker
+(one renders after a write while the others wait for it briefly); without, each process keeps
+its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+
+from tracker.services.matrix import MatrixData
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "tracker.fragment_cache"
+REDIS_PREFIX = "tracker:fragment:"
+LOCK_PREFIX = "tracker:fragment-lock:"
+DEFAULT_ENTRIES = 32
+LOCK_MILLISECONDS = 5000
+WAIT_SECONDS = 3.0
+POLL_SECONDS = 0.01
+
+
+class FragmentCache:
+    """Rendered bytes by key: this process's LRU, then Redis (when given) for every worker."""
+
+    def __init__(self, client: Any = None, entries: int = DEFAULT_ENTRIES, ttl: int = 60) -> None:
+        self.client = client
+        self.entries = entries
+        self.ttl = ttl
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        """Return the fragment from this process, else from Redis."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        if self.client is None:
+            return None
+        blob = self._redis(lambda: self.client.get(REDIS_PREFIX + key))
+        if not isinstance(blob, bytes):
+            return None
+        self._keep(key, blob)
+        return blob
+
+    def put(self, key: str, blob: bytes) -> None:
+        """Store the fragment here and in Redis (which forgets it after the time to live)."""
+        self._keep(key, blob)
+        if self.client is not None:
+            self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, ex=self.ttl))
+
+    def get_or_render(self, key: str, render: Callable[[], bytes]) -> bytes:
+        """Return the fragment, rendering it here unless another worker is already doing so."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        claimed = self._claim(key)
+        if not claimed:
+            found = self._wait(key)
+            if found is not None:
+                return found
+        try:
+            blob = render()
+            self.put(key, blob)
+        finally:
+            if claimed and self.client is not None:
+                self._redis(lambda: self.client.delete(LOCK_PREFIX + key))
+        return blob
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _keep(self, key: str, blob: bytes) -> None:
+        with self._lock:
+            self._items[key] = blob
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def _claim(self, key: str) -> bool:
+        if self.client is None:
+            return True
+        taken = self._redis(
+            lambda: self.client.set(LOCK_PREFIX + key, b"1", nx=True, px=LOCK_MILLISECONDS),
+            default=True,
+        )
+        return bool(taken)
+
+    def _wait(self, key: str) -> bytes | None:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            found = self.get(key)
+            if found is not None:
+                return found
+            if not self._redis(lambda: self.client.exists(LOCK_PREFIX + key)):
+                return self.get(key)  # stored just now, or rendering it failed
+            time.sleep(POLL_SECONDS)
+        return None
+
+    def _redis(self, call: Callable[[], Any], default: Any = None) -> Any:
+        import redis
+
+        try:
+            return call()
+        except redis.RedisError as error:
+            log.warning("The fragment cache in Redis is unavailable (%s); rendering here.", error)
+            return default
+
+
+def fragment_cache(app: Flask | None = None) -> FragmentCache:
+    """Return the app's fragment cache (sharing Redis when TRACKER_REDIS_URL is set)."""
+    app = app or current_app
+    cache: FragmentCache | None = app.extensions.get(EXTENSION)
+    if cache is None:
+        url = app.config.get("REDIS_URL")
+        client = None
+        if url:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        ttl = int(app.config.get("MATRIX_CACHE_SECONDS", 60))
+        cache = app.extensions.setdefault(EXTENSION, FragmentCache(client, ttl=max(1, ttl)))
+    return cache
+
+
+def matrix_fragment(data: MatrixData, variant: str, render: Callable[[], bytes]) -> bytes:
+    """Return a viewer-independent rendering of the matrix, made once per cached matrix."""
+    if data.cache_key is None or current_app.config.get("MATRIX_CACHE_ENTRIES", 1) <= 0:
+        return render()
+    parts = (data.cache_key, data.generated_at.isoformat(), variant)
+    key = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+    return fragment_cache().get_or_render(key, render)
