@@ -155,3 +155,26 @@ def test_an_error_answer_carries_no_etag(client) -> None:  # type: ignore[no-unt
     answer = client.get("/matrix?status=NOPE")
     assert answer.status_code == 400
     assert "ETag" not in answer.headers
+
+
+@pytest.mark.usefixtures("world")
+def test_a_copy_is_not_confirmed_once_a_status_in_it_has_aged(  # type: ignore[no-untyped-def]
+    app, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.web import caching
+
+    # A long time bucket: only the ageing of a status (here in 5 s) may end the copy's truth.
+    app.config["MATRIX_CACHE_SECONDS"] = 10**7
+    start = utcnow()
+    monkeypatch.setattr(caching, "utcnow", lambda: start)
+    monkeypatch.setattr(
+        matrix_cache, "next_status_change", lambda _facts, now: now + timedelta(seconds=5)
+    )
+    tag = client.get("/matrix").headers["ETag"]
+    assert client.get("/matrix", headers={"If-None-Match": tag}).status_code == 304
+
+    later = start + timedelta(seconds=6)
+    monkeypatch.setattr(caching, "utcnow", lambda: later)
+    again = client.get("/matrix", headers={"If-None-Match": tag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != tag

@@ -48,6 +48,8 @@ class MatrixData:
     notes: tuple[str, ...] = ()
     #: The matrix cache's key for this matrix (None: computed for one request only).
     cache_key: str | None = None
+    #: When a cached matrix stops being true (its time bucket ends or a status ages).
+    valid_until: datetime | None = None
 
 
 def matrix_document(

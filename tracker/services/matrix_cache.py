@@ -163,7 +163,7 @@ class RedisMatrixCache:
         decoded = decode_matrix(blob)
         if decoded is None or now >= decoded[1]:
             return None
-        data = replace(decoded[0], cache_key=key)
+        data = replace(decoded[0], cache_key=key, valid_until=decoded[1])
         self.local.put(key, data, decoded[1])
         return data
 
@@ -275,6 +275,7 @@ def cached_matrix(
             generated_at=data.generated_at,
             notes=data.notes,
             cache_key=key,
+            valid_until=expires,
         )
         if expires > now + timedelta(milliseconds=1):
             cache.put(key, entry, expires)

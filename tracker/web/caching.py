@@ -12,6 +12,7 @@ copy for the signed-in person only and asks again each time, and a 304 costs one
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -58,7 +59,7 @@ def matrix_cache(app: Flask | None = None) -> MatrixCache | None:
 
 def request_matrix(scope: EvidenceScope) -> MatrixData:
     """Return the matrix for this request's scope, from the cache when nothing has changed."""
-    return cached_matrix(
+    data = cached_matrix(
         session=get_session(),
         cache=matrix_cache(),
         scope=scope,
@@ -66,6 +67,10 @@ def request_matrix(scope: EvidenceScope) -> MatrixData:
         bucket_seconds=_bucket_seconds(),
         now=_request_now(),
     )
+    if data.valid_until is not None:
+        earliest: datetime | None = g.get("tracker_valid_until")
+        g.tracker_valid_until = min(earliest or data.valid_until, data.valid_until)
+    return data
 
 
 def request_generation() -> str | None:
@@ -85,8 +90,8 @@ def with_etag(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
         # A message to show once: the page must be rendered to show it, and never confirmed.
         if "_flashes" in session:
             return make_response(view(*args, **kwargs))
-        tag = _etag()
-        if tag is not None and request.if_none_match.contains_weak(tag):
+        tag = _confirmed_tag()
+        if tag is not None:
             not_modified = Response(status=304)
             _validators(not_modified, tag)
             return not_modified
@@ -99,18 +104,49 @@ def with_etag(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
     return cast(Callable[P, Response], wrapper)
 
 
-def _etag() -> str | None:
+def _confirmed_tag() -> str | None:
+    """Return the client's tag when it still stands for what this request would be answered.
+
+    A tag names the moment its answer stops being true (the end of its time bucket, or the
+    first moment a status in it ages with no write), so a copy is confirmed only before that.
+    """
+    now = _request_now()
+    for tag in request.if_none_match.as_set(include_weak=True):
+        _, _, until = tag.rpartition(".")
+        if not until.isdigit() or int(until) <= now.timestamp():
+            continue
+        if _etag(int(until)) == tag:
+            return tag
+    return None
+
+
+def _etag(until: int | None = None) -> str | None:
+    """Return the tag of this request's answer, valid until `until` (seconds since 1970)."""
     generation = request_generation()
     if generation is None:
         return None
+    if until is None:
+        until = _valid_until()
     parts = (
         generation,
         str(time_bucket(_request_now(), _bucket_seconds())),
         request.path,
         request.query_string.decode("latin-1"),
         _viewer(),
+        str(until),
     )
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    return f"{digest}.{until}"
+
+
+def _valid_until() -> int:
+    """Return when the answer being made stops being true: its bucket's end or a status ageing."""
+    seconds = _bucket_seconds()
+    until = (time_bucket(_request_now(), seconds) + 1) * seconds
+    earliest: datetime | None = g.get("tracker_valid_until")
+    if earliest is not None:
+        until = min(until, math.ceil(earliest.timestamp()))
+    return until
 
 
 def _viewer() -> str:
