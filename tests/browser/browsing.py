@@ -124,6 +124,10 @@ class PageWatch:
             # A download ends its navigation this way; problems() tells the two apart.
             self.aborted.append(request.url)
             return
+        if "favicon" in self._path(request.url) and request.failure == "net::ERR_ABORTED":
+            # The browser cancels its own favicon fetch when the page navigates on (a click
+            # on "Sign out" right after the page loaded); the page asked for nothing that failed.
+            return
         self.errors.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _on_response(self, response: Response) -> None:
