@@ -178,3 +178,11 @@ def test_a_copy_is_not_confirmed_once_a_status_in_it_has_aged(  # type: ignore[n
     again = client.get("/matrix", headers={"If-None-Match": tag})
     assert again.status_code == 200
     assert again.headers["ETag"] != tag
+
+
+@pytest.mark.usefixtures("world")
+@pytest.mark.parametrize("header", ['W/"", "a"', 'W/""', '"x.²"', '"x.99999999999999999999"', "*"])
+def test_a_malformed_if_none_match_gets_the_page(client, header: str) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get("/api/v1/matrix", headers={"If-None-Match": header})
+    assert answer.status_code == 200
+    assert answer.is_json

@@ -112,8 +112,10 @@ def _confirmed_tag() -> str | None:
     """
     now = _request_now()
     for tag in request.if_none_match.as_set(include_weak=True):
-        _, _, until = tag.rpartition(".")
-        if not until.isdigit() or int(until) <= now.timestamp():
+        _, _, until = (tag or "").rpartition(".")
+        if not (until.isascii() and until.isdigit() and len(until) <= 12):
+            continue
+        if int(until) <= now.timestamp():
             continue
         if _etag(int(until)) == tag:
             return tag
