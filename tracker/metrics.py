@@ -178,11 +178,18 @@ def _status_metrics(app: Flask) -> Iterable[Metric]:
     from tracker.db import get_engine
     from tracker.domain.status import STATUS_ORDER
     from tracker.services.evidence import EvidenceScope
-    from tracker.services.matrix import build_matrix
+    from tracker.services.matrix_cache import cached_matrix
+    from tracker.web.caching import matrix_cache
 
     scope = EvidenceScope(default_branch=app.config.get("DEFAULT_BRANCH", "main"))
     with Session(get_engine(app)) as session:
-        rows = build_matrix(session=session, scope=scope).rows
+        # The dashboard's matrix: a scrape between two writes costs a cache read.
+        rows = cached_matrix(
+            session=session,
+            cache=matrix_cache(app),
+            scope=scope,
+            bucket_seconds=int(app.config.get("MATRIX_CACHE_SECONDS", 60)),
+        ).rows
     counts: dict[tuple[str, str], int] = {}
     for row in rows:
         for status in STATUS_ORDER:

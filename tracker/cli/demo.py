@@ -12,15 +12,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from tracker.cli.params import BoundedText
+from tracker.cli.params import host_option, port_option
 from tracker.errors import TrackerError
 
 LOG_FILE_NAME = "demo.log"
 
 
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True, type=BoundedText(253))
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@host_option
+@port_option
 @click.option(
     "--sandbox-port",
     default=8081,

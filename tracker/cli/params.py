@@ -105,3 +105,8 @@ class IsoDate(click.ParamType[date]):
                 ctx,
             )
         return day
+
+
+#: The address and port a command serves the web app on (`tracker serve`, `tracker demo`).
+host_option = click.option("--host", default="127.0.0.1", show_default=True, type=BoundedText(253))
+port_option = click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))

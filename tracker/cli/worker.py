@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from tracker.cli.params import BoundedText
+from tracker.cli.params import host_option, port_option
 
 
 @click.command("worker")
@@ -39,8 +39,8 @@ def worker_command(workers: int | None) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, type=BoundedText(253))
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@host_option
+@port_option
 @click.option(
     "--workers",
     default=2,

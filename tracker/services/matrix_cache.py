@@ -15,9 +15,7 @@ the others wait for it briefly (a short lock in Redis), instead of every worker 
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -29,21 +27,15 @@ from sqlmodel import Session
 from tracker.domain.status_expiry import next_status_change
 from tracker.generation import current_generation, pending
 from tracker.models import utcnow
+from tracker.redis_claims import RedisClaims, call_redis
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData, build_matrix
 from tracker.services.matrix_codec import decode_matrix, encode_matrix
-
-log = logging.getLogger(__name__)
 
 DEFAULT_BUCKET_SECONDS = 60
 DEFAULT_ENTRIES = 64
 REDIS_PREFIX = "tracker:matrix:"
 LOCK_PREFIX = "tracker:matrix-lock:"
-#: How long one worker may hold the right to compute an entry before others take over.
-LOCK_MILLISECONDS = 5000
-#: How long the others wait for that entry before computing it themselves.
-WAIT_SECONDS = 3.0
-POLL_SECONDS = 0.01
 
 
 class MatrixCache(Protocol):
@@ -144,6 +136,7 @@ class RedisMatrixCache:
     def __init__(self, client: Any, entries: int = DEFAULT_ENTRIES) -> None:
         self.client = client
         self.local = LocalMatrixCache(entries)
+        self.claims = RedisClaims(client, LOCK_PREFIX, "matrix")
 
     @classmethod
     def from_url(cls, url: str, entries: int = DEFAULT_ENTRIES) -> RedisMatrixCache:
@@ -175,37 +168,19 @@ class RedisMatrixCache:
         self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, px=milliseconds))
 
     def claim(self, key: str) -> bool:
-        """Take the short lock on computing the entry (Redis unavailable: compute anyway)."""
-        taken = self._redis(
-            lambda: self.client.set(LOCK_PREFIX + key, b"1", nx=True, px=LOCK_MILLISECONDS),
-            default=True,
-        )
-        return bool(taken)
+        """Take the short claim on computing the entry (Redis unavailable: compute anyway)."""
+        return self.claims.claim(key)
 
     def release(self, key: str) -> None:
-        """Drop the lock, so a worker waiting for a failed computation does not wait long."""
-        self._redis(lambda: self.client.delete(LOCK_PREFIX + key))
+        """Drop the claim, so a worker waiting for a failed computation does not wait long."""
+        self.claims.release(key)
 
     def wait(self, key: str, now: datetime) -> MatrixData | None:
         """Poll Redis for the entry while another worker computes it, for a few seconds."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            found = self.get(key, now)
-            if found is not None:
-                return found
-            if not self._redis(lambda: self.client.exists(LOCK_PREFIX + key)):
-                return self.get(key, now)  # stored just now, or the computation failed
-            time.sleep(POLL_SECONDS)
-        return None
+        return self.claims.wait_for(key, lambda: self.get(key, now))
 
-    def _redis(self, call: Callable[[], Any], default: Any = None) -> Any:
-        import redis
-
-        try:
-            return call()
-        except redis.RedisError as error:
-            log.warning("The matrix cache in Redis is unavailable (%s); computing instead.", error)
-            return default
+    def _redis(self, call: Callable[[], Any]) -> Any:
+        return call_redis(call, "matrix")
 
 
 def time_bucket(now: datetime, seconds: int) -> int:

@@ -17,26 +17,20 @@ its own.
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
 
+from tracker.redis_claims import RedisClaims, call_redis
 from tracker.services.matrix import MatrixData
-
-log = logging.getLogger(__name__)
 
 EXTENSION = "tracker.fragment_cache"
 REDIS_PREFIX = "tracker:fragment:"
 LOCK_PREFIX = "tracker:fragment-lock:"
 DEFAULT_ENTRIES = 32
-LOCK_MILLISECONDS = 5000
-WAIT_SECONDS = 3.0
-POLL_SECONDS = 0.01
 
 
 class FragmentCache:
@@ -44,6 +38,7 @@ class FragmentCache:
 
     def __init__(self, client: Any = None, entries: int = DEFAULT_ENTRIES, ttl: int = 60) -> None:
         self.client = client
+        self.claims = RedisClaims(client, LOCK_PREFIX, "fragment") if client is not None else None
         self.entries = entries
         self.ttl = ttl
         self._items: OrderedDict[str, bytes] = OrderedDict()
@@ -75,17 +70,17 @@ class FragmentCache:
         found = self.get(key)
         if found is not None:
             return found
-        claimed = self._claim(key)
-        if not claimed:
-            found = self._wait(key)
+        claimed = self.claims is None or self.claims.claim(key)
+        if not claimed and self.claims is not None:
+            found = self.claims.wait_for(key, lambda: self.get(key))
             if found is not None:
                 return found
         try:
             blob = render()
             self.put(key, blob)
         finally:
-            if claimed and self.client is not None:
-                self._redis(lambda: self.client.delete(LOCK_PREFIX + key))
+            if claimed and self.claims is not None:
+                self.claims.release(key)
         return blob
 
     def __len__(self) -> int:
@@ -98,34 +93,8 @@ class FragmentCache:
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
 
-    def _claim(self, key: str) -> bool:
-        if self.client is None:
-            return True
-        taken = self._redis(
-            lambda: self.client.set(LOCK_PREFIX + key, b"1", nx=True, px=LOCK_MILLISECONDS),
-            default=True,
-        )
-        return bool(taken)
-
-    def _wait(self, key: str) -> bytes | None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while time.monotonic() < deadline:
-            found = self.get(key)
-            if found is not None:
-                return found
-            if not self._redis(lambda: self.client.exists(LOCK_PREFIX + key)):
-                return self.get(key)  # stored just now, or rendering it failed
-            time.sleep(POLL_SECONDS)
-        return None
-
-    def _redis(self, call: Callable[[], Any], default: Any = None) -> Any:
-        import redis
-
-        try:
-            return call()
-        except redis.RedisError as error:
-            log.warning("The fragment cache in Redis is unavailable (%s); rendering here.", error)
-            return default
+    def _redis(self, call: Callable[[], Any]) -> Any:
+        return call_redis(call, "fragment")
 
 
 def fragment_cache(app: Flask | None = None) -> FragmentCache:
