@@ -1,4 +1,4 @@
-"""Build hook: the wheel carries templates/, migrations/ and requirements_catalog/.
+"""Build hook: the wheel carries templates/, migrations/, requirements_catalog/ and data_map/.
 
 They stay top-level folders of the source tree and are copied into tracker/bundled/<name> of
 the built package, where tracker.resources finds them. An editable install reads them from
@@ -14,7 +14,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLED = ("templates", "migrations", "requirements_catalog")  # as in tracker/resources.py
+BUNDLED = ("templates", "migrations", "requirements_catalog", "data_map")  # as in tracker/resources.py
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tracker.resources import catalog_path, is_source_checkout
+from tracker.resources import catalog_path, data_map_path, is_source_checkout
 
 DEFAULT_CATALOG_PATH = catalog_path()
+DEFAULT_DATA_MAP_PATH = data_map_path()
 JIRA_PREFIX = "TRACKER_JIRA_"
 #: Where an installed tracker keeps its instance folder (per user), unless told otherwise.
 APP_DIRECTORY_NAME = "privacy-tracker"
@@ -43,6 +44,8 @@ class Config:
     SECRET_KEY: str | None = None
     DATABASE_URL: str = ""
     CATALOG_PATH: Path = DEFAULT_CATALOG_PATH
+    # The data map (processing activities, systems, DPIAs): YAML owned by the privacy team.
+    DATA_MAP_PATH: Path = DEFAULT_DATA_MAP_PATH
     DEFAULT_BRANCH: str = "main"
     MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
     # Failure text kept per test result (UTF-8 bytes); longer text is cut and the page says so.
@@ -96,6 +99,8 @@ class Config:
         values["SECRET_KEY"] = env.get("TRACKER_SECRET_KEY") or values["SECRET_KEY"]
         if env.get("TRACKER_CATALOG_PATH"):
             values["CATALOG_PATH"] = Path(env["TRACKER_CATALOG_PATH"])
+        if env.get("TRACKER_DATA_MAP_PATH"):
+            values["DATA_MAP_PATH"] = Path(env["TRACKER_DATA_MAP_PATH"])
         if env.get("TRACKER_DEFAULT_BRANCH"):
             values["DEFAULT_BRANCH"] = env["TRACKER_DEFAULT_BRANCH"]
         if env.get("TRACKER_MAX_UPLOAD_BYTES"):

@@ -67,6 +67,15 @@ STATUS_TABLES = frozenset(
         "unknownclaim",
         "applicabilitydecision",
         "epicrequest",
+        # The privacy program: what its pages and a release's blockers are computed from.
+        "datasystem",
+        "processingactivity",
+        "dpia",
+        "dpiasignoff",
+        "applicabilityproposal",
+        "retentionduty",
+        "reviewcampaign",
+        "review",
     }
 )
 

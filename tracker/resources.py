@@ -7,7 +7,7 @@ from pathlib import Path
 
 #: Top-level folders of the source tree that the wheel carries as tracker/bundled/<name>
 #: (setup.py copies them there when it builds).
-BUNDLED = ("templates", "migrations", "requirements_catalog")
+BUNDLED = ("templates", "migrations", "requirements_catalog", "data_map")
 
 #: The folder above the package: the checkout's root, or site-packages once installed.
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,11 @@ def migrations_path() -> Path:
 def catalog_path() -> Path:
     """Return the folder of the bundled obligation catalog."""
     return resource_path("requirements_catalog")
+
+
+def data_map_path() -> Path:
+    """Return the folder of the bundled demo data map."""
+    return resource_path("data_map")
 
 
 def resource_path(name: str) -> Path:

@@ -24,6 +24,7 @@ EXPECTED = {
         Permission.EDIT_LINKS,
         Permission.RUN_JIRA,
         Permission.REQUEST_EXCEPTIONS,
+        Permission.RECORD_REVIEWS,
     },
     Role.LEGAL: {
         Permission.READ,
@@ -32,6 +33,7 @@ EXPECTED = {
         Permission.SIGN_OFF,
         Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
+        Permission.RECORD_REVIEWS,
     },
     Role.COMPLIANCE: {
         Permission.READ,
@@ -39,6 +41,8 @@ EXPECTED = {
         Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
         Permission.READ_AUDIT,
+        Permission.MANAGE_REVIEWS,
+        Permission.RECORD_REVIEWS,
     },
     Role.ADMIN: set(Permission),
 }

@@ -184,12 +184,12 @@ def read_catalog(path: Path) -> Catalog:
     unread_files = False
     files = catalog_files(path)
     if not files:
-        problems.append(Problem("no catalog files (*.yaml) found", file=_display(path)))
+        problems.append(Problem("no catalog files (*.yaml) found", file=display_path(path)))
     for file in files:
         file_instrument, file_obligations, file_outlines, file_problems = _read_file(file)
         unread_files |= file_instrument is None and not file_outlines
         if file_instrument is not None:
-            instruments.append((file_instrument, _display(file)))
+            instruments.append((file_instrument, display_path(file)))
         obligations.extend(file_obligations)
         outlines.extend(file_outlines)
         problems.extend(file_problems)
@@ -209,7 +209,8 @@ def known_obligation_ids(path: Path) -> frozenset[str]:
     return catalog.ids
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """Return a path relative to the working folder when it lies below it (for messages)."""
     try:
         relative = os.path.relpath(path)
     except ValueError:
@@ -221,7 +222,7 @@ def _read_file(
     file: Path,
 ) -> tuple[InstrumentSpec | None, list[Located], list[Outline], list[Problem]]:
     """Return a file's instrument, its valid obligations, the outline of every entry, problems."""
-    name = _display(file)
+    name = display_path(file)
     problems: list[Problem] = []
     try:
         text = file.read_text(encoding="utf-8")
@@ -312,7 +313,7 @@ def _read_instrument(data: _LineDict, name: str, problems: list[Problem]) -> Ins
     try:
         return InstrumentSpec.model_validate(dict(raw))
     except PydanticValidationError as exc:
-        problems.extend(_pydantic_problems(exc, raw, name, None, "instrument."))
+        problems.extend(pydantic_problems(exc, raw, name, None, "instrument."))
         return None
 
 
@@ -339,7 +340,7 @@ def _read_obligation(
     try:
         spec = ObligationSpec.model_validate(dict(raw))
     except PydanticValidationError as exc:
-        problems.extend(_pydantic_problems(exc, raw, name, obligation_id, ""))
+        problems.extend(pydantic_problems(exc, raw, name, obligation_id, ""))
         # The model's own rules run only once every field is valid: apply them here too.
         problems.extend(
             Problem(message, file=name, line=raw.line, obligation_id=obligation_id, field=field)
@@ -373,19 +374,26 @@ def _raw_completeness(raw: _LineDict) -> list[tuple[str, str]]:
     )
 
 
-def _pydantic_problems(
-    exc: PydanticValidationError, raw: _LineDict, name: str, obligation_id: str | None, prefix: str
+def pydantic_problems(
+    exc: PydanticValidationError,
+    raw: _LineDict,
+    name: str,
+    obligation_id: str | None,
+    prefix: str,
+    *,
+    schema_hint: str = "check the spelling; see requirements_catalog/schema.json",
 ) -> list[Problem]:
+    """Return one problem per pydantic error, with the line of the field it names."""
     problems = []
     for error in exc.errors():
         if not error["loc"]:
             continue  # a rule of the whole entry: the reader applies it with its field
         location = [str(part) for part in error["loc"]]
         field = prefix + ".".join(location) if location else prefix.rstrip(".") or None
-        line = _line_for(raw, list(error["loc"]))
+        line = line_for(raw, list(error["loc"]))
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see requirements_catalog/schema.json)"
+            message = f"unknown field ({schema_hint})"
         elif error["type"] == "missing":
             message = "required field is missing"
         elif message.startswith("Value error, "):
@@ -396,7 +404,7 @@ def _pydantic_problems(
     return problems
 
 
-def _line_for(raw: Any, loc: list[Any]) -> int | None:
+def line_for(raw: Any, loc: list[Any]) -> int | None:
     """Walk the error location through the parsed data to the deepest line known."""
     line = getattr(raw, "line", None)
     node = raw

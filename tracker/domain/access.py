@@ -29,6 +29,8 @@ class Permission(StrEnum):
     REQUEST_EXCEPTIONS = "request_exceptions"
     APPROVE_EXCEPTIONS = "approve_exceptions"
     DECIDE_RELEASES = "decide_releases"  # release readiness decisions and snapshots
+    MANAGE_REVIEWS = "manage_reviews"  # review campaigns: assign items to reviewers
+    RECORD_REVIEWS = "record_reviews"  # record a review's outcome (one's own, or any with manage)
     READ_AUDIT = "read_audit"
     UPLOAD_RESULTS = "upload_results"  # test reports, through a token with results:write
     MANAGE_USERS = "manage_users"
@@ -41,7 +43,12 @@ _VIEWER = frozenset({Permission.READ})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _VIEWER,
     Role.ENGINEER: _VIEWER
-    | {Permission.EDIT_LINKS, Permission.RUN_JIRA, Permission.REQUEST_EXCEPTIONS},
+    | {
+        Permission.EDIT_LINKS,
+        Permission.RUN_JIRA,
+        Permission.REQUEST_EXCEPTIONS,
+        Permission.RECORD_REVIEWS,
+    },
     Role.LEGAL: _VIEWER
     | {
         Permission.DECIDE_APPLICABILITY,
@@ -49,6 +56,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SIGN_OFF,
         Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
+        Permission.RECORD_REVIEWS,
     },
     Role.COMPLIANCE: _VIEWER
     | {
@@ -56,15 +64,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.REQUEST_EXCEPTIONS,
         Permission.APPROVE_EXCEPTIONS,
         Permission.READ_AUDIT,
+        Permission.MANAGE_REVIEWS,
+        Permission.RECORD_REVIEWS,
     },
     Role.ADMIN: frozenset(Permission),
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "reads every page, exports, uses the read API",
-    Role.ENGINEER: "viewer, plus links to work items and tests, epics from gaps, Jira sync/push",
-    Role.LEGAL: "viewer, plus applicability decisions and the review of suspect links",
-    Role.COMPLIANCE: "viewer, plus the audit trail (and, with releases, release decisions)",
+    Role.ENGINEER: "viewer, plus links to work items and tests, epics from gaps, Jira sync/push, "
+    "and the reviews assigned to them",
+    Role.LEGAL: "viewer, plus applicability decisions, sign-offs (releases and DPIAs), the review "
+    "of suspect links, and the reviews assigned to them",
+    Role.COMPLIANCE: "viewer, plus the audit trail, release decisions and review campaigns",
     Role.ADMIN: "everything, plus accounts and API tokens",
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,46 +16,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import true as sa_true
-from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
+from sqlmodel import Field
 
+from tracker.models.base import TableModel, as_utc, column_length, json_dict, json_list, utcnow
 
-def utcnow() -> datetime:
-    """Return the current time in UTC (every timestamp is stored timezone-aware)."""
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Return the time as timezone-aware UTC (a naive one, as SQLite may give back, is UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class TableModel(SQLModel):
-    """Base of the tables: pydantic builds a table's validator when one is first needed.
-
-    The tables are read and written through SQLAlchemy, so most commands never need one, and
-    building them all at import cost every `tracker` command about 30 ms.
-    """
-
-    model_config = SQLModelConfig(defer_build=True)
-
-
-def column_length(model: type[SQLModel], field: str) -> int:
-    """Return the length of a table's string column, the bound of what may be stored in it."""
-    length = getattr(sa_inspect(model).columns[field].type, "length", None)
-    if not isinstance(length, int):
-        raise TypeError(f"{model.__name__}.{field} has no length: bound it some other way")
-    return length
-
-
-def _json_list() -> Any:
-    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-
-
-def _json_dict() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+__all__ = ["TableModel", "as_utc", "column_length", "utcnow"]
 
 
 # --- catalog ------------------------------------------------------------------------------
@@ -90,10 +56,13 @@ class Obligation(TableModel, table=True):
     lifecycle_status: str = Field(default="active", max_length=16)
     effective_date: date | None = None
     freshness_days: int = 30
-    applicability: dict[str, list[str]] = _json_dict()
-    parameters: list[dict[str, Any]] = _json_list()
-    evidence: list[dict[str, Any]] = _json_list()
-    tags: list[str] = _json_list()
+    applicability: dict[str, list[str]] = json_dict()
+    parameters: list[dict[str, Any]] = json_list()
+    evidence: list[dict[str, Any]] = json_list()
+    tags: list[str] = json_list()
+    # Who reviews it and how often (the catalog's fields, else the instrument's, else defaults).
+    owner: str | None = Field(default=None, max_length=200)
+    review_every_days: int | None = None
     version: int = 1
     fingerprint: str = Field(max_length=64)
     sort_key: str = Field(max_length=200, index=True)
@@ -113,7 +82,7 @@ class ObligationVersion(TableModel, table=True):
     obligation_id: str = Field(foreign_key="obligation.id", index=True, max_length=80)
     version: int
     fingerprint: str = Field(max_length=64)
-    content: dict[str, Any] = _json_dict()
+    content: dict[str, Any] = json_dict()
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -142,8 +111,8 @@ class WorkItem(TableModel, table=True):
     issue_type: str = Field(default="", max_length=64)
     status: str = Field(default="", max_length=64)
     status_category: str = Field(default="new", max_length=16)
-    fix_versions: list[str] = _json_list()
-    labels: list[str] = _json_list()
+    fix_versions: list[str] = json_list()
+    labels: list[str] = json_list()
     assignee: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=500)
     updated: datetime | None = None
@@ -283,7 +252,7 @@ class SyncRun(TableModel, table=True):
     missing: int = 0
     links_added: int = 0
     links_removed: int = 0
-    problems: list[str] = _json_list()
+    problems: list[str] = json_list()
 
 
 class SyncLock(TableModel, table=True):
@@ -404,8 +373,8 @@ class TestRun(TableModel, table=True):
     errors: int = 0
     skipped: int = 0
     flaky: int = 0
-    unknown_ids: list[str] = _json_list()
-    invalid_ids: list[str] = _json_list()
+    unknown_ids: list[str] = json_list()
+    invalid_ids: list[str] = json_list()
 
 
 class TestResult(TableModel, table=True):
@@ -461,9 +430,9 @@ class ApiToken(TableModel, table=True):
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, unique=True)
-    scopes: list[str] = _json_list()
-    suites: list[str] = _json_list()
-    branches: list[str] = _json_list()
+    scopes: list[str] = json_list()
+    suites: list[str] = json_list()
+    branches: list[str] = json_list()
     owner_id: int | None = Field(default=None, foreign_key="useraccount.id", index=True)
     created_by: str = Field(default="", max_length=200)
     # Tokens made before scopes existed were given results:write and no expiry.
@@ -487,6 +456,10 @@ class ApplicabilityDecision(TableModel, table=True):
     decided_by: str = Field(max_length=200)
     decided_role: str | None = Field(default=None, max_length=16)
     decided_at: datetime = Field(default_factory=utcnow)
+    # The data map's proposal the decision was made against (None: made without one); a
+    # proposal whose fingerprint has moved on since marks the decision for re-review.
+    basis_proposal: str | None = Field(default=None, max_length=24)
+    basis_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class AuditEvent(TableModel, table=True):
@@ -535,7 +508,7 @@ class Job(TableModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32, index=True)
     state: str = Field(default="queued", max_length=16, index=True)
-    params: dict[str, Any] = _json_dict()
+    params: dict[str, Any] = json_dict()
     progress_text: str | None = Field(default=None, max_length=300)
     progress_done: int | None = None
     progress_total: int | None = None
@@ -563,3 +536,27 @@ class JobUpload(TableModel, table=True):
     job_id: int = Field(foreign_key="job.id", primary_key=True)
     part: int = Field(primary_key=True)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+# The privacy program's tables (data map, DPIAs, retention, reviews) live in their own module.
+from tracker.models.privacy_program import (  # noqa: E402
+    ApplicabilityProposal,
+    DataSystem,
+    Dpia,
+    DpiaSignOff,
+    ProcessingActivity,
+    RetentionDuty,
+    Review,
+    ReviewCampaign,
+)
+
+__all__ += [
+    "ApplicabilityProposal",
+    "DataSystem",
+    "Dpia",
+    "DpiaSignOff",
+    "ProcessingActivity",
+    "RetentionDuty",
+    "Review",
+    "ReviewCampaign",
+]

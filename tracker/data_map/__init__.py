@@ -1,0 +1,1 @@
+"""Reading the data map (records of processing activities) from its YAML files."""
