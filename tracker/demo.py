@@ -20,12 +20,14 @@ from sqlmodel import select
 
 from tracker import migrate
 from tracker.catalog import read_catalog
+from tracker.data_map.reader import read_data_map
 from tracker.db import get_engine, session_scope
 from tracker.domain.access import Role, cli_actor
+from tracker.domain.applicability import ProposalKind
 from tracker.errors import CatalogError, NotFoundError
 from tracker.integrations.jira_gateway import make_gateway
 from tracker.integrations.jira_records import JiraSettings
-from tracker.models import ApplicabilityDecision, utcnow
+from tracker.models import ApplicabilityDecision, Review, utcnow
 from tracker.services.accounts import (
     create_user,
     find_user,
@@ -35,7 +37,19 @@ from tracker.services.accounts import (
     set_role,
     user_actor,
 )
+from tracker.services.applicability_proposals import (
+    confirm_proposals,
+    list_proposals,
+    refresh_proposals,
+)
 from tracker.services.catalog import CatalogLoadReport, load_catalog
+from tracker.services.data_map import load_data_map, stored_obligation_ids
+from tracker.services.dpias import (
+    SignOffState,
+    choose_release,
+    risk_register,
+    sign_off_dpia,
+)
 from tracker.services.ingest import IngestReport, RunOptions, ingest_report
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira
@@ -43,6 +57,14 @@ from tracker.services.links import decide_applicability
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import record_readiness, release_readiness
 from tracker.services.releases import find_release, list_releases
+from tracker.services.reviews import (
+    create_campaign,
+    list_campaigns,
+    overdue_by_owner,
+    record_ad_hoc_review,
+    record_review,
+    review_items,
+)
 from tracker.services.snapshots import freeze_release, list_snapshots
 
 if TYPE_CHECKING:
@@ -53,6 +75,7 @@ DEMO_JQL = "project in (PRIV, APP, WEB) AND issuetype = Epic"
 DEMO_ACTOR = cli_actor("tracker demo")
 DEMO_ACCOUNT_DOMAIN = "demo.example"
 DEMO_FROZEN_RELEASE = "2026.10"
+DEMO_SIGNED_DPIA = "dpia-health-sync"
 
 
 @dataclass
@@ -159,7 +182,9 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> DemoSummary:
         )
     with session_scope(engine) as session:
         loaded = load_catalog(session=session, catalog=catalog, actor=DEMO_ACTOR)
+        refresh_proposals(session=session, actor=DEMO_ACTOR)
     summary.step("Catalog", _catalog_line(loaded))
+    summary.step("Data map", demo_data_map(app))
     accounts = demo_accounts(engine)
     with session_scope(engine) as session:
         if session.exec(select(ApplicabilityDecision)).first() is None:
@@ -174,6 +199,7 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> DemoSummary:
                 ),
                 actor=DEMO_ACTOR,
             )
+    summary.step("Applicability", demo_applicability(app, accounts))
     if settings is not None:
         gateway = make_gateway(settings)
         synced = sync_jira(
@@ -234,8 +260,52 @@ def prepare_demo(app: Flask, settings: JiraSettings | None) -> DemoSummary:
         summary.step("Jira push again", pushed.summary())
         _push_problems(summary, pushed.failed)
     summary.step("Releases", demo_release_decisions(app, accounts))
+    summary.step("DPIAs", demo_dpia_sign_off(app, accounts))
+    summary.step("Reviews", demo_reviews(app, accounts))
     summary.accounts = list(accounts.values())
     return summary
+
+
+def demo_applicability(app: Flask, accounts: dict[Role, DemoAccount]) -> str:
+    """Have legal confirm the HIPAA proposals (not applicable: no activity processes ePHI).
+
+    Adding `user.health_and_medical` to health-sync in the data map then proposes the HIPAA
+    duties and marks these decisions for review (see /applicability).
+    """
+    engine = get_engine(app)
+    with session_scope(engine) as session:
+        hipaa = list_proposals(session, instrument="HIPAA").rows
+        ids = [
+            row.obligation_id
+            for row in hipaa
+            if row.confirmable and row.proposal is ProposalKind.NOT_APPLICABLE
+        ]
+        if ids:
+            legal = user_actor(find_user(session, accounts[Role.LEGAL].email))
+            confirm_proposals(session=session, obligation_ids=ids, actor=legal)
+        counts = list_proposals(session).by_proposal
+    return (
+        f"{counts[ProposalKind.APPLICABLE]} obligations proposed applicable, "
+        f"{counts[ProposalKind.NOT_APPLICABLE]} not applicable, "
+        f"{counts[ProposalKind.UNKNOWN]} for legal to decide; legal confirmed "
+        f"{len(ids)} HIPAA proposals (not applicable) now. See /applicability."
+    )
+
+
+def demo_data_map(app: Flask) -> str:
+    """Load the bundled data map (DATA_MAP_PATH) after the catalog; return the summary line."""
+    engine = get_engine(app)
+    with session_scope(engine) as session:
+        data_map = read_data_map(
+            app.config["DATA_MAP_PATH"], known_obligations=stored_obligation_ids(session)
+        )
+        if not data_map.ok:
+            raise CatalogError(
+                "The bundled data map has problems; run `tracker datamap validate`.",
+                list(data_map.problems),
+            )
+        loaded = load_data_map(session=session, data_map=data_map, actor=DEMO_ACTOR)
+    return loaded.summary()
 
 
 def _catalog_line(loaded: CatalogLoadReport) -> str:
@@ -365,6 +435,111 @@ def demo_release_decisions(app: Flask, accounts: dict[Role, DemoAccount]) -> str
         f"snapshot #{snapshot.id} ({'ready' if snapshot.ready else 'blocked'}); "
         "the others stay open."
     )
+
+
+def demo_dpia_sign_off(app: Flask, accounts: dict[Role, DemoAccount]) -> str:
+    """Have legal sign off the health-sync DPIA (once); return the risk register in a line."""
+    engine = get_engine(app)
+    with session_scope(engine) as session:
+        choice = choose_release(session=session, default_branch=app.config["DEFAULT_BRANCH"])
+        register = risk_register(session=session, choice=choice)
+        dpia = next((item for item in register.dpias if item.id == DEMO_SIGNED_DPIA), None)
+        if dpia is not None and dpia.sign_off.state is not SignOffState.CURRENT:
+            legal = user_actor(find_user(session, accounts[Role.LEGAL].email))
+            sign_off_dpia(
+                session=session,
+                dpia_id=dpia.id,
+                next_review_on=utcnow().date() + timedelta(days=365),
+                note="Demo data: reviewed with the wellness team at demo set-up.",
+                actor=legal,
+            )
+        lowered = [
+            f"{entry.dpia.id} {entry.risk.id} {entry.risk.inherent_score} → "
+            f"{entry.risk.residual_score}"
+            for entry in register.entries
+            if entry.risk.residual_score < entry.risk.inherent_score
+        ]
+    where = f"release {choice.release}" if choice.release else "the newest evidence"
+    signed = f"; {DEMO_SIGNED_DPIA} signed off by legal" if dpia is not None else ""
+    return (
+        f"{len(register.dpias)} DPIAs, {len(register.entries)} risks in {where}; residual "
+        f"below inherent: {', '.join(lowered) or 'none'}{signed}. See /risks."
+    )
+
+
+DEMO_CAMPAIGN = "Demo: yearly privacy review"
+
+
+def demo_reviews(app: Flask, accounts: dict[Role, DemoAccount]) -> str:
+    """Run compliance's review campaign for legal (once): two recorded, one not conforming.
+
+    Two activities were last reviewed long ago (demo data), so /reviews lists overdue
+    reviews for both owners.
+    """
+    engine = get_engine(app)
+    today = utcnow().date()
+    with session_scope(engine) as session:
+        done = any(row.campaign.name == DEMO_CAMPAIGN for row in list_campaigns(session=session))
+        reviewable = {(item.kind, item.id) for item in review_items(session=session, today=today)}
+        if not done:
+            legal = user_actor(find_user(session, accounts[Role.LEGAL].email))
+            compliance = user_actor(find_user(session, accounts[Role.COMPLIANCE].email))
+            for activity, owner, days_ago in (
+                ("product-analytics", legal, 200),  # every 180 days: 20 days overdue
+                ("customer-support", compliance, 400),  # every 365 days: 35 days overdue
+            ):
+                if ("activity", activity) in reviewable:
+                    record_ad_hoc_review(
+                        session=session,
+                        kind="activity",
+                        item_id=activity,
+                        outcome="conforming",
+                        finding=None,
+                        actor=owner,
+                        at=utcnow() - timedelta(days=days_ago),
+                    )
+            wanted = [
+                ("activity", "sign-up"),
+                ("obligation", "GDPR-17.1"),
+                ("activity", "health-sync"),
+                ("obligation", "GDPR-33.1"),
+                ("dpia", "dpia-health-sync"),
+            ]
+            created = create_campaign(
+                session=session,
+                name=DEMO_CAMPAIGN,
+                due_on=today + timedelta(days=21),
+                items=[item for item in wanted if item in reviewable],
+                reviewer=accounts[Role.LEGAL].email,
+                note="Demo data: the yearly review of the sign-up and health features.",
+                actor=compliance,
+            )
+            session.flush()
+            outcomes = {
+                ("activity", "sign-up"): ("conforming", None),
+                ("obligation", "GDPR-17.1"): (
+                    "not_conforming",
+                    "Demo data: account erasure leaves the person's rows in the analytics "
+                    "warehouse for 90 days; the erasure job must cover it.",
+                ),
+            }
+            reviews = session.exec(
+                select(Review).where(Review.campaign_id == created.campaign.id)
+            ).all()
+            for review in reviews:
+                outcome = outcomes.get((review.item_kind, review.item_id))
+                if outcome is not None:
+                    record_review(
+                        session=session,
+                        review_id=review.id or 0,
+                        outcome=outcome[0],
+                        finding=outcome[1],
+                        actor=legal,
+                    )
+        groups = overdue_by_owner(session=session, today=today)
+    overdue = ", ".join(f"{group.owner} {len(group.items)}" for group in groups) or "none"
+    made = "already run" if done else "run"
+    return f"campaign '{DEMO_CAMPAIGN}' {made}; overdue reviews per owner: {overdue}. See /reviews."
 
 
 def account_lines(accounts: list[DemoAccount]) -> list[str]:

@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("period_days", sa.Integer(), nullable=False),
         sa.Column("trigger", sa.String(length=64), nullable=False),
         sa.Column("activities", sa.JSON(), nullable=False),
+        sa.Column("purposes", sa.JSON(), nullable=False),
         sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["obligation_id"],

@@ -23,9 +23,13 @@ from tracker.domain.access import cli_actor
 from tracker.jobs.queue import submit
 from tracker.models import (
     ApplicabilityDecision,
+    Dpia,
     Job,
     Obligation,
+    ProcessingActivity,
     ReleaseSnapshot,
+    Review,
+    ReviewCampaign,
     SignOff,
     TestCase,
     TestRun,
@@ -102,6 +106,10 @@ def path_values(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
             "snapshot_id": [str(s.id) for s in session.exec(select(ReleaseSnapshot)).all()],
             "key": [*keys, *unlinked],
             "job_id": [str(job.id) for job in session.exec(select(Job)).all()],
+            "dpia_id": list(session.exec(select(Dpia.id)).all()),
+            "activity_id": list(session.exec(select(ProcessingActivity.id).limit(2)).all()),
+            "campaign_id": [str(c.id) for c in session.exec(select(ReviewCampaign)).all()],
+            "review_id": [str(r.id) for r in session.exec(select(Review).limit(2)).all()],
         }
 
 

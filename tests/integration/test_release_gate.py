@@ -272,6 +272,7 @@ def test_the_policy_schema_describes_every_key(runner: Any) -> None:
         "by_instrument",
         "require_signoff",
         "max_evidence_age_days",
+        "block_overdue_reviews",
     }
     assert schema["additionalProperties"] is False
 

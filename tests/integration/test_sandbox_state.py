@@ -20,7 +20,7 @@ from tracker.sandbox import (
 from tracker.sandbox.cli import jira_sandbox_command
 from tracker.sandbox.jql import JqlError, compile_query, parse_jql
 from tracker.sandbox.representation import jira_datetime
-from tracker.sandbox.seed import OBLIGATION_IDS, UNKNOWN_OBLIGATION_LABEL
+from tracker.sandbox.seed import OBLIGATION_IDS, RETENTION_DUTY_IDS, UNKNOWN_OBLIGATION_LABEL
 from tracker.sandbox.state import IssueEvent, NotFoundError
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -54,7 +54,7 @@ def test_demo_seed_is_a_realistic_privacy_product() -> None:
     assert 0.4 <= len(labelled) / len(epics) <= 0.7
     assert {issue.status_category for issue in epics} == {"new", "indeterminate", "done"}
     assert UNKNOWN_OBLIGATION_LABEL in obligation_labels
-    allowed = {f"obligation-{obligation}" for obligation in OBLIGATION_IDS}
+    allowed = {f"obligation-{obligation}" for obligation in (*OBLIGATION_IDS, *RETENTION_DUTY_IDS)}
     assert obligation_labels - allowed == {UNKNOWN_OBLIGATION_LABEL}
     assert all(issue.updated < NOW for issue in state.issues())
     versions = {v.name: v.released for v in state.require_project("PRIV").versions}

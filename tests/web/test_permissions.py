@@ -32,6 +32,8 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "matrix.export_csv": (Permission.READ, READERS, set()),
     "matrix.export_json": (Permission.READ, READERS, set()),
     "matrix.export_markdown": (Permission.READ, READERS, set()),
+    "matrix.export_oscal_catalog": (Permission.READ, READERS, set()),
+    "matrix.export_oscal_profile": (Permission.READ, READERS, set()),
     "obligations.show": (Permission.READ, READERS, set()),
     "obligations.add_work_item": (Permission.EDIT_LINKS, ENGINEERS, set()),
     "obligations.remove_work_item": (Permission.EDIT_LINKS, ENGINEERS, set()),
@@ -55,6 +57,12 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "jobs.show": (Permission.READ, READERS, set()),
     "jobs_api.get_job": (Permission.READ, READERS, {Scope.READ}),
     "work_items.show": (Permission.READ, READERS, set()),
+    # The data map: its pages and its Art. 30 downloads are for anyone who reads.
+    "data_map.index": (Permission.READ, READERS, set()),
+    "data_map.activity": (Permission.READ, READERS, set()),
+    "data_map.systems": (Permission.READ, READERS, set()),
+    "data_map.export_csv": (Permission.READ, READERS, set()),
+    "data_map.export_xlsx": (Permission.READ, READERS, set()),
     "api.list_obligations": (Permission.READ, READERS, {Scope.READ}),
     "api.get_obligation": (Permission.READ, READERS, {Scope.READ}),
     "api.matrix": (Permission.READ, READERS, {Scope.READ}),
@@ -87,6 +95,30 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
     "releases.snapshot_download": (Permission.READ, READERS, set()),
     "releases.snapshot_oscal": (Permission.READ, READERS, set()),
     "releases.snapshot_report": (Permission.READ, READERS, set()),
+    # Applicability from the data map: anyone reads the proposals; legal confirms them.
+    "applicability.index": (Permission.READ, READERS, set()),
+    "applicability.confirm": (Permission.DECIDE_APPLICABILITY, LEGAL, set()),
+    "retention.index": (Permission.READ, READERS, set()),
+    # The risk register and DPIAs: anyone reads them; legal (the DPO) signs a DPIA off.
+    "risks.index": (Permission.READ, READERS, set()),
+    "risks.heat_map_svg": (Permission.READ, READERS, set()),
+    "risks.dpia": (Permission.READ, READERS, set()),
+    "risks.sign_off": (Permission.SIGN_OFF, LEGAL, set()),
+    # Reviews: anyone reads them; compliance runs campaigns; reviewers record their own
+    # (ownership is checked by the service: tests/integration/test_review_services.py).
+    "reviews.index": (Permission.READ, READERS, set()),
+    "reviews.campaign": (Permission.READ, READERS, set()),
+    "reviews.create": (Permission.MANAGE_REVIEWS, AUDITORS, set()),
+    "reviews.record": (
+        Permission.RECORD_REVIEWS,
+        {Role.ENGINEER, Role.LEGAL, Role.COMPLIANCE, Role.ADMIN},
+        set(),
+    ),
+    "reviews.open_issue": (
+        Permission.RECORD_REVIEWS,
+        {Role.ENGINEER, Role.LEGAL, Role.COMPLIANCE, Role.ADMIN},
+        set(),
+    ),
     "audit.index": (Permission.READ_AUDIT, AUDITORS, set()),
     "audit.export": (Permission.READ_AUDIT, AUDITORS, set()),
     "accounts.users": (Permission.MANAGE_USERS, ADMINS, set()),
@@ -125,6 +157,10 @@ URL_VALUES = {
     "filename": "tracker.css",
     "name": "2026.12",
     "job_id": 1,
+    "activity_id": "sign-up",
+    "dpia_id": "dpia-newsletter",
+    "campaign_id": 1,
+    "review_id": 1,
 }
 TARGET = "target@example.com"
 FORMS: dict[str, dict[str, str]] = {
@@ -144,6 +180,7 @@ FORMS: dict[str, dict[str, str]] = {
     "accounts.tokens_create": {"name": "forged", "scope": "results:write"},
     "accounts.login_submit": {"email": TARGET, "password": PASSWORD},
     "releases.create": {"name": "2027.01"},
+    "applicability.confirm": {"obligation": "ALPHA-1.1"},
 }
 
 

@@ -35,6 +35,8 @@ ERROR_LOG = "tracker-errors.log"
 COMMANDS = {
     "db": ("tracker.cli.db", "db"),
     "catalog": ("tracker.cli.catalog", "catalog"),
+    "datamap": ("tracker.cli.datamap", "datamap"),
+    "applicability": ("tracker.cli.applicability", "applicability"),
     "matrix": ("tracker.cli.matrix", "matrix_command"),
     "demo": ("tracker.cli.demo", "demo_command"),
     "jira": ("tracker.cli.jira", "jira"),
@@ -57,6 +59,8 @@ COMMANDS = {
 SUMMARIES = {
     "db": "Database schema.",
     "catalog": "The obligation catalog (YAML files owned by legal).",
+    "datamap": "The data map: processing activities, systems and DPIAs (YAML owned by privacy).",
+    "applicability": "Applicability proposed from the data map: list the proposals, confirm them.",
     "matrix": "Export the traceability matrix as JSON, CSV, Markdown or HTML.",
     "demo": "Start a local Jira sandbox, load the catalog, sync, push, ingest a report, and serve.",
     "jira": "Jira: pull work items, show obligations on epics, create epics for gaps.",

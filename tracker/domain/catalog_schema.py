@@ -52,6 +52,18 @@ class InstrumentSpec(_Strict):
     official_url: str = Field(pattern=URL_PATTERN, max_length=500)
     effective_date: date | None = Field(default=None, description="Date it applies from.")
     attribution: str | None = Field(default=None, max_length=500)
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who reviews its obligations (an e-mail or a team), unless one names its own.",
+    )
+    review_every_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="How often its obligations are reviewed, in days (default 365).",
+    )
 
 
 class Parameter(_Strict):
@@ -106,6 +118,18 @@ class ObligationSpec(_Strict):
     status: Lifecycle = "active"
     effective_date: date | None = None
     tags: list[str] = Field(default_factory=list)
+    owner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who reviews it (an e-mail or a team); default: the instrument's owner.",
+    )
+    review_every_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="How often it is reviewed, in days; default: the instrument's, else 365.",
+    )
 
     @model_validator(mode="after")
     def _assessable_needs_evidence(self) -> ObligationSpec:

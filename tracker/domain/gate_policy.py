@@ -40,6 +40,9 @@ class PolicySpec(BaseModel):
         description="Passing test results older than this do not verify (the stricter of this "
         "and the obligation's own freshness window applies).",
     )
+    block_overdue_reviews: bool = Field(
+        default=False, description="Overdue reviews of obligations in scope block the release."
+    )
 
     def policy(self) -> Policy:
         """Return the policy the verdict applies."""

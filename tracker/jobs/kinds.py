@@ -50,6 +50,14 @@ KINDS: dict[str, JobKind] = {
             False,
             "Start it again: epics already created are found by their label, not made twice.",
         ),
+        JobKind(
+            "review_issue",
+            "Open Jira issue for a review finding",
+            "tracker.jobs.review_issues",
+            False,
+            "Start it again: an issue already opened is found by the review's label, not made "
+            "twice.",
+        ),
         JobKind("ingest", "Report ingest", "tracker.jobs.ingest", True),
         JobKind(
             "freeze",

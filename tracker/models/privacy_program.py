@@ -111,6 +111,9 @@ class RetentionDuty(TableModel, table=True):
     period_days: int
     trigger: str = Field(max_length=64)
     activities: list[str] = json_list()
+    #: Each activity's own rule: {activity, activity_name, period, period_days, trigger, note},
+    #: the one whose period applies (the longest) first.
+    purposes: list[dict[str, Any]] = json_list()
     retired_at: datetime | None = None
 
 

@@ -59,6 +59,8 @@ OBLIGATION_IDS = (
     "HIPAA-164.404.b",
 )
 UNKNOWN_OBLIGATION_LABEL = "obligation-GDPR-99.9"
+#: Retention duties the demo data map derives (tracker.domain.retention), labelled by their id.
+RETENTION_DUTY_IDS = ("RETENTION-healthSyncService.user.sensor",)
 PEOPLE = ("Ana Souza", "Ben Carter", "Chloé Martin", "Dev Patel", "Erin Walsh")
 
 # (project, summary, fix version, status category, obligation ids / extra labels)
@@ -107,7 +109,7 @@ DEMO_EPICS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
         "Retention scheduler purges expired personal data",
         "2026.11",
         "indeterminate",
-        ("GDPR-5.1.e",),
+        ("GDPR-5.1.e", *RETENTION_DUTY_IDS),
     ),
     ("PRIV", "DPIA workflow for high-risk processing", "2026.12", "new", ()),
     (

@@ -14,6 +14,7 @@ from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
 from tracker.domain.catalog_rules import Catalog, Located, content_fingerprint, sort_key
 from tracker.domain.catalog_schema import InstrumentSpec
+from tracker.domain.retention import RETENTION_INSTRUMENT
 from tracker.errors import CatalogError
 from tracker.models import Instrument, Obligation, ObligationMapping, ObligationVersion, utcnow
 from tracker.services.audit import EventSpec, record_events
@@ -54,6 +55,11 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
             "Run `tracker catalog validate` to see them.",
             list(catalog.problems),
         )
+    if any(spec.id == RETENTION_INSTRUMENT for spec, _file in catalog.instruments):
+        raise CatalogError(
+            f"The instrument id {RETENTION_INSTRUMENT} is the tracker's own (the retention "
+            "duties derived from the data map): give the catalog's instrument another id."
+        )
     report = CatalogLoadReport()
     events: list[EventSpec] = []
     now = utcnow()
@@ -68,18 +74,20 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
+    instruments = {spec.id: spec for spec, _file in catalog.instruments}
     for located in catalog.obligations:
         seen.add(located.spec.id)
         current = existing.get(located.spec.id)
         # One dump of the spec for its fields, its fingerprint and its version's content.
         content = located.spec.model_dump(mode="json")
+        instrument = instruments.get(located.instrument_id)
         if current is None:
-            row = _new_obligation(located, content, now)
+            row = _new_obligation(located, content, now, instrument)
             created.append(row)
             versions.append(_version(row, content))
             report.created.append(located.spec.id)
             continue
-        updated = _update_obligation(current, located, content, now, report, events)
+        updated = _update_obligation(current, located, content, now, report, events, instrument)
         if updated is not None:
             changed.append(updated)
             if updated["version"] != current["version"]:
@@ -96,7 +104,10 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
     retired = [
         obligation_id
         for obligation_id, row in existing.items()
-        if obligation_id not in seen and row["retired_at"] is None
+        if obligation_id not in seen
+        and row["retired_at"] is None
+        # The retention duties come from the data map, not from the catalog files.
+        and row["instrument_id"] != RETENTION_INSTRUMENT
     ]
     if retired:
         session.execute(
@@ -149,8 +160,12 @@ def _upsert_instruments(
     session.flush()
 
 
-def _fields(located: Located, content: dict[str, Any]) -> dict[str, Any]:
+def _fields(
+    located: Located, content: dict[str, Any], instrument: InstrumentSpec | None = None
+) -> dict[str, Any]:
     spec = located.spec
+    # Who reviews it and how often are not normative: the instrument's unless it names its own.
+    inherited = (instrument.owner, instrument.review_every_days) if instrument else (None, None)
     return {
         "instrument_id": located.instrument_id,
         "parent_id": spec.parent,
@@ -167,13 +182,20 @@ def _fields(located: Located, content: dict[str, Any]) -> dict[str, Any]:
         "parameters": content["parameters"],
         "evidence": content["evidence"],
         "tags": list(spec.tags),
+        "owner": spec.owner or inherited[0],
+        "review_every_days": spec.review_every_days or inherited[1],
         "sort_key": sort_key(spec.id),
         "source_file": located.file,
         "source_line": located.line,
     }
 
 
-def _new_obligation(located: Located, content: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _new_obligation(
+    located: Located,
+    content: dict[str, Any],
+    now: datetime,
+    instrument: InstrumentSpec | None = None,
+) -> dict[str, Any]:
     return {
         "id": located.spec.id,
         "version": 1,
@@ -181,7 +203,7 @@ def _new_obligation(located: Located, content: dict[str, Any], now: datetime) ->
         "created_at": now,
         "updated_at": now,
         "retired_at": None,
-        **_fields(located, content),
+        **_fields(located, content, instrument),
     }
 
 
@@ -208,6 +230,8 @@ _TRACKED = (
     "parameters",
     "evidence",
     "lifecycle_status",
+    "owner",
+    "review_every_days",
 )
 
 
@@ -218,10 +242,11 @@ def _update_obligation(
     now: datetime,
     report: CatalogLoadReport,
     events: list[EventSpec],
+    instrument: InstrumentSpec | None = None,
 ) -> dict[str, Any] | None:
     """Return the obligation's row as it is to be stored, or None when nothing changed."""
     new_fingerprint = content_fingerprint(content)
-    fields = _fields(located, content)
+    fields = _fields(located, content, instrument)
     changed = {name: value for name, value in fields.items() if current[name] != value}
     was_retired = current["retired_at"] is not None
     if new_fingerprint == current["fingerprint"] and not changed and not was_retired:

@@ -21,6 +21,7 @@ from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import IssueSummary
 from tracker.models import (
     ApplicabilityDecision,
+    ApplicabilityProposal,
     Obligation,
     TestCase,
     TestLink,
@@ -509,6 +510,9 @@ def decide_applicability(
         raise ValidationError(
             "Say why the obligation does not apply (at least 10 characters).", field="justification"
         )
+    # The data map's current proposal is the decision's basis: when it changes, the decision
+    # needs a review (tracker.services.applicability_proposals).
+    proposal = session.get(ApplicabilityProposal, obligation.id)
     session.add(
         ApplicabilityDecision(
             obligation_id=obligation.id,
@@ -516,15 +520,20 @@ def decide_applicability(
             justification=justification,
             decided_by=actor.label,
             decided_role=actor.role.value if actor.role else None,
+            basis_proposal=proposal.proposal if proposal else None,
+            basis_fingerprint=proposal.fingerprint if proposal else None,
         )
     )
+    after: dict[str, Any] = {"not_applicable": not_applicable, "justification": justification}
+    if proposal is not None:
+        after["basis_proposal"] = proposal.proposal
     record_event(
         session=session,
         actor=actor,
         action="applicability.decided",
         entity_type="obligation",
         entity_id=obligation.id,
-        after={"not_applicable": not_applicable, "justification": justification},
+        after=after,
     )
     verdict = "does not apply" if not_applicable else "applies"
     return LinkOutcome(True, f"Recorded that {obligation.id} {verdict}.")

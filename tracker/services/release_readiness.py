@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -18,6 +18,7 @@ from tracker.domain.release_verdict import (
     judge,
 )
 from tracker.domain.releases import Release, ReleaseScope
+from tracker.domain.reviews import block_overdue
 from tracker.domain.status import ObligationFacts, Status
 from tracker.models import (
     Obligation,
@@ -30,6 +31,7 @@ from tracker.models import (
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
 from tracker.services.releases import find_release, list_releases
+from tracker.services.review_items import overdue_obligation_reviews
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class Readiness:
     signoffs: dict[str, SignOff]
     exceptions: dict[str, list[ReleaseException]]
     versions: dict[str, tuple[int, str]]  # obligation id: version, fingerprint
+    #: Under a policy with block_overdue_reviews: the obligations in scope whose periodic
+    #: review is overdue, and when it was due (each of them blocks the release).
+    overdue_reviews: dict[str, date] = field(default_factory=dict)
 
     @property
     def evidence(self) -> str:
@@ -110,7 +115,12 @@ def release_readiness(
         )
         for row in data.rows
     ]
-    verdict = judge(items, policy.policy(), today or utcnow().date())
+    today = today or utcnow().date()
+    verdict = judge(items, policy.policy(), today)
+    overdue: dict[str, date] = {}
+    if policy.block_overdue_reviews:
+        overdue = overdue_obligation_reviews(session=session, obligation_ids=wanted, today=today)
+        verdict = block_overdue(verdict, overdue)
     return Readiness(
         release=found,
         policy=policy,
@@ -121,6 +131,7 @@ def release_readiness(
         signoffs=signoffs,
         exceptions=exceptions,
         versions=versions,
+        overdue_reviews=overdue,
     )
 
 

@@ -1,12 +1,66 @@
-"""Retention duties derived from the data map's retention rules, each tracked as an obligation."""
+"""Retention duties derived from the data map's retention rules, each tracked as an obligation.
+
+`sync_retention_duties` runs at the end of every data map load, in its transaction: it derives
+the duties from the stored activities (tracker.domain.retention) and stores each one as an
+obligation of the tracker-made RETENTION instrument with the catalog loader's own building
+blocks, so a changed period makes a new version and turns the duty's links suspect exactly as
+a catalog change does. `retention_schedule` reads the schedule page's rows.
+"""
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session, col, select
 
+from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
+from tracker.domain.catalog_rules import Located
+from tracker.domain.data_map_schema import ActivitySpec
+from tracker.domain.retention import (
+    RETENTION_INSTRUMENT,
+    RETENTION_JURISDICTION,
+    RETENTION_REFERENCE_URL,
+    RETENTION_SHORT_NAME,
+    RETENTION_TITLE,
+    ActivitySource,
+    RetentionDutySpec,
+    RetentionPurpose,
+    derive_duties,
+    duty_obligation,
+)
+from tracker.domain.status import StatusResult
+from tracker.models import (
+    DataSystem,
+    Instrument,
+    Obligation,
+    ObligationVersion,
+    ProcessingActivity,
+    RetentionDuty,
+    utcnow,
+)
+from tracker.services.audit import EventSpec, record_events
+
+# The catalog loader's building blocks: a duty's obligation row, its versions and its audit
+# events are made exactly as a catalog obligation's are.
+from tracker.services.catalog import (
+    CatalogLoadReport,
+    _expire_catalog_objects,
+    _new_obligation,
+    _update_obligation,
+    _version,
+    _without_id,
+)
+from tracker.services.evidence import EvidenceScope
+from tracker.services.matrix import build_matrix
+
+RETIRED_REASON = "no retention rule of the data map keeps this data there any more"
+_DUTY_FIELDS = ("data_category", "system_id", "period", "period_days", "trigger", "activities")
 
 
 @dataclass
@@ -16,9 +70,378 @@ class RetentionSync:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    #: Duties whose obligation got a new version (their links now need review).
+    new_versions: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        """Return one line a person can read."""
+        return (
+            f"Retention duties: {len(self.added)} added, {len(self.changed)} changed "
+            f"({len(self.new_versions)} with a new version, their links now need review), "
+            f"{len(self.restored)} restored, {len(self.retired)} retired, "
+            f"{self.unchanged} unchanged."
+        )
 
 
 def sync_retention_duties(*, session: Session, actor: Actor) -> RetentionSync:
     """Derive the retention duties from the stored activities and store them as obligations."""
-    # PLACEHOLDER until the retention helper lands: no duty is derived yet.
-    return RetentionSync()
+    session.flush()
+    report = RetentionSync()
+    now = utcnow()
+    stored = {row.obligation_id: row for row in session.exec(select(RetentionDuty)).all()}
+    existing_ids = {
+        (row.data_category, row.system_id): row.obligation_id for row in stored.values()
+    }
+    systems = session.exec(select(DataSystem.id, DataSystem.name, DataSystem.owner)).all()
+    duties = derive_duties(
+        _activities(session),
+        {row[0]: row[1] for row in systems},
+        existing_ids,
+        {row[0]: row[2] for row in systems},
+    )
+    if duties:
+        _upsert_instrument(session, duties)
+    events: list[EventSpec] = []
+    touched = _upsert_obligations(session, duties, now, report, events)
+    derived = {duty.obligation_id for duty in duties}
+    retired = _retire_obligations(session, derived, now, events)
+    events += _upsert_duties(session, duties, stored, now, report)
+    for obligation_id, row in stored.items():
+        if obligation_id not in derived and row.retired_at is None:
+            row.retired_at = now
+            session.add(row)
+            retired.add(obligation_id)
+            events.append(
+                EventSpec(
+                    "retention_duty.retired",
+                    "obligation",
+                    obligation_id,
+                    before=_duty_state(row),
+                    after={"reason": RETIRED_REASON},
+                )
+            )
+    report.retired = sorted(retired)
+    settled = set(report.added) | set(report.restored)
+    report.changed = sorted((set(report.changed) | touched) - settled)
+    report.unchanged = len(duties) - len(settled) - len(report.changed)
+    session.flush()
+    _expire_catalog_objects(session)
+    record_events(session=session, actor=actor, events=events)
+    return report
+
+
+@dataclass(frozen=True)
+class ScheduleTest:
+    """A test linked to a duty, with its latest result in the evidence scope."""
+
+    test_id: str
+    outcome: str | None  # passed, failed, error, skipped; None: not run in scope
+    suspect: bool
+
+
+@dataclass(frozen=True)
+class ScheduleWorkItem:
+    """A Jira work item linked to a duty."""
+
+    key: str
+    summary: str
+    status: str
+    url: str | None
+    missing: bool
+    suspect: bool
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One retention duty as the schedule shows it."""
+
+    obligation_id: str
+    title: str
+    data_category: str
+    system_id: str
+    system_name: str
+    period: str
+    period_days: int
+    trigger: str
+    activities: tuple[str, ...]
+    purposes: tuple[RetentionPurpose, ...]
+    result: StatusResult
+    tests: tuple[ScheduleTest, ...]
+    work_items: tuple[ScheduleWorkItem, ...]
+
+    @property
+    def shorter(self) -> tuple[RetentionPurpose, ...]:
+        """Return the other activities' purposes, shown as notes."""
+        return self.purposes[1:]
+
+
+@dataclass(frozen=True)
+class RetentionSchedule:
+    """The retention schedule: every current duty with its evidence and status."""
+
+    rows: list[ScheduleRow]
+    generated_at: datetime
+    #: What the evidence scope lacks, in words (no run reported there).
+    notes: tuple[str, ...] = ()
+
+
+def retention_schedule(session: Session, scope: EvidenceScope | None = None) -> RetentionSchedule:
+    """Return every current retention duty with its links, latest results and status.
+
+    The statuses come from one matrix computation over the duties only.
+    """
+    duties = session.exec(
+        select(RetentionDuty)
+        .where(col(RetentionDuty.retired_at).is_(None))
+        .order_by(col(RetentionDuty.data_category), col(RetentionDuty.system_id))
+    ).all()
+    ids = [duty.obligation_id for duty in duties]
+    data = build_matrix(session=session, scope=scope, obligation_ids=ids)
+    matrix_rows = {row.id: row for row in data.rows}
+    names = _system_names(session)
+    rows = []
+    for duty in duties:
+        matrix_row = matrix_rows.get(duty.obligation_id)
+        facts = data.facts.get(duty.obligation_id)
+        if matrix_row is None or facts is None:
+            continue  # its obligation was retired by hand or is not assessable
+        rows.append(
+            ScheduleRow(
+                obligation_id=duty.obligation_id,
+                title=matrix_row.title,
+                data_category=duty.data_category,
+                system_id=duty.system_id,
+                system_name=names.get(duty.system_id) or duty.system_id,
+                period=duty.period,
+                period_days=duty.period_days,
+                trigger=duty.trigger,
+                activities=tuple(duty.activities),
+                purposes=tuple(_purpose(item) for item in duty.purposes),
+                result=matrix_row.result,
+                tests=tuple(
+                    ScheduleTest(
+                        test_id=test.test_id,
+                        outcome=test.latest.outcome if test.latest else None,
+                        suspect=test.suspect,
+                    )
+                    for test in facts.tests
+                ),
+                work_items=tuple(
+                    ScheduleWorkItem(
+                        key=item.key,
+                        summary=item.summary,
+                        status=item.status or item.status_category,
+                        url=item.url,
+                        missing=item.missing,
+                        suspect=item.suspect,
+                    )
+                    for item in matrix_row.work_items
+                ),
+            )
+        )
+    return RetentionSchedule(rows=rows, generated_at=data.generated_at, notes=data.notes)
+
+
+# --- reading the data map back ----------------------------------------------------------------
+
+
+def _activities(session: Session) -> list[ActivitySource]:
+    rows = session.exec(
+        select(ProcessingActivity).where(col(ProcessingActivity.retired_at).is_(None))
+    ).all()
+    return [
+        ActivitySource(ActivitySpec.model_validate(row.spec), row.source_file, row.source_line)
+        for row in rows
+    ]
+
+
+def _system_names(session: Session) -> dict[str, str]:
+    return {row[0]: row[1] for row in session.exec(select(DataSystem.id, DataSystem.name)).all()}
+
+
+def _purpose(item: dict[str, Any]) -> RetentionPurpose:
+    return RetentionPurpose(
+        activity_id=str(item.get("activity", "")),
+        activity_name=str(item.get("activity_name", "")),
+        period=str(item.get("period", "")),
+        period_days=int(item.get("period_days", 0)),
+        trigger=str(item.get("trigger", "")),
+        note=item.get("note"),
+    )
+
+
+# --- writing the duties -----------------------------------------------------------------------
+
+
+def _upsert_instrument(session: Session, duties: Sequence[RetentionDutySpec]) -> None:
+    files = sorted({duty.file for duty in duties if duty.file})
+    source = posixpath.commonpath(files) if len(files) > 1 else (files[0] if files else "")
+    row = session.get(Instrument, RETENTION_INSTRUMENT) or Instrument(
+        id=RETENTION_INSTRUMENT,
+        title=RETENTION_TITLE,
+        short_name=RETENTION_SHORT_NAME,
+        jurisdiction=RETENTION_JURISDICTION,
+        official_url=RETENTION_REFERENCE_URL,
+        source_file=source,
+    )
+    wanted = {
+        "title": RETENTION_TITLE,
+        "short_name": RETENTION_SHORT_NAME,
+        "jurisdiction": RETENTION_JURISDICTION,
+        "official_url": RETENTION_REFERENCE_URL,
+        "source_file": source,
+        "retired_at": None,
+    }
+    if any(getattr(row, name) != value for name, value in wanted.items()) or row not in session:
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.flush()
+
+
+def _upsert_obligations(
+    session: Session,
+    duties: Sequence[RetentionDutySpec],
+    now: datetime,
+    report: RetentionSync,
+    events: list[EventSpec],
+) -> set[str]:
+    """Create or update each duty's obligation; return the ids whose obligation row changed."""
+    table = table_of(Obligation)
+    existing = {
+        row["id"]: row
+        for row in session.execute(
+            table.select().where(table.c.instrument_id == RETENTION_INSTRUMENT)
+        ).mappings()
+    }
+    scratch = CatalogLoadReport()
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    for duty in duties:
+        spec = duty_obligation(duty)
+        located = Located(
+            spec=spec, instrument_id=RETENTION_INSTRUMENT, file=duty.file, line=duty.line
+        )
+        content = spec.model_dump(mode="json")
+        current = existing.get(spec.id)
+        if current is None:
+            row = _new_obligation(located, content, now)
+            created.append(row)
+            versions.append(_version(row, content))
+            events.append(
+                EventSpec("obligation.created", "obligation", spec.id, after={"version": 1})
+            )
+            continue
+        updated = _update_obligation(current, located, content, now, scratch, events)
+        if updated is None:
+            continue
+        changed.append(updated)
+        if updated["version"] != current["version"]:
+            versions.append(_version(updated, content))
+    if created:
+        session.execute(insert(table), created)
+    if changed:
+        session.execute(
+            update(table).where(table.c.id == bindparam("current_id")),
+            [{"current_id": row["id"]} | _without_id(row) for row in changed],
+        )
+    if versions:
+        session.execute(insert(table_of(ObligationVersion)), versions)
+    report.new_versions = sorted(scratch.new_versions)
+    report.restored = sorted(scratch.restored)
+    return {row["id"] for row in changed}
+
+
+def _retire_obligations(
+    session: Session, derived: set[str], now: datetime, events: list[EventSpec]
+) -> set[str]:
+    table = table_of(Obligation)
+    current = session.execute(
+        table.select()
+        .with_only_columns(table.c.id, table.c.lifecycle_status)
+        .where(table.c.instrument_id == RETENTION_INSTRUMENT, table.c.retired_at.is_(None))
+    ).all()
+    gone = {
+        obligation_id: status for obligation_id, status in current if obligation_id not in derived
+    }
+    if not gone:
+        return set()
+    session.execute(
+        update(table)
+        .where(is_one_of(session, table.c.id, sorted(gone)))
+        .values(retired_at=now, lifecycle_status="retired")
+    )
+    for obligation_id, status in sorted(gone.items()):
+        events.append(
+            EventSpec(
+                "obligation.retired",
+                "obligation",
+                obligation_id,
+                before={"lifecycle_status": status},
+                after={"lifecycle_status": "retired", "reason": RETIRED_REASON},
+            )
+        )
+    return set(gone)
+
+
+def _upsert_duties(
+    session: Session,
+    duties: Sequence[RetentionDutySpec],
+    stored: dict[str, RetentionDuty],
+    now: datetime,
+    report: RetentionSync,
+) -> list[EventSpec]:
+    events = []
+    for duty in duties:
+        wanted: dict[str, Any] = {
+            "data_category": duty.data_category,
+            "system_id": duty.system_id,
+            "period": duty.period,
+            "period_days": duty.period_days,
+            "trigger": duty.trigger,
+            "activities": list(duty.activities),
+            "purposes": [purpose.to_json() for purpose in duty.purposes],
+        }
+        row = stored.get(duty.obligation_id)
+        if row is None:
+            session.add(RetentionDuty(obligation_id=duty.obligation_id, **wanted))
+            report.added.append(duty.obligation_id)
+            events.append(
+                EventSpec(
+                    "retention_duty.created", "obligation", duty.obligation_id, after=_state(wanted)
+                )
+            )
+            continue
+        before = _duty_state(row)
+        differs = [name for name, value in wanted.items() if getattr(row, name) != value]
+        if not differs and row.retired_at is None:
+            continue
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        was_retired = row.retired_at is not None
+        row.retired_at = None
+        session.add(row)
+        if not was_retired:
+            report.changed.append(duty.obligation_id)
+        events.append(
+            EventSpec(
+                "retention_duty.restored" if was_retired else "retention_duty.changed",
+                "obligation",
+                duty.obligation_id,
+                before=before,
+                after=_state(wanted),
+            )
+        )
+    report.added.sort()
+    return events
+
+
+def _duty_state(row: RetentionDuty) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _DUTY_FIELDS}
+
+
+def _state(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in _DUTY_FIELDS}

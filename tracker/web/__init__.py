@@ -27,15 +27,24 @@ class NavItem:
     label: str
     endpoint: str
     permission: Permission = Permission.READ
+    areas: tuple[str, ...] = ()  # other blueprints whose pages it is the entry of
+
+
+#: The blueprints of the privacy program, all under its one navigation entry.
+PRIVACY_AREAS = ("data_map", "applicability", "risks", "retention", "reviews")
 
 
 def add_nav_item(
-    app: Flask, label: str, endpoint: str, permission: Permission = Permission.READ
+    app: Flask,
+    label: str,
+    endpoint: str,
+    permission: Permission = Permission.READ,
+    areas: tuple[str, ...] = (),
 ) -> None:
     """Add an entry to the header navigation, shown to those with the permission."""
     items: list[NavItem] = app.extensions.setdefault(NAV_KEY, [])
     if all(item.endpoint != endpoint for item in items):
-        items.append(NavItem(label, endpoint, permission))
+        items.append(NavItem(label, endpoint, permission, areas))
 
 
 def init_app(app: Flask) -> None:
@@ -47,8 +56,10 @@ def init_app(app: Flask) -> None:
     from tracker.web.api.jobs import jobs_api
     from tracker.web.api.routes import api
     from tracker.web.api.runs import runs_api
+    from tracker.web.applicability.routes import applicability
     from tracker.web.audit.routes import audit
     from tracker.web.dashboard.routes import dashboard
+    from tracker.web.data_map.routes import data_map
     from tracker.web.evidence.routes import evidence
     from tracker.web.health.routes import health
     from tracker.web.jira.routes import jira
@@ -56,6 +67,9 @@ def init_app(app: Flask) -> None:
     from tracker.web.matrix.routes import matrix
     from tracker.web.obligations.routes import obligations
     from tracker.web.releases.routes import releases
+    from tracker.web.retention.routes import retention
+    from tracker.web.reviews.routes import reviews
+    from tracker.web.risks.routes import risks
     from tracker.web.webhooks.routes import webhooks
     from tracker.web.work_items.routes import work_items
 
@@ -89,8 +103,15 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "Jobs", "jobs.index")
     app.register_blueprint(releases)
     add_nav_item(app, "Releases", "releases.index")
+    app.register_blueprint(data_map)
+    app.register_blueprint(applicability)
+    # One entry for the whole privacy program; its pages share the tabs of _privacy_tabs.html.
+    add_nav_item(app, "Privacy program", "data_map.index", areas=PRIVACY_AREAS)
     app.register_blueprint(accounts)
     app.register_blueprint(audit)
+    app.register_blueprint(retention)
+    app.register_blueprint(risks)
+    app.register_blueprint(reviews)
     add_nav_item(app, "Audit trail", "audit.index", Permission.READ_AUDIT)
     add_nav_item(app, "Accounts", "accounts.users", Permission.MANAGE_USERS)
     add_nav_item(app, "API tokens", "accounts.tokens", Permission.MANAGE_TOKENS)
@@ -104,6 +125,8 @@ def _active(item: NavItem, items: list[NavItem]) -> bool:
     """Mark the entry of the current area (or, in an area with several, the current page)."""
     endpoint = request.endpoint or ""
     area = item.endpoint.partition(".")[0]
+    if (request.blueprint or "") in item.areas:
+        return True
     if area != (request.blueprint or ""):
         return False
     siblings = [other for other in items if other.endpoint.partition(".")[0] == area]

@@ -17,6 +17,7 @@ ACTION_WORDS = {
     "link.removed": "Link removed",
     "link.reviewed": "Links reviewed",
     "applicability.decided": "Applicability decided",
+    "applicability.proposals_refreshed": "Applicability proposed again from the data map",
     "work_item.missing": "Work item missing in Jira",
     "jira.sync_started": "Jira sync started",
     "jira.sync_finished": "Jira sync finished",
@@ -34,6 +35,18 @@ ACTION_WORDS = {
     "token.created": "API token created",
     "token.revoked": "API token revoked",
     "release.created": "Release created",
+    "activity.created": "Added to the data map",
+    "activity.new_version": "New version from the data map",
+    "activity.retired": "Removed from the data map",
+    "activity.restored": "Back in the data map",
+    "data_system.created": "Added to the data map",
+    "data_system.updated": "Updated from the data map",
+    "data_system.retired": "Removed from the data map",
+    "data_system.restored": "Back in the data map",
+    "dpia.created": "Added to the data map",
+    "dpia.new_version": "New version from the data map",
+    "dpia.retired": "Removed from the data map",
+    "dpia.restored": "Back in the data map",
 }
 
 OBJECT_WORDS = {
@@ -45,6 +58,10 @@ OBJECT_WORDS = {
     "user": "Account",
     "token": "API token",
     "release": "Release",
+    "applicability": "Applicability proposals",
+    "activity": "Processing activity",
+    "data_system": "System",
+    "dpia": "DPIA",
 }
 
 

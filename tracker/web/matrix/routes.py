@@ -1,4 +1,4 @@
-"""The traceability matrix page and its CSV, JSON and Markdown exports."""
+"""The traceability matrix page, its CSV, JSON and Markdown exports, and the OSCAL catalog."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask import Blueprint, Response, render_template, request
 from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.domain.matrix import MatrixRow, apply_filter, to_csv, to_markdown
+from tracker.errors import CatalogError, NotFoundError
+from tracker.services import catalog_export
 from tracker.services.evidence_pages import scope_choices
 from tracker.services.matrix import MatrixData, matrix_document
 from tracker.web.auth import requires
@@ -87,6 +89,38 @@ def export_markdown() -> Response:
     notes = "".join(f"\n**{_markdown_text(note)}**\n" for note in data.notes)
     text = f"{title}\n\nTest evidence: {scope}.\n{notes}{rest}"
     return _attachment(text, "text/markdown; charset=utf-8", data, "md")
+
+
+@matrix.get("/matrix/oscal/catalog.json")
+@requires(Permission.READ)
+def export_oscal_catalog() -> Response:
+    """Download the whole current catalog as an OSCAL catalog (not only the filtered view)."""
+    try:
+        export = catalog_export.export_oscal_catalog(session=get_session())
+    except CatalogError as error:
+        raise NotFoundError(str(error)) from error
+    return _oscal_download(export.text, "catalog.json")
+
+
+@matrix.get("/matrix/oscal/profile.json")
+@requires(Permission.READ)
+def export_oscal_profile() -> Response:
+    """Download the OSCAL profile of what applies; it imports catalog.json beside it."""
+    try:
+        export = catalog_export.export_oscal_profile(session=get_session())
+    except CatalogError as error:
+        raise NotFoundError(str(error)) from error
+    return _oscal_download(export.text, "profile.json")
+
+
+def _oscal_download(text: str, filename: str) -> Response:
+    # Saved under these names, the profile's relative import finds the catalog, on the
+    # server (/matrix/oscal/...) and in a downloads folder alike.
+    return Response(
+        text,
+        content_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def filtered_matrix(query: MatrixQuery) -> tuple[MatrixData, list[MatrixRow]]:

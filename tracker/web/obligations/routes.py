@@ -13,6 +13,8 @@ from tracker.domain.access import Permission
 from tracker.errors import ConflictError, JiraError, NotFoundError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_setup import jira_settings, require_gateway
+from tracker.services.applicability_proposals import proposal_for
+from tracker.services.dpias import risks_mitigated_by
 from tracker.services.links import (
     LabelLinkError,
     LinkOutcome,
@@ -26,6 +28,7 @@ from tracker.services.links import (
     unlink_work_item,
 )
 from tracker.services.obligations import obligation_detail
+from tracker.web.applicability.page import why_section
 from tracker.web.auth import current_actor, requires
 from tracker.web.jira.routes import epic_form
 from tracker.web.obligations.page import obligation_page
@@ -269,4 +272,12 @@ def _render(
         session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
     )
     page = obligation_page(detail, errors=errors, values=values, jira_configured=_jira_configured())
-    return render_template("obligations/show.html", page=page, epic_form=epic_form(detail))
+    why = why_section(proposal_for(get_session(), obligation_id))
+    mitigates = risks_mitigated_by(session=get_session(), obligation_id=obligation_id)
+    return render_template(
+        "obligations/show.html",
+        page=page,
+        epic_form=epic_form(detail),
+        why=why,
+        mitigates=mitigates,
+    )

@@ -1,0 +1,1 @@
+"""The applicability pages: what the data map proposes for each obligation, and confirming it."""

@@ -1,0 +1,1 @@
+"""The data map pages: processing activities, one activity, systems, the Art. 30 exports."""

@@ -1,0 +1,1 @@
+"""The retention and deletion schedule page."""

@@ -1,0 +1,1 @@
+"""Periodic reviews and review campaigns."""
