@@ -14,7 +14,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-BUNDLED = ("templates", "migrations", "requirements_catalog", "data_map")  # as in tracker/resources.py
+# The same folders as tracker/resources.py BUNDLED.
+BUNDLED = ("templates", "migrations", "requirements_catalog", "data_map")
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 

@@ -5,7 +5,11 @@ duties and the applicability proposals it triggers), the proposals alone (the pu
 and the stored refresh), and the pages that show it: the risk register, the applicability list,
 the retention schedule, an activity's page.
 
-Run: python bench/privacy_program.py [--activities 500] [--obligations 3000] [--runs 15]
+The catalog carries the matrix benchmark's links: one work item per obligation and 30,000 tests
+with a result each, so the statuses the pages show are computed from real evidence.
+
+Run: python bench/privacy_program.py [--activities 500] [--obligations 3000] [--tests 30000]
+     [--runs 15]
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -169,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=500)
     parser.add_argument("--obligations", type=int, default=3000)
+    parser.add_argument("--tests", type=int, default=30000, help="tests linked to obligations")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
@@ -179,7 +185,116 @@ def main() -> None:
 
 def run(folder: Path, args: argparse.Namespace, rng: random.Random) -> None:
     """Fill a database and time each step (see the module docstring)."""
-    raise SystemExit("the timing part is written once the services it times exist")
+    from tracker import create_app, migrate
+    from tracker.catalog import read_catalog
+    from tracker.config import TestConfig
+    from tracker.data_map.reader import read_data_map
+    from tracker.db import get_engine, session_scope
+    from tracker.domain.access import Role, cli_actor
+    from tracker.services.accounts import create_user
+    from tracker.services.applicability_proposals import compute_proposals, refresh_proposals
+    from tracker.services.catalog import load_catalog
+    from tracker.services.data_map import load_data_map
+    from tracker.web.caching import CACHE_KEY
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from matrix import seed_links
+
+    actor = cli_actor("bench")
+    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    app = create_app(TestConfig, DATABASE_URL=url, WTF_CSRF_ENABLED=False)
+    engine = get_engine(app)
+    migrate.upgrade(engine)
+    catalog_dir = folder / "catalog"
+    map_dir = folder / "data_map"
+    catalog_dir.mkdir()
+    map_dir.mkdir()
+    write_catalog(catalog_dir, args.obligations, rng)
+    catalog = read_catalog(catalog_dir)
+    assert catalog.ok, catalog.problems[:3]
+    with session_scope(engine) as session:
+        load_catalog(session=session, catalog=catalog, actor=actor)
+    ids = sorted(located.spec.id for located in catalog.obligations)
+    seed_links(engine, ids, args.tests)  # the matrix benchmark's links, tests and results
+    write_data_map(map_dir, args.activities, ids, rng)
+    known = frozenset(ids)
+
+    figures: dict[str, dict[str, float]] = {}
+    started = time.perf_counter()
+    data_map = read_data_map(map_dir, known_obligations=known)
+    figures["read and validate the data map"] = _once(started)
+    assert data_map.ok, data_map.problems[:3]
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        report = load_data_map(session=session, data_map=data_map, actor=actor)
+    figures["first load (with retention duties and proposals)"] = _once(started)
+    print(report.summary())
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        load_data_map(session=session, data_map=data_map, actor=actor)
+    figures["load again, unchanged"] = _once(started)
+
+    runs = args.runs
+    with session_scope(engine) as session:
+        proposals = compute_proposals(session)
+        figures["applicability proposals (read + propose)"] = timed(
+            lambda: compute_proposals(session), runs
+        )
+        figures["refresh of the stored proposals, unchanged"] = timed(
+            lambda: refresh_proposals(session=session, actor=actor), runs
+        )
+    applicable = sum(1 for proposal in proposals if proposal.proposal == "applicable")
+    print(f"{len(proposals)} proposals, {applicable} applicable")
+
+    with session_scope(engine) as session:
+        create_user(
+            session=session,
+            email="viewer@bench.example",
+            role=Role.VIEWER,
+            actor=actor,
+            password=BENCH_PASSWORD,
+        )
+    client = app.test_client()
+    answer = client.post(
+        "/login", data={"email": "viewer@bench.example", "password": BENCH_PASSWORD}
+    )
+    assert answer.status_code == 302, answer.status_code
+
+    def page(path: str, cold: bool) -> Callable[[], Any]:
+        def fetch() -> None:
+            if cold:  # an empty matrix cache, as after every write
+                app.extensions.pop(CACHE_KEY, None)
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return fetch
+
+    for path in (
+        "/risks",
+        "/applicability",
+        "/retention",
+        "/data-map",
+        "/data-map/activities/activity-0",
+    ):
+        page(path, cold=False)()  # warm the templates and the cache
+        figures[f"GET {path}"] = timed(page(path, cold=False), runs)
+        figures[f"GET {path}, matrix computed"] = timed(page(path, cold=True), runs)
+
+    width = max(len(name) for name in figures)
+    print(f"{args.activities} activities, {args.obligations} obligations, {runs} runs")
+    for name, values in figures.items():
+        line = f"{name:<{width}}  p50 {values['p50_ms']:8.1f} ms"
+        if "min_ms" in values and values["min_ms"] != values["p50_ms"]:
+            line += f"  (fastest {values['min_ms']:.1f} ms)"
+        print(line)
+
+
+BENCH_PASSWORD = "bench passphrase, not a secret"
+
+
+def _once(started: float) -> dict[str, float]:
+    elapsed = (time.perf_counter() - started) * 1000
+    return {"p50_ms": elapsed, "min_ms": elapsed}
 
 
 if __name__ == "__main__":

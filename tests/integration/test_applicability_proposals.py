@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from tests.auth_helpers import client_as
 from tests.helpers import transaction
+from tracker.bulk import table_of
 from tracker.catalog import read_catalog
 from tracker.data_map.reader import read_data_map
 from tracker.domain.access import Actor, ActorKind, Role, cli_actor
@@ -177,9 +178,14 @@ def test_the_done_when_health_data_proposes_hipaa_and_marks_decisions_for_review
     )
     assert security.state is DecisionState.NEEDS_REVIEW
     assert "now proposes “applicable”" in security.review_note
-    # Every HIPAA decision was made against a proposal that has changed since.
-    assert {row_of(session, key).state for key in ids} == {DecisionState.NEEDS_REVIEW}
-    assert set(ids) <= set(report.proposals.needs_review)
+    # The decisions whose proposal now says something else are to review; a duty still
+    # proposed not applicable (its condition on surfaces is still unmet) keeps its decision.
+    rows = {key: row_of(session, key) for key in ids}
+    moved = {key for key, row in rows.items() if row.proposal is not ProposalKind.NOT_APPLICABLE}
+    assert HIPAA_SECURITY in moved and len(moved) >= 10
+    assert {key for key, row in rows.items() if row.state is DecisionState.NEEDS_REVIEW} == moved
+    assert {rows[key].state for key in set(ids) - moved} <= {DecisionState.CONFIRMED}
+    assert moved <= set(report.proposals.needs_review)
     assert HIPAA_SECURITY in report.proposals.changed
     # The matrix keeps using the decision until legal looks again.
     matrix = {row.id: row for row in build_matrix(session=session).rows}
@@ -188,7 +194,7 @@ def test_the_done_when_health_data_proposes_hipaa_and_marks_decisions_for_review
     page = client_as(app, engine, Role.LEGAL).get(f"/obligations/{HIPAA_SECURITY}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Why it applies" in html
+    assert "Does it apply? What the data map says" in html
     assert 'href="/data-map/activities/health-sync"' in html
     assert "Needs review" in html
     assert "the data map now proposes “applicable”" in html
@@ -290,7 +296,42 @@ def test_a_decision_by_hand_records_the_proposal_it_was_made_against(
     assert row.decision.basis_proposal == "applicable"
     assert row.decision.basis_fingerprint == row.fingerprint
     assert row.state is DecisionState.OVERRIDDEN
-    assert row.confirmable  # confirming would replace the override
+    assert not row.confirmable  # an override is changed on its page, never in bulk
+    with transaction(session):
+        report = confirm_proposals(session=session, obligation_ids=["GDPR-17.1"], actor=LEGAL)
+    assert report.overrides_kept == ["GDPR-17.1"] and report.confirmed == []
+    assert row_of(session, "GDPR-17.1").decision.not_applicable is True
+
+
+def test_new_reasons_behind_the_same_proposal_leave_a_decision_confirmed(
+    session: Session, loaded: Path
+) -> None:
+    with transaction(session):
+        confirm_proposals(session=session, obligation_ids=["GDPR-17.1"], actor=LEGAL)
+    confirmed = row_of(session, "GDPR-17.1")
+    assert confirmed.state is DecisionState.CONFIRMED
+    # Another activity that triggers it: new reasons and activities, the same proposal.
+    with transaction(session):
+        session.execute(
+            update(table_of(ApplicabilityProposal))
+            .where(table_of(ApplicabilityProposal).c.obligation_id == "GDPR-17.1")
+            .values(activities=["sign-up", "another"], fingerprint="f" * 64)
+        )
+    assert row_of(session, "GDPR-17.1").state is DecisionState.CONFIRMED
+
+
+def test_a_proposal_that_changed_after_the_page_was_shown_is_not_confirmed(
+    session: Session, loaded: Path
+) -> None:
+    with pytest.raises(ValidationError, match="changed after the page was shown"):
+        with transaction(session):
+            confirm_proposals(
+                session=session,
+                obligation_ids=["GDPR-17.1"],
+                actor=LEGAL,
+                seen={"GDPR-17.1": "not_applicable"},
+            )
+    assert row_of(session, "GDPR-17.1").decision is None
 
 
 def test_a_decision_made_before_any_proposal_needs_review_once_it_disagrees(

@@ -304,7 +304,12 @@ def test_the_decision_state_compares_the_decision_with_the_current_proposal() ->
     assert decision_state(na, print_, DecisionFacts(False, "not_applicable", print_)) is (
         DecisionState.OVERRIDDEN
     )
+    # New reasons behind the same proposal (another fingerprint) leave the decision as it is;
+    # a proposal that now says something else reopens it.
     assert decision_state(na, "f2", DecisionFacts(True, "not_applicable", print_)) is (
+        DecisionState.CONFIRMED
+    )
+    assert decision_state(na, "f2", DecisionFacts(True, "applicable", print_)) is (
         DecisionState.NEEDS_REVIEW
     )
     # Made before any proposal: fine while it agrees, to review once it does not.
@@ -324,8 +329,11 @@ def test_the_review_note_says_what_changed() -> None:
         "Legal decided that it does not apply against the proposal “not applicable”; the data "
         "map now proposes “applicable”."
     )
-    same = review_note(ProposalKind.NOT_APPLICABLE, DecisionFacts(True, "not_applicable", "f1"))
-    assert "still “not applicable”, but its reasons or activities changed" in same
+    before_any = review_note(ProposalKind.APPLICABLE, DecisionFacts(True))
+    assert before_any == (
+        "Legal decided that it does not apply before the data map proposed anything; the data "
+        "map now proposes “applicable”."
+    )
 
 
 def test_three_thousand_obligations_on_five_hundred_activities_take_well_under_a_second() -> None:

@@ -10,6 +10,7 @@ from tracker.catalog import read_catalog
 from tracker.cli.datamap import SCHEMA_FILE, render_schema
 from tracker.config import DEFAULT_CATALOG_PATH, DEFAULT_DATA_MAP_PATH
 from tracker.data_map.reader import read_data_map
+from tracker.domain.data_map_vocabulary import SURFACES
 from tracker.errors import Problem
 
 SYSTEMS = """\
@@ -166,3 +167,33 @@ def test_the_bundled_data_map_is_valid_against_the_bundled_catalog() -> None:
 def test_the_bundled_schema_json_is_up_to_date() -> None:
     stored = (DEFAULT_DATA_MAP_PATH / SCHEMA_FILE).read_text(encoding="utf-8")
     assert stored == render_schema(), "run `tracker datamap schema` and commit data_map/schema.json"
+
+
+def test_a_system_surface_outside_the_list_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "systems.yaml").write_text(
+        "systems:\n  - id: web-app\n    name: Web app\n    surfaces: [webb, mobile]\n",
+        encoding="utf-8",
+    )
+    problems = [str(problem) for problem in read_data_map(tmp_path).problems]
+    assert any(
+        "systems.yaml:4: web-app: surfaces.0: unknown surface 'webb': did you mean web?" in p
+        for p in problems
+    ), problems
+
+
+def test_every_surface_the_bundled_catalog_uses_is_in_the_list() -> None:
+    catalog = read_catalog(DEFAULT_CATALOG_PATH)
+    used = {
+        surface
+        for located in catalog.obligations
+        for surface in located.spec.applicability.surfaces
+    }
+    assert used and used <= set(SURFACES)
+
+
+@pytest.mark.parametrize("text", ["=1+1", " =1+1", "\u00a0@SUM(A1)", "+1", "-2", "\tx"])
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_starts_with_a_quote(text: str) -> None:
+    from tracker.integrations.art30_export import csv_cell
+
+    assert csv_cell(text) == "'" + text
+    assert csv_cell("Sign-up = accounts") == "Sign-up = accounts"

@@ -82,7 +82,7 @@ def test_legal_confirms_the_selected_proposals(
     legal = client_as(app, engine, Role.LEGAL, email="legal@example.com")
     html = page(legal, "?instrument=HIPAA&proposal=not_applicable")
     boxes = CHECKBOX.findall(html)
-    assert HIPAA_SECURITY in boxes and len(boxes) == len(
+    assert f"{HIPAA_SECURITY}:not_applicable" in boxes and len(boxes) == len(
         list_proposals(session, instrument="HIPAA").rows
     )
     token = csrf_token(legal, "/applicability")
@@ -90,7 +90,7 @@ def test_legal_confirms_the_selected_proposals(
         "/applicability/confirm",
         data={
             "csrf_token": token,
-            "obligation": [HIPAA_SECURITY, "HIPAA-164.312.b"],
+            "obligation": [f"{HIPAA_SECURITY}:not_applicable", "HIPAA-164.312.b:not_applicable"],
             "instrument": "HIPAA",
             "proposal": "not_applicable",
         },
@@ -101,7 +101,7 @@ def test_legal_confirms_the_selected_proposals(
     )
     after = legal.get(response.headers["Location"]).get_data(as_text=True)
     assert "Confirmed 2 proposal(s)." in after
-    assert HIPAA_SECURITY not in CHECKBOX.findall(after)  # nothing left to confirm there
+    assert not any(box.startswith(HIPAA_SECURITY + ":") for box in CHECKBOX.findall(after))
     decisions = session.exec(select(ApplicabilityDecision)).all()
     assert {decision.obligation_id for decision in decisions} == {
         HIPAA_SECURITY,
@@ -122,11 +122,30 @@ def test_a_proposal_the_data_map_cannot_decide_has_no_box_and_is_refused(
     before = snapshot(engine)
     response = legal.post(
         "/applicability/confirm",
-        data={"csrf_token": csrf_token(legal, "/applicability"), "obligation": unknown},
+        data={
+            "csrf_token": csrf_token(legal, "/applicability"),
+            "obligation": f"{unknown}:applicable",
+        },
     )
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "Nothing was confirmed." in text and "cannot decide" in text
+    assert snapshot(engine) == before
+
+
+def test_a_row_whose_proposal_changed_since_the_page_was_shown_is_refused(
+    app: Flask, engine: Engine, loaded: None
+) -> None:
+    legal = client_as(app, engine, Role.LEGAL)
+    before = snapshot(engine)
+    for shown in (f"{HIPAA_SECURITY}:applicable", HIPAA_SECURITY):  # not what it says now; none
+        response = legal.post(
+            "/applicability/confirm",
+            data={"csrf_token": csrf_token(legal, "/applicability"), "obligation": shown},
+        )
+        assert response.status_code == 400
+        text = response.get_data(as_text=True)
+        assert "changed after the page was shown" in text or "reload the page" in text
     assert snapshot(engine) == before
 
 
@@ -174,6 +193,9 @@ def test_the_obligation_page_explains_why_it_applies(
     html = client_as(app, engine, Role.VIEWER).get("/obligations/GDPR-17.1").get_data(as_text=True)
     section = html.split('id="why-it-applies"', 1)[1].split("</section>", 1)[0]
     assert "Applies" in section
-    assert "GDPR-17.1 applies: activity `sign-up` processes `user.contact.email`" in section
+    assert (
+        "GDPR-17.1 applies: activity <code>sign-up</code> processes <code>user.contact.email</code>"
+        in section
+    )
     assert '<a href="/data-map/activities/sign-up">Account sign-up and sign-in</a>' in section
     assert "Not decided" in section

@@ -96,7 +96,11 @@ FORMS: dict[str, dict[str, str]] = {
         "suites": "",
         "branches": "",
     },
-    "applicability.confirm": {"obligation": "ALPHA-1.1", "proposal": "applicable", "q": "era"},
+    "applicability.confirm": {
+        "obligation": "ALPHA-1.1:applicable",
+        "proposal": "applicable",
+        "q": "era",
+    },
     "releases.create": {"name": "2027.01", "date": "2027-01-15"},
     "releases.sign": {"obligation": "ALPHA-1.1", "statement": "Checked by legal for 2026.12."},
     "releases.request_risk": {

@@ -66,7 +66,13 @@ def proposals_command(
 
 @applicability.command("confirm")
 @click.argument("obligation_ids", nargs=-1, type=OBLIGATION_ID)
-@click.option("--all", "everything", is_flag=True, help="Every proposal not confirmed yet.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every proposal not decided yet or needing a review (overrides are kept: change "
+    "them on the obligation page).",
+)
 @click.option(
     "--proposal",
     type=click.Choice(["applicable", "not_applicable"]),

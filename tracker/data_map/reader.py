@@ -22,7 +22,12 @@ from tracker.catalog.reader import (
 )
 from tracker.domain import taxonomy
 from tracker.domain.data_map_schema import ActivitySpec, DpiaSpec, SystemSpec
-from tracker.domain.data_map_vocabulary import IMPACT_WORDS, JURISDICTIONS, LIKELIHOOD_WORDS
+from tracker.domain.data_map_vocabulary import (
+    IMPACT_WORDS,
+    JURISDICTIONS,
+    LIKELIHOOD_WORDS,
+    SURFACES,
+)
 from tracker.errors import CatalogError, Problem
 
 SECTIONS = ("systems", "activities", "dpias")
@@ -95,17 +100,6 @@ def read_data_map(path: Path, *, known_obligations: frozenset[str] | None = None
     dpias = tuple(found["dpias"])
     problems.extend(cross_problems(entries, known_obligations))
     return DataMap(systems, activities, dpias, tuple(problems))
-
-
-def require_valid(data_map: DataMap, path: Path) -> DataMap:
-    """Return the data map, or raise CatalogError listing every problem."""
-    if not data_map.ok:
-        raise CatalogError(
-            f"The data map at {path} has {len(data_map.problems)} problem(s); "
-            "run `tracker datamap validate` to see them.",
-            list(data_map.problems),
-        )
-    return data_map
 
 
 def _files(path: Path) -> list[Path]:
@@ -290,6 +284,16 @@ def cross_problems(
 
     for system in by_section["systems"]:
         check(system, JURISDICTIONS, "jurisdiction", "hosted_in")
+        for index, surface in system.words("surfaces"):
+            if surface not in SURFACES:
+                near = difflib.get_close_matches(surface, list(SURFACES), n=2, cutoff=0.6)
+                hint = f"did you mean {' or '.join(near)}? " if near else ""
+                report(
+                    system,
+                    f"unknown surface '{surface}': {hint}use one of {', '.join(SURFACES)}",
+                    "surfaces",
+                    index,
+                )
     for activity in by_section["activities"]:
         check(activity, categories, "data category", "data_categories")
         check(activity, subjects, "data subject", "data_subjects")

@@ -263,15 +263,19 @@ def decision_state(
 ) -> DecisionState:
     """Return where the decision stands against the current proposal.
 
-    A decision made against an older proposal (another fingerprint) needs a review, as does
-    one made before any proposal existed that now disagrees with it.
+    A decision needs a review when the proposal it was made against said something else
+    (applicable, not applicable, unknown), or when it was made before any proposal existed and
+    now disagrees. New reasons or activities behind the same proposal do not reopen it: legal
+    decided whether the obligation applies, and that answer has not moved. `fingerprint` is
+    the current proposal's, kept for callers that show which proposal a decision saw.
     """
+    del fingerprint  # the kind decides; see the docstring
     if decision is None:
         return DecisionState.UNDECIDED
     agreeing = agrees(proposal, decision.not_applicable)
-    if decision.basis_fingerprint is None:
+    if decision.basis_proposal is None:
         return DecisionState.CONFIRMED if agreeing else DecisionState.NEEDS_REVIEW
-    if decision.basis_fingerprint != fingerprint:
+    if decision.basis_proposal != proposal.value:
         return DecisionState.NEEDS_REVIEW
     return DecisionState.CONFIRMED if agreeing else DecisionState.OVERRIDDEN
 
@@ -292,10 +296,7 @@ def review_note(proposal: ProposalKind, decision: DecisionFacts) -> str:
             f"Legal decided that it {verdict} against the proposal “{before}”; the data map "
             f"now proposes “{now}”."
         )
-    return (
-        f"The proposal is still “{now}”, but its reasons or activities changed since legal "
-        f"decided that it {verdict}."
-    )
+    return f"Legal decided that it {verdict}; the data map proposes “{now}”."
 
 
 def category_label(word: str) -> str:

@@ -44,10 +44,17 @@ RecipientKind = Literal[
 
 @dataclass(frozen=True)
 class RetentionPeriod:
-    """A retention period as written (`2 years`, `P90D`) and its length in days."""
+    """A retention period as written (`2 years`, `P90D`), its length in days, and its number
+    in the unit it was written in (weeks count in days)."""
 
     text: str
     days: int
+    amount: int
+    unit: Literal["days", "months", "years"]
+
+
+#: The longest period the data map accepts (100 years).
+MAX_PERIOD_DAYS = 36_500
 
 
 def parse_period(text: str) -> RetentionPeriod:
@@ -56,21 +63,35 @@ def parse_period(text: str) -> RetentionPeriod:
     Months count as 30 days and years as 365 for ordering and due dates; the text as written
     is what the schedule shows. Raise ValueError with what is accepted otherwise.
     """
+    period = _period(text)
+    if period is None or not 0 < period.days <= MAX_PERIOD_DAYS:
+        raise ValueError(
+            f"'{text}' is not a retention period: write a number and a unit (`30 days`, "
+            "`6 months`, `2 years`) or an ISO 8601 duration (`P1Y6M`), at most 100 years"
+        )
+    return period
+
+
+def _period(text: str) -> RetentionPeriod | None:
     cleaned = " ".join(text.split()).lower()
     match = _PERIOD.fullmatch(cleaned)
     if match:
+        amount = int(match["amount"])
         unit = match["unit"].removesuffix("s")
-        return RetentionPeriod(text.strip(), int(match["amount"]) * _UNIT_DAYS[unit])
+        days = amount * _UNIT_DAYS[unit]
+        if unit in ("day", "week"):
+            return RetentionPeriod(text.strip(), days, days, "days")
+        return RetentionPeriod(text.strip(), days, amount, "months" if unit == "month" else "years")
     iso = _ISO_PERIOD.fullmatch(text.strip().upper())
-    if iso and any(iso.groupdict().values()):
-        parts = {key: int(value or 0) for key, value in iso.groupdict().items()}
-        days = parts["years"] * 365 + parts["months"] * 30 + parts["days"]
-        if 0 < days <= 36_500:
-            return RetentionPeriod(text.strip(), days)
-    raise ValueError(
-        f"'{text}' is not a retention period: write a number and a unit (`30 days`, `6 months`, "
-        "`2 years`) or an ISO 8601 duration (`P1Y6M`), at most 100 years"
-    )
+    if not iso or not any(iso.groupdict().values()):
+        return None
+    years, months, days = (int(iso[name] or 0) for name in ("years", "months", "days"))
+    total = years * 365 + months * 30 + days
+    if days:
+        return RetentionPeriod(text.strip(), total, total, "days")
+    if months:
+        return RetentionPeriod(text.strip(), total, years * 12 + months, "months")
+    return RetentionPeriod(text.strip(), total, years, "years")
 
 
 class _Strict(BaseModel):

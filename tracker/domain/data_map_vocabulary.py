@@ -51,6 +51,26 @@ JURISDICTION_WITHIN: dict[str, frozenset[str]] = {
     "EEA": frozenset({"EU"}),
 }
 
+#: Where an obligation is implemented, in the catalog's words (its `surfaces` tags): a system
+#: of the data map names the ones it is. A word outside this list is an error, so a typo cannot
+#: quietly change which obligations apply.
+SURFACES: dict[str, str] = {
+    "web": "web pages",
+    "mobile": "mobile apps",
+    "public_api": "a public API",
+    "backend_services": "back-end services",
+    "data_platform": "data platform and analytics",
+    "support_tooling": "support and back-office tools",
+    "backups": "backups",
+    "logging": "logs",
+    "marketing": "marketing tools",
+    "adtech": "advertising technology",
+    "vendors": "vendors and processors",
+    "infrastructure": "infrastructure",
+    "identity": "identity and access",
+    "incident_response": "incident response",
+}
+
 #: How personal data may leave its jurisdiction (GDPR Chapter V, LGPD art. 33 and their peers).
 TransferMechanism = Literal[
     "adequacy_decision",

@@ -47,8 +47,6 @@ MAX_ID_LENGTH = 80
 _PREFIX = RETENTION_INSTRUMENT + "-"
 _SEPARATOR = re.compile(r"[-_]+([0-9a-z])")
 _NOT_ID = re.compile(r"[^0-9A-Za-z]")
-_PLAIN_PERIOD = re.compile(r"^([1-9][0-9]*)\s*(day|week|month|year)s?$")
-_ISO_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 _TITLE_LIMIT = 300
 
 
@@ -277,27 +275,8 @@ def period_parameter(period: str, trigger: str | None = None) -> Parameter:
 
 def period_in_units(period: str) -> tuple[int, ParameterUnit]:
     """Return a period's number and unit as written (weeks count in days)."""
-    cleaned = " ".join(period.split()).lower()
-    plain = _PLAIN_PERIOD.fullmatch(cleaned)
-    if plain:
-        amount, unit = int(plain[1]), plain[2]
-        if unit == "week":
-            return amount * 7, "days"
-        units: dict[str, ParameterUnit] = {"day": "days", "month": "months", "year": "years"}
-        return amount, units[unit]
-    iso = _ISO_PERIOD.fullmatch(period.strip().upper())
-    if iso:
-        years, months, days = (int(part or 0) for part in iso.groups())
-        if not days and not months:
-            return years, "years"
-        if not days:
-            return years * 12 + months, "months"
-    return parse_period(period).days, "days"
-
-
-def is_retention_id(obligation_id: str) -> bool:
-    """Tell whether an obligation id is one of the tracker-made retention duties."""
-    return obligation_id.startswith(_PREFIX)
+    length = parse_period(period)
+    return length.amount, length.unit
 
 
 def _camel(word: str) -> str:

@@ -131,7 +131,7 @@ def assess(facts: ReviewFacts, today: date) -> ReviewItem:
     """Return the item's review as of today."""
     due_on = due_date(facts)
     last = facts.last_reviewed_on
-    if facts.signed_on is not None and (last is None or facts.signed_on > last):
+    if facts.signed_on is not None and (last is None or facts.signed_on >= last):
         last = facts.signed_on
     return ReviewItem(
         kind=facts.kind,

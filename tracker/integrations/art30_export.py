@@ -140,7 +140,8 @@ def to_xlsx(record: Art30Record) -> bytes:
 
 def csv_cell(text: str) -> str:
     """Return the text with a leading ' when a spreadsheet would read it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    # Spreadsheets skip leading blanks before they look for a formula.
+    return "'" + text if text.lstrip(" \u00a0").startswith(_FORMULA_START) else text
 
 
 # --- private helpers ---------------------------------------------------------------------------

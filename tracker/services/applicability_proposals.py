@@ -9,7 +9,7 @@ a proposal whose fingerprint has since moved on needs a review, as a suspect lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -111,15 +111,12 @@ class ProposalRow:
 
     @property
     def confirmable(self) -> bool:
-        """Tell whether confirming would record something: a definite, unconfirmed proposal."""
-        return self.proposal is not ProposalKind.UNKNOWN and not self._confirmed_current
-
-    @property
-    def _confirmed_current(self) -> bool:
-        return (
-            self.state is DecisionState.CONFIRMED
-            and self.decision is not None
-            and self.decision.basis_fingerprint == self.fingerprint
+        """Tell whether confirming may record something: a definite proposal not yet decided
+        against (or needing a review). An override is changed on the obligation page only, so a
+        bulk confirmation never reverses one."""
+        return self.proposal is not ProposalKind.UNKNOWN and self.state in (
+            DecisionState.UNDECIDED,
+            DecisionState.NEEDS_REVIEW,
         )
 
 
@@ -145,7 +142,7 @@ class ActivityRef:
 
 @dataclass(frozen=True)
 class ProposalDetail:
-    """What the obligation page shows under “Why it applies”."""
+    """What the obligation page shows under “Does it apply?”."""
 
     row: ProposalRow
     activities: list[ActivityRef]
@@ -157,12 +154,19 @@ class ConfirmReport:
 
     confirmed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Obligations whose decision overrides the proposal: kept (changed on their own page).
+    overrides_kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Return one line a person can read."""
         done = f"Confirmed {len(self.confirmed)} proposal(s)"
         if self.unchanged:
             done += f"; {len(self.unchanged)} already confirmed, left as they were"
+        if self.overrides_kept:
+            done += (
+                f"; {len(self.overrides_kept)} overridden by legal, kept (change them on their "
+                f"obligation pages: {_listed(self.overrides_kept)})"
+            )
         return done + "."
 
 
@@ -389,13 +393,20 @@ def proposal_for(session: Session, obligation_id: str) -> ProposalDetail | None:
 
 
 def confirm_proposals(
-    *, session: Session, obligation_ids: Iterable[str], actor: Actor
+    *,
+    session: Session,
+    obligation_ids: Iterable[str],
+    actor: Actor,
+    seen: Mapping[str, str] | None = None,
 ) -> ConfirmReport:
     """Record decisions that agree with the current proposals of the obligations given.
 
     All or nothing: an obligation without a proposal, or whose proposal is `unknown` (the data
     map cannot decide it), refuses the whole confirmation with what to do. An obligation whose
-    current decision already confirms the current proposal is left as it is.
+    current decision already confirms the current proposal is left as it is, and so is one
+    whose decision overrides it. `seen` maps obligation ids to the proposal the person was
+    shown (`applicable`, `not_applicable`): when the data map has changed one since, nothing is
+    confirmed, so nobody records a proposal they never saw.
     """
     wanted = list(dict.fromkeys(obligation_ids))
     if not wanted:
@@ -422,12 +433,24 @@ def confirm_proposals(
             "confirmed.",
             field="obligation",
         )
+    moved = [
+        key for key in wanted if seen and key in seen and seen[key] != found[key].proposal.value
+    ]
+    if moved:
+        raise ValidationError(
+            f"The data map's proposal for {_listed(moved)} changed after the page was shown. "
+            "Nothing was confirmed: look at the list again and confirm what it says now.",
+            field="obligation",
+        )
     report = ConfirmReport()
     decisions: list[dict[str, Any]] = []
     events: list[EventSpec] = []
     now = utcnow()
     for obligation_id in wanted:
         row = found[obligation_id]
+        if row.state is DecisionState.OVERRIDDEN:
+            report.overrides_kept.append(obligation_id)
+            continue
         if not row.confirmable:
             report.unchanged.append(obligation_id)
             continue
@@ -464,24 +487,6 @@ def confirm_proposals(
         session.execute(insert(table_of(ApplicabilityDecision)), decisions)
         record_events(session=session, actor=actor, events=events)
     return report
-
-
-def current_proposal(session: Session, obligation_id: str) -> tuple[str, str] | None:
-    """Return an obligation's stored proposal and fingerprint, the basis of a decision."""
-    table = table_of(ApplicabilityProposal)
-    found = (
-        session.connection()
-        .execute(
-            core_select(table.c.proposal, table.c.fingerprint).where(
-                table.c.obligation_id == obligation_id
-            )
-        )
-        .first()
-    )
-    return (str(found[0]), str(found[1])) if found is not None else None
-
-
-# --- helpers --------------------------------------------------------------------------------
 
 
 def _rows(session: Session, *obligation_ids: str) -> list[ProposalRow]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -12,24 +10,26 @@ from sqlmodel import Session, select
 
 from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
-from tracker.domain.catalog_rules import Catalog, Located, content_fingerprint, sort_key
+from tracker.domain.catalog_rules import Catalog, Located
 from tracker.domain.catalog_schema import InstrumentSpec
 from tracker.domain.retention import RETENTION_INSTRUMENT
 from tracker.errors import CatalogError
 from tracker.models import Instrument, Obligation, ObligationMapping, ObligationVersion, utcnow
 from tracker.services.audit import EventSpec, record_events
+from tracker.services.obligation_rows import (
+    RowChanges,
+    expire_catalog_objects,
+    new_obligation_row,
+    update_obligation_row,
+    version_row,
+    without_id,
+)
 
 
 @dataclass
-class CatalogLoadReport:
+class CatalogLoadReport(RowChanges):
     """What a catalog load changed."""
 
-    created: list[str] = field(default_factory=list)
-    new_versions: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    retired: list[str] = field(default_factory=list)
-    restored: list[str] = field(default_factory=list)
     instruments: int = 0
     size: str = ""  # "246 entries (202 obligations in 44 groups)"
 
@@ -82,22 +82,22 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
         content = located.spec.model_dump(mode="json")
         instrument = instruments.get(located.instrument_id)
         if current is None:
-            row = _new_obligation(located, content, now, instrument)
+            row = new_obligation_row(located, content, now, instrument)
             created.append(row)
-            versions.append(_version(row, content))
+            versions.append(version_row(row, content))
             report.created.append(located.spec.id)
             continue
-        updated = _update_obligation(current, located, content, now, report, events, instrument)
+        updated = update_obligation_row(current, located, content, now, report, events, instrument)
         if updated is not None:
             changed.append(updated)
             if updated["version"] != current["version"]:
-                versions.append(_version(updated, content))
+                versions.append(version_row(updated, content))
     if created:
         session.execute(insert(table), created)
     if changed:
         session.execute(
             update(table).where(table.c.id == bindparam("current_id")),
-            [{"current_id": row["id"]} | _without_id(row) for row in changed],
+            [{"current_id": row["id"]} | without_id(row) for row in changed],
         )
     if versions:
         session.execute(insert(table_of(ObligationVersion)), versions)
@@ -130,7 +130,7 @@ def load_catalog(*, session: Session, catalog: Catalog, actor: Actor) -> Catalog
             )
         )
     _replace_mappings(session, catalog.obligations)
-    _expire_catalog_objects(session)
+    expire_catalog_objects(session)
     events += [
         EventSpec("obligation.created", "obligation", obligation_id, after={"version": 1})
         for obligation_id in report.created
@@ -158,137 +158,6 @@ def _upsert_instruments(
         row.retired_at = None
         session.add(row)
     session.flush()
-
-
-def _fields(
-    located: Located, content: dict[str, Any], instrument: InstrumentSpec | None = None
-) -> dict[str, Any]:
-    spec = located.spec
-    # Who reviews it and how often are not normative: the instrument's unless it names its own.
-    inherited = (instrument.owner, instrument.review_every_days) if instrument else (None, None)
-    return {
-        "instrument_id": located.instrument_id,
-        "parent_id": spec.parent,
-        "citation": spec.citation,
-        "title": spec.title,
-        "summary": spec.summary,
-        "official_url": spec.official_url,
-        "assessable": spec.assessable,
-        "severity": spec.severity,
-        "lifecycle_status": spec.status,
-        "effective_date": spec.effective_date,
-        "freshness_days": spec.freshness_days,
-        "applicability": content["applicability"],
-        "parameters": content["parameters"],
-        "evidence": content["evidence"],
-        "tags": list(spec.tags),
-        "owner": spec.owner or inherited[0],
-        "review_every_days": spec.review_every_days or inherited[1],
-        "sort_key": sort_key(spec.id),
-        "source_file": located.file,
-        "source_line": located.line,
-    }
-
-
-def _new_obligation(
-    located: Located,
-    content: dict[str, Any],
-    now: datetime,
-    instrument: InstrumentSpec | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": located.spec.id,
-        "version": 1,
-        "fingerprint": content_fingerprint(content),
-        "created_at": now,
-        "updated_at": now,
-        "retired_at": None,
-        **_fields(located, content, instrument),
-    }
-
-
-def _version(row: Mapping[Any, Any], content: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "obligation_id": row["id"],
-        "version": row["version"],
-        "fingerprint": row["fingerprint"],
-        "content": content,
-        "created_at": row["updated_at"],
-    }
-
-
-def _without_id(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in row.items() if name != "id"}
-
-
-_TRACKED = (
-    "summary",
-    "title",
-    "citation",
-    "severity",
-    "tags",
-    "parameters",
-    "evidence",
-    "lifecycle_status",
-    "owner",
-    "review_every_days",
-)
-
-
-def _update_obligation(
-    current: Mapping[Any, Any],
-    located: Located,
-    content: dict[str, Any],
-    now: datetime,
-    report: CatalogLoadReport,
-    events: list[EventSpec],
-    instrument: InstrumentSpec | None = None,
-) -> dict[str, Any] | None:
-    """Return the obligation's row as it is to be stored, or None when nothing changed."""
-    new_fingerprint = content_fingerprint(content)
-    fields = _fields(located, content, instrument)
-    changed = {name: value for name, value in fields.items() if current[name] != value}
-    was_retired = current["retired_at"] is not None
-    if new_fingerprint == current["fingerprint"] and not changed and not was_retired:
-        report.unchanged += 1
-        return None
-    before = {name: _jsonable(current[name]) for name in _TRACKED if name in changed}
-    row = {
-        "id": current["id"],
-        "version": current["version"],
-        "fingerprint": current["fingerprint"],
-        "created_at": current["created_at"],
-        "updated_at": now,
-        "retired_at": None,
-        **fields,
-    }
-    if was_retired:
-        report.restored.append(row["id"])
-    if new_fingerprint != current["fingerprint"]:
-        row["version"] += 1
-        row["fingerprint"] = new_fingerprint
-        report.new_versions.append(row["id"])
-        action = "obligation.new_version"
-    else:
-        report.updated.append(row["id"])
-        action = "obligation.updated"
-    if action == "obligation.updated" and not before and not was_retired:
-        return row  # only where it sits in the files moved: nothing a reader of the trail needs
-    events.append(
-        EventSpec(
-            action,
-            "obligation",
-            row["id"],
-            before=before
-            | {"version": row["version"] - (1 if action.endswith("new_version") else 0)},
-            after={name: _jsonable(row[name]) for name in before} | {"version": row["version"]},
-        )
-    )
-    return row
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _replace_mappings(session: Session, obligations: tuple[Located, ...]) -> None:
@@ -326,10 +195,3 @@ def _replace_mappings(session: Session, obligations: tuple[Located, ...]) -> Non
     ]
     if new:
         session.execute(insert(table), new)
-
-
-def _expire_catalog_objects(session: Session) -> None:
-    """Make objects the session already holds read what the bulk statements wrote."""
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, Obligation | ObligationVersion | ObligationMapping):
-            session.expire(instance)

@@ -45,19 +45,19 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.audit import EventSpec, record_events
+from tracker.services.evidence import EvidenceScope
+from tracker.services.matrix import build_matrix
 
 # The catalog loader's building blocks: a duty's obligation row, its versions and its audit
 # events are made exactly as a catalog obligation's are.
-from tracker.services.catalog import (
-    CatalogLoadReport,
-    _expire_catalog_objects,
-    _new_obligation,
-    _update_obligation,
-    _version,
-    _without_id,
+from tracker.services.obligation_rows import (
+    RowChanges,
+    expire_catalog_objects,
+    new_obligation_row,
+    update_obligation_row,
+    version_row,
+    without_id,
 )
-from tracker.services.evidence import EvidenceScope
-from tracker.services.matrix import build_matrix
 
 RETIRED_REASON = "no retention rule of the data map keeps this data there any more"
 _DUTY_FIELDS = ("data_category", "system_id", "period", "period_days", "trigger", "activities")
@@ -127,7 +127,7 @@ def sync_retention_duties(*, session: Session, actor: Actor) -> RetentionSync:
     report.changed = sorted((set(report.changed) | touched) - settled)
     report.unchanged = len(duties) - len(settled) - len(report.changed)
     session.flush()
-    _expire_catalog_objects(session)
+    expire_catalog_objects(session)
     record_events(session=session, actor=actor, events=events)
     return report
 
@@ -316,7 +316,7 @@ def _upsert_obligations(
             table.select().where(table.c.instrument_id == RETENTION_INSTRUMENT)
         ).mappings()
     }
-    scratch = CatalogLoadReport()
+    scratch = RowChanges()
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
@@ -328,25 +328,25 @@ def _upsert_obligations(
         content = spec.model_dump(mode="json")
         current = existing.get(spec.id)
         if current is None:
-            row = _new_obligation(located, content, now)
+            row = new_obligation_row(located, content, now)
             created.append(row)
-            versions.append(_version(row, content))
+            versions.append(version_row(row, content))
             events.append(
                 EventSpec("obligation.created", "obligation", spec.id, after={"version": 1})
             )
             continue
-        updated = _update_obligation(current, located, content, now, scratch, events)
+        updated = update_obligation_row(current, located, content, now, scratch, events)
         if updated is None:
             continue
         changed.append(updated)
         if updated["version"] != current["version"]:
-            versions.append(_version(updated, content))
+            versions.append(version_row(updated, content))
     if created:
         session.execute(insert(table), created)
     if changed:
         session.execute(
             update(table).where(table.c.id == bindparam("current_id")),
-            [{"current_id": row["id"]} | _without_id(row) for row in changed],
+            [{"current_id": row["id"]} | without_id(row) for row in changed],
         )
     if versions:
         session.execute(insert(table_of(ObligationVersion)), versions)

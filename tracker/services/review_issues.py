@@ -26,10 +26,11 @@ from tracker.domain.reviews import KIND_WORDS, NOT_CONFORMING
 from tracker.errors import ConflictError, ForbiddenError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_records import IssueSummary
-from tracker.models import Dpia, Obligation, ProcessingActivity, Review, as_utc
+from tracker.models import Dpia, Obligation, Review, as_utc
 from tracker.services.audit import record_event
 from tracker.services.jira_epics import PROJECT_KEY
 from tracker.services.links import link_work_item
+from tracker.services.review_items import item_titles
 from tracker.services.reviews import get_review, may_record
 from tracker.services.work_items import JIRA_ORIGIN, obligation_label
 
@@ -150,14 +151,8 @@ def open_issue_for_finding(
 
 
 def _title(session: Session, review: Review) -> str:
-    if review.item_kind == "obligation":
-        obligation = session.get(Obligation, review.item_id)
-        return obligation.title if obligation else ""
-    if review.item_kind == "activity":
-        activity = session.get(ProcessingActivity, review.item_id)
-        return activity.name if activity else ""
-    dpia = session.get(Dpia, review.item_id)
-    return dpia.title if dpia else ""
+    item = (review.item_kind, review.item_id)
+    return item_titles(session, [item]).get(item, "")
 
 
 def _summary(session: Session, review: Review) -> str:

@@ -21,7 +21,6 @@ from tracker.domain.reviews import (
 )
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import (
-    ApplicabilityDecision,
     Dpia,
     DpiaSignOff,
     Obligation,
@@ -29,6 +28,7 @@ from tracker.models import (
     Review,
     as_utc,
 )
+from tracker.services.applicability_proposals import current_decisions
 
 #: At most this many items are named in one list (a campaign's).
 MAX_LISTED_ITEMS = 500
@@ -150,7 +150,7 @@ _TITLES = {
 
 def _facts(session: Session) -> list[ReviewFacts]:
     last = _last_reviews(session)
-    decided = _current_decisions(session)
+    decided = {key: view.not_applicable for key, view in current_decisions(session).items()}
     facts: list[ReviewFacts] = []
     obligations = session.execute(
         core_select(
@@ -241,16 +241,6 @@ def _last_signoffs(session: Session) -> dict[str, tuple[date, date]]:
         ).order_by(col(DpiaSignOff.signed_at), col(DpiaSignOff.id))
     ).all()
     return {dpia_id: (as_utc(signed).date(), next_on) for dpia_id, signed, next_on in rows}
-
-
-def _current_decisions(session: Session) -> dict[str, bool]:
-    """Return whether each decided obligation's newest decision says it does not apply."""
-    rows = session.execute(
-        core_select(
-            col(ApplicabilityDecision.obligation_id), col(ApplicabilityDecision.not_applicable)
-        ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
-    ).all()
-    return {ob_id: bool(not_applicable) for ob_id, not_applicable in rows}
 
 
 #: The ways a campaign's items are chosen, and what each picks (said when it picks none).

@@ -134,6 +134,8 @@ class RowView:
     href: str
     title: str
     instrument: str
+    #: The proposal as a value (`applicable` ...), sent back with a chosen row.
+    proposal: str
     proposal_label: str
     proposal_css: str
     reasons: tuple[str, ...]
@@ -232,7 +234,7 @@ def _href(query: ProposalQuery, page: int | None = None) -> str:
 
 @dataclass(frozen=True)
 class WhySection:
-    """The obligation page's “Why it applies” section."""
+    """The obligation page's “Does it apply?” section (what the data map says)."""
 
     proposal_label: str
     proposal_css: str
@@ -283,6 +285,7 @@ def _row(row: ProposalRow, prefix: str) -> RowView:
         href=prefix + quote(row.obligation_id, safe=""),
         title=row.title,
         instrument=row.instrument_id,
+        proposal=row.proposal.value,
         proposal_label=PROPOSAL_LABELS[row.proposal],
         proposal_css=PROPOSAL_CSS[row.proposal],
         reasons=row.reasons,

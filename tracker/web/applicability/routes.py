@@ -27,6 +27,10 @@ OBLIGATION_ID = column_length(Obligation, "id")
 MAX_SELECTED = 5000
 
 
+#: What a confirmable row may have shown (an `unknown` proposal has no box).
+SHOWN_PROPOSALS = frozenset({"applicable", "not_applicable"})
+
+
 @applicability.get("/applicability")
 @requires(Permission.READ)
 def index() -> str:
@@ -45,17 +49,24 @@ def confirm() -> ResponseReturnValue:
         query = ProposalQuery()  # filters only bring the person back where they were
     session = get_session()
     try:
-        obligation_ids = [
-            path_value(value.strip(), "obligation", OBLIGATION_ID)
-            for value in request.form.getlist("obligation")[: MAX_SELECTED + 1]
-        ]
-        if len(obligation_ids) > MAX_SELECTED:
+        # Each box is "<obligation id>:<the proposal shown>", so a proposal the data map
+        # changed after the page was drawn is not confirmed unseen.
+        seen: dict[str, str] = {}
+        for value in request.form.getlist("obligation")[: MAX_SELECTED + 1]:
+            obligation_text, _, shown = value.strip().rpartition(":")
+            if shown not in SHOWN_PROPOSALS:
+                raise ValidationError(
+                    "Each chosen row must name the proposal it showed; reload the page.",
+                    field="obligation",
+                )
+            seen[path_value(obligation_text, "obligation", OBLIGATION_ID)] = shown
+        if len(seen) > MAX_SELECTED:
             raise ValidationError(
                 f"Confirm at most {MAX_SELECTED:,} proposals at a time.", field="obligation"
             )
         with session.begin():
             report = confirm_proposals(
-                session=session, obligation_ids=obligation_ids, actor=current_actor()
+                session=session, obligation_ids=list(seen), actor=current_actor(), seen=seen
             )
     except ValidationError as error:
         return _render(query, error=str(error)), 400

@@ -1,0 +1,19 @@
+"""How ids and the tracker's own reason sentences are shown in pages."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+_CODE = re.compile(r"`([^`\n]{1,200})`")
+
+
+def breakable_id(value: object) -> Markup:
+    """Escape an id and let it break after its dots (long retention duty ids in narrow columns)."""
+    return Markup(str(escape(str(value))).replace(".", ".<wbr>"))  # noqa: S704 - escaped above
+
+
+def code_spans(value: object) -> Markup:
+    """Escape a sentence and show its `quoted` names as code, as the reasons write them."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(str(value)))))  # noqa: S704 - escaped above
