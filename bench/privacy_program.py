@@ -192,7 +192,7 @@ def run(folder: Path, args: argparse.Namespace, rng: random.Random) -> None:
     from tracker.db import get_engine, session_scope
     from tracker.domain.access import Role, cli_actor
     from tracker.services.accounts import create_user
-    from tracker.services.applicability_proposals import compute_proposals, refresh_proposals
+    from tracker.services.applicability_refresh import compute_proposals, refresh_proposals
     from tracker.services.catalog import load_catalog
     from tracker.services.data_map import load_data_map
     from tracker.web.caching import CACHE_KEY

@@ -23,7 +23,7 @@ from tracker.catalog import read_catalog
 from tracker.data_map.reader import read_data_map
 from tracker.db import get_engine, session_scope
 from tracker.domain.access import Role, cli_actor
-from tracker.domain.applicability import ProposalKind
+from tracker.domain.applicability_vocabulary import ProposalKind
 from tracker.errors import CatalogError, NotFoundError
 from tracker.integrations.jira_gateway import make_gateway
 from tracker.integrations.jira_records import JiraSettings
@@ -37,19 +37,13 @@ from tracker.services.accounts import (
     set_role,
     user_actor,
 )
-from tracker.services.applicability_proposals import (
-    confirm_proposals,
-    list_proposals,
-    refresh_proposals,
-)
+from tracker.services.applicability_confirm import confirm_proposals
+from tracker.services.applicability_proposals import list_proposals
+from tracker.services.applicability_refresh import refresh_proposals
 from tracker.services.catalog import CatalogLoadReport, load_catalog
 from tracker.services.data_map import load_data_map, stored_obligation_ids
-from tracker.services.dpias import (
-    SignOffState,
-    choose_release,
-    risk_register,
-    sign_off_dpia,
-)
+from tracker.services.dpia_signoffs import sign_off_dpia
+from tracker.services.dpias import SignOffState, choose_release, risk_register
 from tracker.services.ingest import IngestReport, RunOptions, ingest_report
 from tracker.services.jira_push import push_links
 from tracker.services.jira_sync import sync_jira

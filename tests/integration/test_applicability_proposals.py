@@ -19,7 +19,8 @@ from tracker.bulk import table_of
 from tracker.catalog import read_catalog
 from tracker.data_map.reader import read_data_map
 from tracker.domain.access import Actor, ActorKind, Role, cli_actor
-from tracker.domain.applicability import DecisionState, ProposalKind
+from tracker.domain.applicability_decisions import DecisionState
+from tracker.domain.applicability_vocabulary import ProposalKind
 from tracker.domain.status import Status
 from tracker.errors import ValidationError
 from tracker.models import (
@@ -29,12 +30,9 @@ from tracker.models import (
     Obligation,
     RetentionDuty,
 )
-from tracker.services.applicability_proposals import (
-    confirm_proposals,
-    list_proposals,
-    proposal_for,
-    refresh_proposals,
-)
+from tracker.services.applicability_confirm import confirm_proposals
+from tracker.services.applicability_proposals import list_proposals, proposal_for
+from tracker.services.applicability_refresh import refresh_proposals
 from tracker.services.catalog import load_catalog
 from tracker.services.data_map import load_data_map
 from tracker.services.links import decide_applicability

@@ -17,7 +17,7 @@ from tracker.domain.access import cli_actor
 from tracker.errors import CatalogError
 from tracker.models import AuditEvent, DataSystem, Dpia, ProcessingActivity
 from tracker.services import data_map as data_map_service
-from tracker.services.applicability_proposals import ProposalRefresh
+from tracker.services.applicability_refresh import ProposalRefresh
 from tracker.services.catalog import load_catalog
 from tracker.services.data_map import (
     DataMapLoadReport,

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.demo import prepare_demo, start_demo_jira
 from tracker.domain.access import Role
-from tracker.domain.applicability import DecisionState
+from tracker.domain.applicability_decisions import DecisionState
 from tracker.domain.risk import RiskState
 from tracker.models import (
     ApplicabilityDecision,
@@ -24,7 +24,7 @@ from tracker.services.applicability_proposals import list_proposals
 from tracker.services.dpias import choose_release, risk_register
 from tracker.services.matrix import build_matrix
 from tracker.services.releases import list_releases
-from tracker.services.retention import retention_schedule
+from tracker.services.retention_schedule import retention_schedule
 from tracker.services.reviews import list_campaigns, overdue_by_owner
 
 

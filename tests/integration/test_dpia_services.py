@@ -25,13 +25,8 @@ from tracker.domain.risk import RiskState
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import AuditEvent, DpiaSignOff, utcnow
 from tracker.services.data_map import load_data_map
-from tracker.services.dpias import (
-    SignOffState,
-    choose_release,
-    dpia_report,
-    risk_register,
-    sign_off_dpia,
-)
+from tracker.services.dpia_signoffs import sign_off_dpia
+from tracker.services.dpias import SignOffState, choose_release, dpia_report, risk_register
 from tracker.services.release_decisions import approve_exception, request_exception
 from tracker.services.releases import create_release
 

@@ -36,7 +36,8 @@ from tracker.models import (
 from tracker.services.catalog import load_catalog
 from tracker.services.data_map import DataMapLoadReport, load_data_map
 from tracker.services.matrix import build_matrix
-from tracker.services.retention import retention_schedule, sync_retention_duties
+from tracker.services.retention import sync_retention_duties
+from tracker.services.retention_schedule import retention_schedule
 
 pytest_plugins = ["pytester"]
 

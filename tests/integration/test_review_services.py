@@ -40,6 +40,7 @@ from tracker.services.reviews import (
     list_campaigns,
     overdue_by_owner,
     record_ad_hoc_review,
+    record_item_review,
     record_review,
     resolve_items,
     review_items,
@@ -574,3 +575,49 @@ def test_no_issue_for_a_conforming_or_unrecorded_review_nor_for_someone_else(
             public_url=PUBLIC_URL,
         )
     assert fake.calls_to("create_epic") == []
+
+
+def test_an_item_review_outside_a_campaign_moves_its_due_date_and_refuses_unreviewed_items(
+    world: Session,
+) -> None:
+    with transaction(world):
+        done = record_item_review(
+            session=world,
+            kind="activity",
+            item_id="sign-up",
+            outcome="conforming",
+            finding=None,
+            actor=LEA,
+        )
+    assert done.item.due_on == TODAY + timedelta(days=180)
+    assert done.item.state is ReviewState.FINE and not done.not_conforming
+    assert done.review.campaign_id is None and done.review.reviewer == "lea@example.com"
+    with pytest.raises(ConflictError, match="BETA-9 is not reviewed: legal decided"):
+        with transaction(world):
+            record_item_review(
+                session=world,
+                kind="obligation",
+                item_id="BETA-9",
+                outcome="conforming",
+                finding=None,
+                actor=CORA,
+            )
+    with pytest.raises(NotFoundError, match="no kind of item 'campaign'"), transaction(world):
+        record_item_review(
+            session=world,
+            kind="campaign",
+            item_id="sign-up",
+            outcome="conforming",
+            finding=None,
+            actor=CORA,
+        )
+    with pytest.raises(ForbiddenError, match="only its owner"), transaction(world):
+        record_item_review(
+            session=world,
+            kind="activity",
+            item_id="sign-up",
+            outcome="conforming",
+            finding=None,
+            actor=ENZO,
+        )
+    assert len(world.exec(select(Review)).all()) == 1

@@ -10,20 +10,20 @@ import pytest
 import yaml
 
 from tracker.domain.applicability import (
-    CATEGORY_WORDS,
-    ActivityFacts,
-    DecisionFacts,
-    DecisionState,
     ObligationTags,
     Proposal,
-    ProposalKind,
     RetentionFacts,
-    SystemFacts,
-    decision_state,
     proposal_fingerprint,
     propose,
+)
+from tracker.domain.applicability_decisions import (
+    DecisionFacts,
+    DecisionState,
+    decision_state,
     review_note,
 )
+from tracker.domain.applicability_index import ActivityFacts, SystemFacts
+from tracker.domain.applicability_vocabulary import CATEGORY_WORDS, ProposalKind
 from tracker.domain.taxonomy import data_categories
 
 CATALOG = Path(__file__).parents[2] / "requirements_catalog"

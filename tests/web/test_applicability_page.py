@@ -18,13 +18,11 @@ from tests.helpers import csrf_token, transaction
 from tracker.catalog import read_catalog
 from tracker.data_map.reader import read_data_map
 from tracker.domain.access import Role, cli_actor
-from tracker.domain.applicability import DecisionState, ProposalKind
+from tracker.domain.applicability_decisions import DecisionState
+from tracker.domain.applicability_vocabulary import ProposalKind
 from tracker.models import ApplicabilityDecision
-from tracker.services.applicability_proposals import (
-    list_proposals,
-    proposal_for,
-    refresh_proposals,
-)
+from tracker.services.applicability_proposals import list_proposals, proposal_for
+from tracker.services.applicability_refresh import refresh_proposals
 from tracker.services.catalog import load_catalog
 from tracker.services.data_map import load_data_map
 

@@ -131,7 +131,7 @@ def test_the_activity_page_shows_everything_about_it(
     # The obligations whose proposal names it, with the reasons, and its retention duties.
     assert 'href="/obligations/ALPHA-1.1"' in page
     assert "Proposed applicable" in page
-    assert "activity `sign-up` processes user.contact.email in EU as controller" in page
+    assert "activity <code>sign-up</code> processes user.contact.email in EU as controller" in page
     assert "/obligations/BETA-9" not in page
     duties = session.exec(
         select(RetentionDuty).where(col(RetentionDuty.retired_at).is_(None))
@@ -323,7 +323,7 @@ def test_the_activity_page_shows_the_reasons_that_name_this_activity(
         )
     session.rollback()
     page = text_of(viewer.get("/data-map/activities/sign-up"))
-    assert "activity `sign-up` processes user.name in EU" in page
-    assert "activity `newsletter` processes" not in page
+    assert "activity <code>sign-up</code> processes user.name in EU" in page
+    assert "activity <code>newsletter</code> processes" not in page
     other = text_of(viewer.get("/data-map/activities/newsletter"))
-    assert "activity `newsletter` processes user.contact.email in EU" in other
+    assert "activity <code>newsletter</code> processes user.contact.email in EU" in other

@@ -61,6 +61,8 @@ URL_VALUES = {
     "dpia_id": "dpia-newsletter",
     "campaign_id": "1",
     "review_id": "1",
+    "item_kind": "obligation",
+    "item_id": "ALPHA-1.1",
 }
 FORMS: dict[str, dict[str, str]] = {
     "reviews.create": {
@@ -72,6 +74,7 @@ FORMS: dict[str, dict[str, str]] = {
         "note": "Look at the erasure flow.",
     },
     "reviews.record": {"outcome": "not_conforming", "finding": "Backups are not erased."},
+    "reviews.record_item": {"outcome": "not_conforming", "finding": "Backups are not erased."},
     "risks.sign_off": {"next_review_on": "2027-06-30", "note": "Reviewed with the DPO."},
     "reviews.open_issue": {"project": "PRIV"},
     "obligations.add_work_item": {"key": "PRIV-9"},
@@ -182,6 +185,7 @@ OVER_THE_COLUMN: dict[str, dict[str, str]] = {
     "risks.sign_off": {"note": "n" * 2001},
     "reviews.create": {"name": "n" * 201, "reviewer": "r" * 255, "note": "n" * 2001},
     "reviews.record": {"finding": "f" * 4001},
+    "reviews.record_item": {"finding": "f" * 4001},
     "obligations.add_work_item": {"key": "P" * 60 + "-1234"},
     "obligations.add_test": {"test_id": "t" * 1001},
     "obligations.applicability": {"justification": "j" * 4001},

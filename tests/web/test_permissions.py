@@ -119,6 +119,12 @@ ROUTES: dict[str, tuple[Permission, set[Role], set[Scope]]] = {
         {Role.ENGINEER, Role.LEGAL, Role.COMPLIANCE, Role.ADMIN},
         set(),
     ),
+    # Outside a campaign: the item's owner or compliance (the service checks the owner).
+    "reviews.record_item": (
+        Permission.RECORD_REVIEWS,
+        {Role.ENGINEER, Role.LEGAL, Role.COMPLIANCE, Role.ADMIN},
+        set(),
+    ),
     "audit.index": (Permission.READ_AUDIT, AUDITORS, set()),
     "audit.export": (Permission.READ_AUDIT, AUDITORS, set()),
     "accounts.users": (Permission.MANAGE_USERS, ADMINS, set()),
@@ -161,6 +167,9 @@ URL_VALUES = {
     "dpia_id": "dpia-newsletter",
     "campaign_id": 1,
     "review_id": 1,
+    # No activity exists in this world: a role that may record gets the 404, not a 403.
+    "item_kind": "activity",
+    "item_id": "sign-up",
 }
 TARGET = "target@example.com"
 FORMS: dict[str, dict[str, str]] = {

@@ -93,7 +93,9 @@ def test_compliance_creates_a_campaign_of_every_overdue_review_and_legal_records
     assert "Campaign #1 &#39;Annual review&#39; assigns 2 review(s)" in page
     assert "0 of 2 recorded" in page
     mine = text_of(legal, "/reviews")
-    assert mine.count('action="/reviews/') == 2, "legal records both from My reviews"
+    assert len(re.findall(r'action="/reviews/\d+"', mine)) == 2, (
+        "legal records both, from My reviews"
+    )
     first, second = [row.id for row in world.exec(select(Review).order_by(Review.id)).all()]
     response = post(
         legal,
@@ -257,3 +259,137 @@ def test_a_reviewed_item_leaves_the_overdue_list(
         'href="/data-map/activities/sign-up"'
         not in page.split('id="due"')[1].split('id="campaigns"')[0]
     )
+
+
+# --- a review outside a campaign, from the list of what is due ---------------------------------
+
+SIGN_UP = "/reviews/items/activity/sign-up"
+
+
+def test_an_owner_records_a_review_of_their_own_item_and_its_due_date_moves_on(
+    legal: FlaskClient, world: Session
+) -> None:
+    page = text_of(legal, "/reviews")
+    assert f'action="{SIGN_UP}"' in page
+    assert 'action="/reviews/items/activity/payments"' not in page, "compliance's, not legal's"
+    response = post(legal, SIGN_UP, {"outcome": "conforming", "finding": ""})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/reviews#due"
+    after = text_of(legal, "/reviews")
+    due = (TODAY + timedelta(days=180)).isoformat()
+    assert (
+        f"Recorded review #1 of the processing activity sign-up as conforming; its next review "
+        f"is due on {due} (in 180 days)."
+    ) in after
+    listed = after.split('id="due"')[1].split('id="campaigns"')[0]
+    assert 'href="/data-map/activities/sign-up"' not in listed, "no longer overdue nor due soon"
+    assert '<span class="badge st-failing">1 overdue</span>' in after
+    world.rollback()
+    review = world.exec(select(Review)).one()
+    assert (review.campaign_id, review.item_kind, review.item_id) == (None, "activity", "sign-up")
+    assert (review.reviewer, review.outcome) == ("legal@example.com", "conforming")
+    event = world.exec(select(AuditEvent).where(AuditEvent.action == "review.recorded")).one()
+    assert event.actor == "legal@example.com"
+
+
+def test_compliance_may_record_a_review_of_anyones_item(
+    compliance: FlaskClient, world: Session
+) -> None:
+    page = text_of(compliance, "/reviews")
+    assert f'action="{SIGN_UP}"' in page and 'action="/reviews/items/activity/payments"' in page
+    response = post(compliance, SIGN_UP, {"outcome": "conforming"})
+    assert response.status_code == 303
+    world.rollback()
+    assert world.exec(select(Review.reviewed_by)).one() == "compliance@example.com"
+
+
+@pytest.mark.parametrize("role", ["viewer", "engineer"])
+def test_someone_who_neither_owns_the_item_nor_manages_reviews_gets_a_403(
+    app: Flask, world: Session, role: str
+) -> None:
+    client = signed_in_client(app, role)
+    assert 'action="/reviews/items/' not in text_of(client, "/reviews"), "no form offered"
+    response = post(client, SIGN_UP, {"outcome": "conforming"})
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    if role == "engineer":
+        assert "reviewed by legal@example.com: only its owner" in body
+    world.rollback()
+    assert world.exec(select(Review)).all() == []
+
+
+def test_the_review_form_needs_its_csrf_token(legal: FlaskClient, world: Session) -> None:
+    response = legal.post(SIGN_UP, data={"outcome": "conforming"})
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+    world.rollback()
+    assert world.exec(select(Review)).all() == []
+
+
+def test_not_conforming_without_a_finding_shows_the_form_again_with_the_message(
+    legal: FlaskClient, world: Session
+) -> None:
+    response = post(legal, SIGN_UP, {"outcome": "not_conforming", "finding": "short"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert 'role="alert">Describe the finding (at least 10 characters)' in body
+    form = body.split(f'action="{SIGN_UP}"')[1].split("</form>")[0]
+    assert 'value="not_conforming" checked' in form and ">short</textarea>" in form
+    assert "<details open>" in body.split(f'action="{SIGN_UP}"')[0][-300:], "the form stays open"
+    world.rollback()
+    assert world.exec(select(Review)).all() == []
+    assert world.exec(select(AuditEvent).where(AuditEvent.action == "review.recorded")).all() == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/reviews/items/campaign/sign-up", "There is no kind of item &#39;campaign&#39;"),
+        ("/reviews/items/activity/nope", "There is no processing activity &#39;nope&#39;"),
+        ("/reviews/items/dpia/sign-up", "There is no DPIA &#39;sign-up&#39;"),
+    ],
+)
+def test_an_unknown_kind_or_item_is_a_404_with_a_message(
+    compliance: FlaskClient, world: Session, url: str, message: str
+) -> None:
+    response = post(compliance, url, {"outcome": "conforming"})
+    assert response.status_code == 404
+    assert message in response.get_data(as_text=True)
+    world.rollback()
+    assert world.exec(select(Review)).all() == []
+
+
+def test_an_item_that_is_not_reviewed_is_refused(compliance: FlaskClient, world: Session) -> None:
+    with transaction(world):
+        add_activity(world, "draft-crm", owner="legal@example.com", status="draft")
+    world.rollback()
+    response = post(compliance, "/reviews/items/activity/draft-crm", {"outcome": "conforming"})
+    assert response.status_code == 409
+    assert "is not reviewed: it is not active" in response.get_data(as_text=True)
+
+
+def test_a_finding_outside_a_campaign_opens_a_jira_issue_from_the_reviews_page(
+    app: Flask, legal: FlaskClient, world: Session, fake: FakeJiraGateway
+) -> None:
+    response = post(
+        legal,
+        SIGN_UP,
+        {"outcome": "not_conforming", "finding": "<i>Consent</i> is not logged for sign-ups."},
+    )
+    assert response.headers["Location"] == "/reviews#findings"
+    page = text_of(legal, "/reviews")
+    assert "where you can open a Jira issue for it." in page
+    findings = page.split('id="findings"')[1].split('id="campaigns"')[0]
+    assert "&lt;i&gt;Consent&lt;/i&gt; is not logged for sign-ups." in findings
+    assert "<i>Consent</i>" not in page
+    review_id = world.exec(select(Review.id)).one()
+    assert f'action="/reviews/{review_id}/issue"' in findings
+    other = text_of(signed_in_client(app, "engineer"), "/reviews")
+    assert "is not logged for sign-ups" in other and f"/reviews/{review_id}/issue" not in other
+    queued = post(legal, f"/reviews/{review_id}/issue", {"project": "PRIV"})
+    assert queued.status_code == 303
+    job = text_of(legal, queued.headers["Location"])
+    assert f"Opened PRIV-1 for the finding of review #{review_id}." in job
+    after = text_of(legal, "/reviews").split('id="findings"')[1].split('id="campaigns"')[0]
+    assert '<a href="/work-items/PRIV-1">PRIV-1</a>' in after
+    assert f'action="/reviews/{review_id}/issue"' not in after

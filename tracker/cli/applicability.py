@@ -35,7 +35,8 @@ def proposals_command(
     """List every proposal with its reasons, triggering activities and decision state."""
     from sqlmodel import Session
 
-    from tracker.domain.applicability import DecisionState, ProposalKind
+    from tracker.domain.applicability_decisions import DecisionState
+    from tracker.domain.applicability_vocabulary import ProposalKind
     from tracker.services.applicability_proposals import list_proposals
 
     with Session(get_engine()) as session:
@@ -101,9 +102,10 @@ def confirm_command(
 ) -> None:
     """Record decisions that agree with the proposals (the ids given, or --all)."""
     from tracker.domain.access import Permission, needed_roles_text, role_allows
-    from tracker.domain.applicability import ProposalKind
+    from tracker.domain.applicability_vocabulary import ProposalKind
     from tracker.services.accounts import find_user, user_actor
-    from tracker.services.applicability_proposals import confirm_proposals, list_proposals
+    from tracker.services.applicability_confirm import confirm_proposals
+    from tracker.services.applicability_proposals import list_proposals
 
     if everything == bool(obligation_ids):
         raise click.UsageError("Give the obligation ids to confirm, or --all (not both).")

@@ -18,7 +18,7 @@ from tracker.db import get_engine, session_scope
 from tracker.domain.catalog_schema import catalog_json_schema
 from tracker.errors import TrackerError
 from tracker.models import AuditEvent
-from tracker.services.applicability_proposals import refresh_proposals
+from tracker.services.applicability_refresh import refresh_proposals
 from tracker.services.catalog import load_catalog
 
 SCHEMA_FILE = "schema.json"

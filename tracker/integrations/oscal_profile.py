@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracker.domain import applicability
-from tracker.domain.applicability import DecisionFacts, ProposalKind
+from tracker.domain import applicability_decisions
+from tracker.domain.applicability_decisions import DecisionFacts
+from tracker.domain.applicability_vocabulary import ProposalKind
 from tracker.domain.canonical import canonical_json, sha256_hex
 from tracker.domain.timestamps import rfc3339_utc
 from tracker.integrations.oscal import NAMESPACE, OSCAL_VERSION, obligation_token
@@ -110,8 +111,8 @@ def oscal_profile(
 def decision_state(decision: DecisionRecord | None, proposal: ProposalRecord | None) -> str:
     """Return where legal's decision stands against the data map's proposal.
 
-    As the applicability page says it (tracker.domain.applicability): undecided, confirmed,
-    overridden or needs-review; "decided" when there is no proposal to compare with.
+    As the applicability page says it (tracker.domain.applicability_decisions): undecided,
+    confirmed, overridden or needs-review; "decided" when there is no proposal to compare with.
     """
     if proposal is None:
         return "undecided" if decision is None else "decided"
@@ -121,7 +122,8 @@ def decision_state(decision: DecisionRecord | None, proposal: ProposalRecord | N
             decision.not_applicable, decision.basis_proposal, decision.basis_fingerprint
         )
     kind = ProposalKind(proposal.proposal) if proposal.proposal in _KINDS else ProposalKind.UNKNOWN
-    return applicability.decision_state(kind, proposal.fingerprint, facts).value.replace("_", "-")
+    state = applicability_decisions.decision_state(kind, proposal.fingerprint, facts)
+    return state.value.replace("_", "-")
 
 
 def _select(

@@ -16,7 +16,7 @@ from tracker.domain.canonical import canonical_json, sha256_hex
 from tracker.domain.data_map_schema import ActivitySpec, DpiaSpec, SystemSpec
 from tracker.errors import CatalogError, Problem
 from tracker.models import DataSystem, Dpia, Obligation, ProcessingActivity, utcnow
-from tracker.services.applicability_proposals import ProposalRefresh, refresh_proposals
+from tracker.services.applicability_refresh import ProposalRefresh, refresh_proposals
 from tracker.services.audit import EventSpec, record_events
 from tracker.services.retention import RetentionSync, sync_retention_duties
 

@@ -1,9 +1,9 @@
-"""DPIAs and the risk register: residual risk in a release, the DPO's sign-off, missing DPIAs.
+"""DPIAs and the risk register: residual risk in a release, sign-off states, missing DPIAs.
 
 DPIAs come from data_map/dpias.yaml (stored by the data map load in the Dpia table); the
 statuses of their mitigating obligations come from one matrix for the chosen release, so a
 page costs a fixed number of queries plus that matrix (usually from the matrix cache),
-however many DPIAs and risks there are.
+however many DPIAs and risks there are. The DPO signs a DPIA off in services/dpia_signoffs.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from enum import StrEnum
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from tracker.domain.access import Actor
 from tracker.domain.data_map_schema import DpiaSpec
 from tracker.domain.risk import (
     AcceptingException,
@@ -28,18 +27,13 @@ from tracker.domain.risk import (
     holding_exceptions,
 )
 from tracker.domain.status import Status
-from tracker.domain.text_rules import text_problem
-from tracker.errors import NotFoundError, ValidationError
+from tracker.errors import NotFoundError
 from tracker.models import ReleaseException, TestRun, utcnow
 from tracker.models.privacy_program import Dpia, DpiaSignOff, ProcessingActivity
-from tracker.services.audit import record_event
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData
 from tracker.services.matrix_cache import cached_matrix
 from tracker.services.releases import find_release, list_releases
-
-MAX_NOTE = 2000
-MAX_REVIEW_YEARS = 3
 
 
 class SignOffState(StrEnum):
@@ -158,14 +152,6 @@ class RiskRegister:
         return heat_map([entry.risk for entry in self.entries], residual=residual)
 
 
-@dataclass(frozen=True)
-class DpiaSignOffReport:
-    """What a sign-off did: the sign-off that stands, and whether it was recorded now."""
-
-    sign_off: DpiaSignOff
-    recorded: bool
-
-
 def choose_release(
     *, session: Session, release: str | None = None, default_branch: str = "main"
 ) -> RegisterScope:
@@ -224,74 +210,8 @@ def dpia_report(
     today: date | None = None,
 ) -> RiskRegister:
     """Return one DPIA assessed in the chosen release; NotFoundError for an unknown one."""
-    row = _find_dpia(session, dpia_id)
+    row = find_dpia(session, dpia_id)
     return _register(session, [row], choice, matrix, today or utcnow().date(), missing=False)
-
-
-def sign_off_dpia(
-    *,
-    session: Session,
-    dpia_id: str,
-    next_review_on: date,
-    note: str | None,
-    actor: Actor,
-    today: date | None = None,
-) -> DpiaSignOffReport:
-    """Sign off the DPIA's current version, with the date of its next review.
-
-    The next review is from today to three years ahead. Signing the same version again with
-    the same date and note records nothing new.
-    """
-    today = today or utcnow().date()
-    latest = review_window(today)[1]
-    if next_review_on < today:
-        raise ValidationError(
-            f"The next review date {next_review_on.isoformat()} is in the past: choose a date "
-            f"from today ({today.isoformat()}) on.",
-            field="next_review_on",
-        )
-    if next_review_on > latest:
-        raise ValidationError(
-            f"The next review date {next_review_on.isoformat()} is more than {MAX_REVIEW_YEARS} "
-            f"years ahead: choose a date until {latest.isoformat()}.",
-            field="next_review_on",
-        )
-    note = _clean_note(note)
-    dpia = _find_dpia(session, dpia_id)
-    previous = session.exec(
-        select(DpiaSignOff)
-        .where(col(DpiaSignOff.dpia_id) == dpia.id)
-        .order_by(col(DpiaSignOff.id).desc())
-    ).first()
-    if (
-        previous is not None
-        and previous.fingerprint == dpia.fingerprint
-        and previous.next_review_on == next_review_on
-        and previous.note == note
-        and previous.signed_by == actor.label
-    ):
-        return DpiaSignOffReport(previous, recorded=False)
-    row = DpiaSignOff(
-        dpia_id=dpia.id,
-        fingerprint=dpia.fingerprint,
-        version=dpia.version,
-        signed_by=actor.label,
-        signed_role=actor.role.value if actor.role else None,
-        next_review_on=next_review_on,
-        note=note,
-    )
-    session.add(row)
-    session.flush()
-    record_event(
-        session=session,
-        actor=actor,
-        action="dpia.signed_off",
-        entity_type="dpia",
-        entity_id=dpia.id,
-        before=_sign_off_json(previous) if previous is not None else None,
-        after=_sign_off_json(row),
-    )
-    return DpiaSignOffReport(row, recorded=True)
 
 
 @dataclass(frozen=True)
@@ -319,13 +239,16 @@ def risks_mitigated_by(*, session: Session, obligation_id: str) -> list[Mitigate
     ]
 
 
-def review_window(today: date) -> tuple[date, date]:
-    """Return the earliest and latest next review date a sign-off may give today."""
-    try:
-        latest = today.replace(year=today.year + MAX_REVIEW_YEARS)
-    except ValueError:  # 29 February, in a year without one
-        latest = today.replace(year=today.year + MAX_REVIEW_YEARS, day=28)
-    return today, latest
+def find_dpia(session: Session, dpia_id: str) -> Dpia:
+    """Return the current DPIA with this id; NotFoundError (pointing to /risks) otherwise."""
+    row = session.get(Dpia, dpia_id) if len(dpia_id) <= 80 else None
+    if row is None or row.retired_at is not None:
+        gone = " It was removed from the data map." if row is not None else ""
+        raise NotFoundError(
+            f"There is no DPIA '{dpia_id[:80]}'.{gone} The risk register (/risks) lists every "
+            "DPIA of the data map."
+        )
+    return row
 
 
 # --- private helpers ---------------------------------------------------------------------------
@@ -381,17 +304,6 @@ def _register(
         titles=titles,
         notes=matrix.notes,
     )
-
-
-def _find_dpia(session: Session, dpia_id: str) -> Dpia:
-    row = session.get(Dpia, dpia_id) if len(dpia_id) <= 80 else None
-    if row is None or row.retired_at is not None:
-        gone = " It was removed from the data map." if row is not None else ""
-        raise NotFoundError(
-            f"There is no DPIA '{dpia_id[:80]}'.{gone} The risk register (/risks) lists every "
-            "DPIA of the data map."
-        )
-    return row
 
 
 def _exceptions(
@@ -493,22 +405,3 @@ def _sign_off_view(row: DpiaSignOff | None, dpia: Dpia, today: date) -> DpiaSign
         note=row.note,
         review_overdue=row.next_review_on < today,
     )
-
-
-def _sign_off_json(row: DpiaSignOff) -> dict[str, object]:
-    return {
-        "version": row.version,
-        "fingerprint": row.fingerprint,
-        "next_review_on": row.next_review_on.isoformat(),
-        "note": row.note,
-    }
-
-
-def _clean_note(note: str | None) -> str | None:
-    value = (note or "").strip()
-    if not value:
-        return None
-    problem = text_problem("note", value, MAX_NOTE, multiline=True)
-    if problem is not None:
-        raise ValidationError(problem, field="note")
-    return value

@@ -511,7 +511,7 @@ def decide_applicability(
             "Say why the obligation does not apply (at least 10 characters).", field="justification"
         )
     # The data map's current proposal is the decision's basis: when it changes, the decision
-    # needs a review (tracker.services.applicability_proposals).
+    # needs a review (tracker.services.applicability_refresh).
     proposal = session.get(ApplicabilityProposal, obligation.id)
     session.add(
         ApplicabilityDecision(

@@ -1,36 +1,43 @@
-"""Periodic reviews: what is due per owner, review campaigns, and recording each review."""
+"""Periodic reviews: recording each review, in a campaign or outside one.
+
+This module is also where the rest of the reviews' use cases are reached from: what is due
+(`review_items`), campaigns (`review_campaigns`) and who may do what (`review_rules`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import case, func, update
-from sqlalchemy import select as core_select
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from tracker.domain.access import Actor, ActorKind, Permission, Role, role_allows
+from tracker.domain.access import Actor
 from tracker.domain.reviews import (
     ITEM_KINDS,
     KIND_WORDS,
     NOT_CONFORMING,
     OUTCOME_WORDS,
-    OUTCOMES,
+    ReviewItem,
 )
-from tracker.domain.text_rules import text_problem
 from tracker.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from tracker.models import (
-    Review,
-    ReviewCampaign,
-    User,
-    as_utc,
-    column_length,
-    utcnow,
+from tracker.models import Review, as_utc, utcnow
+from tracker.services.audit import record_event
+from tracker.services.review_campaigns import (
+    MAX_CAMPAIGN_DAYS,
+    MAX_CAMPAIGN_ITEMS,
+    MAX_CAMPAIGN_NAME,
+    MAX_NOTE,
+    AssignedReview,
+    CampaignCreated,
+    CampaignDetail,
+    CampaignProgress,
+    create_campaign,
+    get_campaign,
+    list_campaigns,
+    open_reviews_of,
 )
-from tracker.services.audit import EventSpec, record_event, record_events
 from tracker.services.review_items import (
-    Item,
     item_titles,
     overdue_by_owner,
     overdue_obligation_reviews,
@@ -39,206 +46,74 @@ from tracker.services.review_items import (
     review_items,
     reviews_by_owner,
 )
+from tracker.services.review_rules import (
+    MAX_FINDING,
+    checked_outcome,
+    is_person,
+    manages,
+    may_manage,
+    may_record,
+    may_review_item,
+    require_recorder,
+)
 
 __all__ = [
+    "MAX_CAMPAIGN_DAYS",
+    "MAX_CAMPAIGN_ITEMS",
+    "MAX_CAMPAIGN_NAME",
+    "MAX_FINDING",
+    "MAX_NOTE",
+    "AssignedReview",
+    "CampaignCreated",
+    "CampaignDetail",
+    "CampaignProgress",
+    "ItemReviewed",
+    "create_campaign",
+    "findings_outside_campaigns",
+    "get_campaign",
+    "get_review",
+    "list_campaigns",
+    "may_manage",
+    "may_record",
+    "may_review_item",
+    "open_reviews_of",
     "overdue_by_owner",
     "overdue_obligation_reviews",
+    "record_ad_hoc_review",
+    "record_item_review",
+    "record_review",
     "resolve_items",
     "review_items",
     "reviews_by_owner",
 ]
 
-MAX_CAMPAIGN_ITEMS = 500
-MAX_CAMPAIGN_DAYS = 730  # a campaign is due within two years
-MAX_FINDING = 4000
-MAX_NOTE = 2000
-MAX_CAMPAIGN_NAME = column_length(ReviewCampaign, "name")
+#: At most this many findings of reviews outside campaigns are listed.
+MAX_LISTED_FINDINGS = 50
 
 
 @dataclass(frozen=True)
-class CampaignProgress:
-    """A campaign and how far its reviews got."""
-
-    campaign: ReviewCampaign
-    total: int
-    recorded: int
-    not_conforming: int
-
-    @property
-    def open(self) -> int:
-        """Return how many of its reviews are still to be recorded."""
-        return self.total - self.recorded
-
-
-@dataclass(frozen=True)
-class AssignedReview:
-    """A review with the title of what it is about, as pages list it."""
+class ItemReviewed:
+    """A review recorded outside a campaign, and the item's review as it now stands."""
 
     review: Review
-    title: str
-    campaign_name: str | None = None
+    item: ReviewItem
 
-
-@dataclass(frozen=True)
-class CampaignDetail:
-    """A campaign with each of its reviews."""
-
-    progress: CampaignProgress
-    reviews: list[AssignedReview]
-
-
-@dataclass(frozen=True)
-class CampaignCreated:
-    """What creating a campaign made."""
-
-    campaign: ReviewCampaign
-    reviews: int
+    @property
+    def not_conforming(self) -> bool:
+        """Return whether the review found the item not conforming."""
+        return self.review.outcome == NOT_CONFORMING
 
     @property
     def message(self) -> str:
         """Return one line a person can read."""
+        item = self.item
+        words = OUTCOME_WORDS.get(self.review.outcome or "", self.review.outcome or "")
+        days = item.days_left
         return (
-            f"Campaign #{self.campaign.id} '{self.campaign.name}' assigns {self.reviews} "
-            f"review(s), due on {self.campaign.due_on.isoformat()}."
+            f"Recorded review #{self.review.id} of the {KIND_WORDS[item.kind]} {item.id} as "
+            f"{words}; its next review is due on {item.due_on.isoformat()} "
+            f"(in {days} day{'' if days == 1 else 's'})."
         )
-
-
-# --- what is due -----------------------------------------------------------------------------
-
-
-# --- campaigns -------------------------------------------------------------------------------
-
-
-def create_campaign(
-    *,
-    session: Session,
-    name: str,
-    due_on: date | None,
-    items: Sequence[Item],
-    reviewer: str,
-    note: str | None,
-    actor: Actor,
-    today: date | None = None,
-) -> CampaignCreated:
-    """Assign reviews of the items to a reviewer, due on a date; audited."""
-    _require_manager(actor, "create a review campaign")
-    today = today or utcnow().date()
-    name = _text("name", name, MAX_CAMPAIGN_NAME, required=True, multiline=False)
-    note = _text("note", note or "", MAX_NOTE, required=False, multiline=True) or None
-    if due_on is None:
-        raise ValidationError("Give the campaign's due date, e.g. a month from now.", "due_on")
-    if due_on < today:
-        raise ValidationError(
-            f"The due date {due_on.isoformat()} has passed: choose today or a later day.", "due_on"
-        )
-    latest = today + timedelta(days=MAX_CAMPAIGN_DAYS)
-    if due_on > latest:
-        raise ValidationError(
-            f"Choose a due date within two years (by {latest.isoformat()}).",
-            "due_on",
-        )
-    assignee = _reviewer(session, reviewer)
-    chosen = list(dict.fromkeys(items))
-    if not chosen:
-        raise ValidationError("Choose at least one item to review.", "items")
-    if len(chosen) > MAX_CAMPAIGN_ITEMS:
-        raise ValidationError(
-            f"A campaign reviews at most {MAX_CAMPAIGN_ITEMS} items; {len(chosen)} were chosen. "
-            "Split it into several campaigns.",
-            "items",
-        )
-    _require_reviewable(session, chosen, today)
-    campaign = ReviewCampaign(
-        name=name, due_on=due_on, note=note, created_by=actor.label, created_at=utcnow()
-    )
-    session.add(campaign)
-    session.flush()
-    reviews = [
-        Review(
-            campaign_id=campaign.id,
-            item_kind=kind,
-            item_id=item_id,
-            reviewer=assignee.email,
-            due_on=due_on,
-        )
-        for kind, item_id in chosen
-    ]
-    session.add_all(reviews)
-    session.flush()
-    events = [
-        EventSpec(
-            "review_campaign.created",
-            "review_campaign",
-            str(campaign.id),
-            after={
-                "name": name,
-                "due_on": due_on.isoformat(),
-                "reviewer": assignee.email,
-                "items": len(reviews),
-                "note": note,
-            },
-        )
-    ] + [
-        EventSpec(
-            "review.assigned",
-            "review",
-            str(review.id),
-            after={
-                "campaign": campaign.id,
-                "item": f"{review.item_kind}:{review.item_id}",
-                "reviewer": review.reviewer,
-                "due_on": due_on.isoformat(),
-            },
-        )
-        for review in reviews
-    ]
-    record_events(session=session, actor=actor, events=events)
-    return CampaignCreated(campaign, len(reviews))
-
-
-def list_campaigns(*, session: Session) -> list[CampaignProgress]:
-    """Return every campaign, newest first, with its progress (two queries)."""
-    campaigns = session.exec(
-        select(ReviewCampaign).order_by(
-            col(ReviewCampaign.created_at).desc(), col(ReviewCampaign.id).desc()
-        )
-    ).all()
-    counts = _progress_counts(session)
-    return [_progress(campaign, counts) for campaign in campaigns]
-
-
-def get_campaign(*, session: Session, campaign_id: int) -> CampaignDetail:
-    """Return a campaign and its reviews; NotFoundError when there is no such campaign."""
-    campaign = session.get(ReviewCampaign, campaign_id)
-    if campaign is None:
-        raise NotFoundError(f"There is no review campaign #{campaign_id}.")
-    reviews = session.exec(
-        select(Review).where(col(Review.campaign_id) == campaign_id).order_by(col(Review.id))
-    ).all()
-    titles = item_titles(session, [(review.item_kind, review.item_id) for review in reviews])
-    return CampaignDetail(
-        progress=_progress(campaign, _progress_counts(session, campaign_id)),
-        reviews=[
-            AssignedReview(review, titles.get((review.item_kind, review.item_id), ""))
-            for review in reviews
-        ],
-    )
-
-
-def open_reviews_of(*, session: Session, reviewer: str) -> list[AssignedReview]:
-    """Return the reviews assigned to someone and not recorded yet, soonest due first."""
-    rows = session.exec(
-        select(Review, ReviewCampaign.name)
-        .join(ReviewCampaign, col(ReviewCampaign.id) == col(Review.campaign_id), isouter=True)
-        .where(col(Review.reviewer) == reviewer.strip().lower(), col(Review.outcome).is_(None))
-        .order_by(col(Review.due_on), col(Review.id))
-        .limit(MAX_CAMPAIGN_ITEMS)
-    ).all()
-    titles = item_titles(session, [(review.item_kind, review.item_id) for review, _ in rows])
-    return [
-        AssignedReview(review, titles.get((review.item_kind, review.item_id), ""), name)
-        for review, name in rows
-    ]
 
 
 def get_review(*, session: Session, review_id: int) -> Review:
@@ -249,31 +124,18 @@ def get_review(*, session: Session, review_id: int) -> Review:
     return review
 
 
-# --- recording reviews -----------------------------------------------------------------------
-
-
-def may_record(actor: Actor, review: Review) -> bool:
-    """Return whether the actor may record the review: its reviewer, or one who manages reviews."""
-    return _is_person(actor, review.reviewer) or _manages(actor)
-
-
-def may_manage(actor: Actor) -> bool:
-    """Return whether the actor may create campaigns and record any review."""
-    return _manages(actor)
-
-
 def record_review(
     *, session: Session, review_id: int, outcome: str, finding: str | None, actor: Actor
 ) -> Review:
     """Record an assigned review's outcome, once: by its reviewer or one who manages reviews."""
-    outcome, finding = _outcome(outcome, finding)
+    outcome, finding = checked_outcome(outcome, finding)
     review = get_review(session=session, review_id=review_id)
     if not may_record(actor, review):
         raise ForbiddenError(
             f"Review #{review.id} is assigned to {review.reviewer}: only they, or someone who "
             "manages reviews (compliance or admin), may record it."
         )
-    _require_recorder(actor)
+    require_recorder(actor)
     if review.outcome is not None:
         raise ConflictError(_recorded_already(review))
     now = utcnow()
@@ -291,6 +153,48 @@ def record_review(
     return review
 
 
+def record_item_review(
+    *,
+    session: Session,
+    kind: str,
+    item_id: str,
+    outcome: str,
+    finding: str | None,
+    actor: Actor,
+    today: date | None = None,
+) -> ItemReviewed:
+    """Record a review, made today, of an item that is reviewed; return when it is due next.
+
+    NotFoundError for an unknown kind or item, ConflictError for an item that is not reviewed
+    (an obligation legal decided does not apply, a group of obligations, a draft activity);
+    ForbiddenError unless the actor owns the item or manages reviews.
+    """
+    today = today or utcnow().date()
+    if kind not in ITEM_KINDS:
+        raise NotFoundError(
+            f"There is no kind of item '{kind[:20]}' to review: use one of {', '.join(ITEM_KINDS)}."
+        )
+    owner_of(session, kind, item_id)  # NotFoundError when there is no such item
+    if _reviewed_item(session, kind, item_id, today) is None:
+        reason = (
+            "legal decided it does not apply, or it is a group of other obligations"
+            if kind == "obligation"
+            else "it is not active"
+        )
+        raise ConflictError(f"The {KIND_WORDS[kind]} {item_id[:80]} is not reviewed: {reason}.")
+    review = record_ad_hoc_review(
+        session=session,
+        kind=kind,
+        item_id=item_id,
+        outcome=outcome,
+        finding=finding,
+        actor=actor,
+    )
+    after = _reviewed_item(session, kind, item_id, today)
+    assert after is not None  # noqa: S101 - it was reviewed a moment ago, in this transaction
+    return ItemReviewed(review, after)
+
+
 def record_ad_hoc_review(
     *,
     session: Session,
@@ -305,23 +209,23 @@ def record_ad_hoc_review(
 
     `at` is when the review was made (default: now); it cannot be in the future.
     """
-    outcome, finding = _outcome(outcome, finding)
     if kind not in ITEM_KINDS:
         raise ValidationError(
             f"Unknown kind of item '{kind[:20]}'; use one of {', '.join(ITEM_KINDS)}.", "kind"
         )
-    now = utcnow()
-    when = as_utc(at) if at is not None else now
-    if when > now:
-        raise ValidationError("A review cannot be recorded as made in the future.", "at")
     owner = owner_of(session, kind, item_id)
-    if not ((owner is not None and _is_person(actor, owner)) or _manages(actor)):
+    if not ((owner is not None and is_person(actor, owner)) or manages(actor)):
         raise ForbiddenError(
             f"The {KIND_WORDS[kind]} {item_id} is reviewed by {owner or 'nobody named'}: only its "
             "owner, or someone who manages reviews (compliance or admin), may record a review "
             "of it outside a campaign."
         )
-    _require_recorder(actor)
+    require_recorder(actor)
+    outcome, finding = checked_outcome(outcome, finding)
+    now = utcnow()
+    when = as_utc(at) if at is not None else now
+    if when > now:
+        raise ValidationError("A review cannot be recorded as made in the future.", "at")
     review = Review(
         item_kind=kind,
         item_id=item_id,
@@ -338,105 +242,31 @@ def record_ad_hoc_review(
     return review
 
 
-# --- items -----------------------------------------------------------------------------------
+def findings_outside_campaigns(
+    *, session: Session, limit: int = MAX_LISTED_FINDINGS
+) -> list[AssignedReview]:
+    """Return the newest not-conforming reviews recorded outside campaigns, with item titles."""
+    rows = session.exec(
+        select(Review)
+        .where(col(Review.campaign_id).is_(None), col(Review.outcome) == NOT_CONFORMING)
+        .order_by(col(Review.reviewed_at).desc(), col(Review.id).desc())
+        .limit(limit)
+    ).all()
+    titles = item_titles(session, [(review.item_kind, review.item_id) for review in rows])
+    return [
+        AssignedReview(review, titles.get((review.item_kind, review.item_id), ""))
+        for review in rows
+    ]
 
 
 # --- private helpers -------------------------------------------------------------------------
 
 
-def _require_reviewable(session: Session, items: list[Item], today: date) -> None:
-    reviewable = {(item.kind, item.id) for item in review_items(session=session, today=today)}
-    missing = [item for item in items if item not in reviewable]
-    if not missing:
-        return
-    for kind, _item_id in missing:
-        if kind not in ITEM_KINDS:
-            raise ValidationError(
-                f"Unknown kind of item '{kind[:20]}'; use one of {', '.join(ITEM_KINDS)}.", "items"
-            )
-    titles = item_titles(session, missing)
-    kind, item_id = missing[0]
-    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-    if (kind, item_id) in titles:
-        reason = (
-            "legal decided it does not apply, or it is a group of other obligations"
-            if kind == "obligation"
-            else "it is retired or not active"
-        )
-        raise ValidationError(
-            f"The {KIND_WORDS[kind]} {item_id[:80]}{more} is not reviewed: {reason}.", "items"
-        )
-    raise ValidationError(f"There is no {KIND_WORDS[kind]} '{item_id[:80]}'{more}.", "items")
-
-
-def _reviewer(session: Session, email: str) -> User:
-    address = (email or "").strip().lower()
-    if not address:
-        raise ValidationError("Choose the reviewer (the e-mail of their account).", "reviewer")
-    problem = text_problem("reviewer", address, column_length(User, "email"))
-    if problem is not None:
-        raise ValidationError(problem, "reviewer")
-    user = session.exec(select(User).where(col(User.email) == address)).first()
-    if user is None or not user.active:
-        state = "is disabled" if user is not None else "does not exist"
-        raise ValidationError(
-            f"The account {address} {state}: choose an active account as the reviewer.", "reviewer"
-        )
-    if not role_allows(Role(user.role), Permission.RECORD_REVIEWS):
-        raise ValidationError(
-            f"{address} is a {user.role} and may not record reviews: choose an engineer, legal, "
-            "compliance or admin account.",
-            "reviewer",
-        )
-    return user
-
-
-def _outcome(outcome: str, finding: str | None) -> tuple[str, str | None]:
-    value = (outcome or "").strip().lower().replace(" ", "_")
-    if value not in OUTCOMES:
-        raise ValidationError(
-            "Say whether the item is conforming or not conforming.", field="outcome"
-        )
-    text = _text("finding", finding or "", MAX_FINDING, required=False, multiline=True)
-    if value == NOT_CONFORMING and len(text) < 10:
-        raise ValidationError(
-            "Describe the finding (at least 10 characters): what does not conform, and where.",
-            field="finding",
-        )
-    return value, text or None
-
-
-def _text(name: str, value: str, maximum: int, *, required: bool, multiline: bool) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError(f"Give the {name.replace('_', ' ')}.", field=name)
-    problem = text_problem(name, text, maximum, multiline)
-    if problem is not None:
-        raise ValidationError(problem, field=name)
-    return text
-
-
-def _is_person(actor: Actor, email: str) -> bool:
-    return actor.kind is ActorKind.USER and actor.name.strip().lower() == email.strip().lower()
-
-
-def _manages(actor: Actor) -> bool:
-    """Return whether the actor may manage reviews (an operator at the server's shell may)."""
-    if actor.kind in (ActorKind.CLI, ActorKind.SYSTEM):
-        return True
-    return actor.role is not None and role_allows(actor.role, Permission.MANAGE_REVIEWS)
-
-
-def _require_manager(actor: Actor, what: str) -> None:
-    if not _manages(actor):
-        raise ForbiddenError(f"Only compliance or an admin may {what}.")
-
-
-def _require_recorder(actor: Actor) -> None:
-    if actor.kind is ActorKind.USER and (
-        actor.role is None or not role_allows(actor.role, Permission.RECORD_REVIEWS)
-    ):
-        raise ForbiddenError("Your role may not record reviews: ask compliance or an admin.")
+def _reviewed_item(session: Session, kind: str, item_id: str, today: date) -> ReviewItem | None:
+    for item in review_items(session=session, today=today):
+        if item.kind == kind and item.id == item_id:
+            return item
+    return None
 
 
 def _recorded_already(review: Review) -> str:
@@ -465,26 +295,3 @@ def _audit_recorded(
             "finding": finding,
         },
     )
-
-
-def _progress_counts(
-    session: Session, campaign_id: int | None = None
-) -> dict[int, tuple[int, int, int]]:
-    not_conforming = func.sum(case((col(Review.outcome) == NOT_CONFORMING, 1), else_=0))
-    query = core_select(
-        col(Review.campaign_id),
-        func.count(col(Review.id)),
-        func.count(col(Review.outcome)),
-        not_conforming,
-    ).where(col(Review.campaign_id).is_not(None))
-    if campaign_id is not None:
-        query = query.where(col(Review.campaign_id) == campaign_id)
-    rows = session.execute(query.group_by(col(Review.campaign_id))).all()
-    return {int(cid): (int(total), int(done), int(bad or 0)) for cid, total, done, bad in rows}
-
-
-def _progress(
-    campaign: ReviewCampaign, counts: dict[int, tuple[int, int, int]]
-) -> CampaignProgress:
-    total, done, bad = counts.get(campaign.id or 0, (0, 0, 0))
-    return CampaignProgress(campaign, total, done, bad)

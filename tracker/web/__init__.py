@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from tracker.domain.access import Permission
 from tracker.domain.status import STATUS_LABELS, STATUS_ORDER
 from tracker.web.auth import current_identity, may
-from tracker.web.id_text import breakable_id, code_spans
+from tracker.web.id_text import code_spans
 
 csrf = CSRFProtect()
 
@@ -118,7 +118,6 @@ def init_app(app: Flask) -> None:
     add_nav_item(app, "API tokens", "accounts.tokens", Permission.MANAGE_TOKENS)
 
     app.context_processor(_template_globals)
-    app.jinja_env.filters["breakable_id"] = breakable_id
     app.jinja_env.filters["code_spans"] = code_spans
     security.init_app(app)
     errors.init_app(app)

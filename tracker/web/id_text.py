@@ -1,4 +1,4 @@
-"""How ids and the tracker's own reason sentences are shown in pages."""
+"""How the tracker's own reason sentences are shown in pages: their `quoted` names as code."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ import re
 from markupsafe import Markup, escape
 
 _CODE = re.compile(r"`([^`\n]{1,200})`")
-
-
-def breakable_id(value: object) -> Markup:
-    """Escape an id and let it break after its dots (long retention duty ids in narrow columns)."""
-    return Markup(str(escape(str(value))).replace(".", ".<wbr>"))  # noqa: S704 - escaped above
 
 
 def code_spans(value: object) -> Markup:

@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 
 from flask import url_for
 
-from tracker.domain.applicability import PROPOSAL_WORDS, DecisionState, ProposalKind
+from tracker.domain.applicability_decisions import DecisionState
+from tracker.domain.applicability_vocabulary import PROPOSAL_WORDS, ProposalKind
 from tracker.errors import ValidationError
 from tracker.models import Instrument, column_length
 from tracker.services.applicability_proposals import (

@@ -11,7 +11,8 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.errors import ValidationError
 from tracker.models import Obligation, column_length
-from tracker.services.applicability_proposals import confirm_proposals, list_proposals
+from tracker.services.applicability_confirm import confirm_proposals
+from tracker.services.applicability_proposals import list_proposals
 from tracker.web.applicability.page import (
     FILTER_FIELDS,
     ProposalQuery,

@@ -15,7 +15,7 @@ from tracker.errors import ValidationError
 from tracker.models import RetentionDuty, column_length
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import ScopeChoices
-from tracker.services.retention import RetentionSchedule, ScheduleRow
+from tracker.services.retention_schedule import RetentionSchedule, ScheduleRow
 from tracker.web.links import obligation_href_prefix, safe_url
 from tracker.web.request_args import parse_scope_args, text_arg
 from tracker.web.status_style import STATUS_CSS, VERIFICATION_CSS

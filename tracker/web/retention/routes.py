@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.services.evidence_pages import scope_choices
-from tracker.services.retention import retention_schedule
+from tracker.services.retention_schedule import retention_schedule
 from tracker.web.auth import requires
 from tracker.web.request_args import evidence_scope
 from tracker.web.retention.page import parse_schedule_query, schedule_page

@@ -15,7 +15,7 @@ from tracker.domain.reviews import (
     ReviewState,
 )
 from tracker.models import Review, as_utc
-from tracker.services.reviews import AssignedReview, CampaignDetail, CampaignProgress
+from tracker.services.review_campaigns import AssignedReview, CampaignDetail, CampaignProgress
 
 #: At most this many reviews are listed per owner; the count says how many more there are.
 ROWS_PER_OWNER = 200
@@ -38,9 +38,10 @@ _PAGES = {"obligation": "/obligations/", "activity": "/data-map/activities/", "d
 
 @dataclass(frozen=True)
 class DueRow:
-    """One item's review in an owner's list."""
+    """One item's review in an owner's list, with the form to record it if the viewer may."""
 
     kind: str
+    kind_key: str
     id: str
     title: str
     href: str
@@ -50,6 +51,7 @@ class DueRow:
     state: str
     state_css: str
     when: str
+    may_record: bool
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class OwnerSection:
     overdue: int
     rows: list[DueRow]
     more: int
+
+    @property
+    def recordable(self) -> bool:
+        """Return whether the viewer may record a review of any of its rows."""
+        return any(row.may_record for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -106,11 +113,13 @@ class ReviewsPage:
     due_soon: int
     owners: list[OwnerSection]
     mine: list[ReviewRow]
+    findings: list[ReviewRow]
     campaigns: list[CampaignRow]
     may_manage: bool
     reviewers: list[tuple[str, str]]
     selections: tuple[tuple[str, str], ...]
     today: str
+    jira_project: str | None  # None: Jira is not configured, so no issue can be opened
 
 
 @dataclass(frozen=True)
@@ -127,11 +136,14 @@ def reviews_page(
     *,
     groups: Sequence[OwnerReviews],
     mine: Sequence[AssignedReview],
+    findings: Sequence[AssignedReview],
     campaigns: Sequence[CampaignProgress],
     may_manage: bool,
     may_record: set[int],
+    may_review: set[tuple[str, str]],
     reviewers: list[tuple[str, str]],
     today: date,
+    jira_project: str | None,
 ) -> ReviewsPage:
     """Build the /reviews page."""
     items = [item for group in groups for item in group.items]
@@ -142,7 +154,10 @@ def reviews_page(
             OwnerSection(
                 owner=group.owner,
                 overdue=group.overdue,
-                rows=[_due_row(item) for item in group.items[:ROWS_PER_OWNER]],
+                rows=[
+                    _due_row(item, may_record=(item.kind, item.id) in may_review)
+                    for item in group.items[:ROWS_PER_OWNER]
+                ],
                 more=max(0, len(group.items) - ROWS_PER_OWNER),
             )
             for group in groups
@@ -150,11 +165,18 @@ def reviews_page(
         mine=[
             review_row(assigned, may_record=assigned.review.id in may_record) for assigned in mine
         ],
+        findings=[
+            review_row(
+                assigned, may_record=assigned.review.id in may_record, jira=jira_project is not None
+            )
+            for assigned in findings
+        ],
         campaigns=[campaign_row(progress) for progress in campaigns],
         may_manage=may_manage,
         reviewers=reviewers,
         selections=SELECTIONS,
         today=today.isoformat(),
+        jira_project=jira_project,
     )
 
 
@@ -227,7 +249,7 @@ def review_row(assigned: AssignedReview, *, may_record: bool, jira: bool = True)
     )
 
 
-def _due_row(item: ReviewItem) -> DueRow:
+def _due_row(item: ReviewItem, *, may_record: bool) -> DueRow:
     days = abs(item.days_left)
     if item.state is ReviewState.OVERDUE:
         when = f"{days} day{'s' if days != 1 else ''} overdue"
@@ -237,6 +259,7 @@ def _due_row(item: ReviewItem) -> DueRow:
         when = f"in {days} day{'s' if days != 1 else ''}"
     return DueRow(
         kind=KIND_WORDS.get(item.kind, item.kind),
+        kind_key=item.kind,
         id=item.id,
         title=item.title,
         href=_PAGES.get(item.kind, "/") + item.id,
@@ -251,4 +274,5 @@ def _due_row(item: ReviewItem) -> DueRow:
         state=item.state.value,
         state_css=STATE_CSS[item.state],
         when=when,
+        may_record=may_record,
     )

@@ -14,20 +14,21 @@ from tracker.errors import ValidationError
 from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings
 from tracker.models import Review, User, utcnow
 from tracker.services.accounts import list_users
-from tracker.services.review_issues import check_finding
-from tracker.services.review_items import SELECTIONS, choose_items
-from tracker.services.reviews import (
+from tracker.services.review_campaigns import (
     MAX_CAMPAIGN_NAME,
-    MAX_FINDING,
     MAX_NOTE,
     create_campaign,
     get_campaign,
     list_campaigns,
-    may_manage,
-    may_record,
     open_reviews_of,
+)
+from tracker.services.review_issues import check_finding
+from tracker.services.review_items import SELECTIONS, choose_items, reviews_by_owner
+from tracker.services.review_rules import MAX_FINDING, may_manage, may_record, may_review_item
+from tracker.services.reviews import (
+    findings_outside_campaigns,
+    record_item_review,
     record_review,
-    reviews_by_owner,
 )
 from tracker.web.auth import current_actor, current_identity, requires
 from tracker.web.jobs.starting import start_job
@@ -113,6 +114,36 @@ def record(review_id: int) -> ResponseReturnValue:
     return redirect(back, code=303)
 
 
+@reviews.post("/reviews/items/<item_kind>/<item_id>")
+@requires(Permission.RECORD_REVIEWS)
+def record_item(item_kind: str, item_id: str) -> ResponseReturnValue:
+    """Record a review of an item outside any campaign: its owner, or one who manages reviews."""
+    form = request.form
+    session = get_session()
+    typed = dict(form) | {"item": f"{item_kind}:{item_id}"}
+    try:
+        outcome = text_arg(form, "outcome", 32) or ""
+        finding = text_arg(form, "finding", MAX_FINDING, multiline=True)
+        with session.begin():
+            done = record_item_review(
+                session=session,
+                kind=item_kind,
+                item_id=item_id,
+                outcome=outcome,
+                finding=finding,
+                actor=current_actor(),
+            )
+            message = done.message
+            not_conforming = done.not_conforming
+    except ValidationError as exc:
+        return _index_page(error=str(exc), values=typed), 400
+    if not_conforming:
+        message += " Its finding is listed under Findings outside campaigns"
+        message += ", where you can open a Jira issue for it." if _jira_refusal() is None else "."
+    flash(message, "success")
+    return redirect(url_for("reviews.index") + ("#findings" if not_conforming else "#due"), 303)
+
+
 @reviews.post("/reviews/<int:review_id>/issue")
 @requires(Permission.RECORD_REVIEWS)
 def open_issue(review_id: int) -> ResponseReturnValue:
@@ -145,17 +176,27 @@ def _index_page(error: str | None = None, values: dict[str, str] | None = None) 
     actor = identity.actor if identity else None
     user = identity.user if identity else None
     mine = open_reviews_of(session=session, reviewer=user.email) if user else []
+    findings = findings_outside_campaigns(session=session)
     manager = actor is not None and may_manage(actor)
+    groups = reviews_by_owner(
+        session=session, today=today, states=(ReviewState.OVERDUE, ReviewState.DUE_SOON)
+    )
     page = reviews_page(
-        groups=reviews_by_owner(
-            session=session, today=today, states=(ReviewState.OVERDUE, ReviewState.DUE_SOON)
-        ),
+        groups=groups,
         mine=mine,
+        findings=findings,
         campaigns=list_campaigns(session=session),
         may_manage=manager,
-        may_record=_recordable(actor, [assigned.review for assigned in mine]),
+        may_record=_recordable(actor, [assigned.review for assigned in [*mine, *findings]]),
+        may_review={
+            (item.kind, item.id)
+            for group in groups
+            for item in group.items
+            if may_review_item(actor, item.owner)
+        },
         reviewers=_reviewers(list_users(session=session)) if manager else [],
         today=today,
+        jira_project=_default_project(),
     )
     return render_template(
         "reviews/index.html",

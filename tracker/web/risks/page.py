@@ -20,6 +20,7 @@ from tracker.domain.risk import (
     impact_words,
     likelihood_words,
 )
+from tracker.services.dpia_signoffs import review_window
 from tracker.services.dpias import (
     AssessedDpia,
     MissingDpia,
@@ -27,7 +28,6 @@ from tracker.services.dpias import (
     RiskEntry,
     RiskRegister,
     SignOffState,
-    review_window,
 )
 from tracker.web.risks.heat_map import HeatMapView, heat_map_view
 from tracker.web.status_style import STATUS_CSS

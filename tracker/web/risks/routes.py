@@ -18,14 +18,8 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import utcnow
-from tracker.services.dpias import (
-    MAX_NOTE,
-    RegisterScope,
-    choose_release,
-    dpia_report,
-    risk_register,
-    sign_off_dpia,
-)
+from tracker.services.dpia_signoffs import MAX_NOTE, sign_off_dpia
+from tracker.services.dpias import RegisterScope, choose_release, dpia_report, risk_register
 from tracker.web.auth import current_actor, requires
 from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
