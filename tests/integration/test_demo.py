@@ -123,6 +123,8 @@ def test_demo_syncs_sandbox_epics_pushes_links_and_ingests_a_report(app, engine)
             (campaign,) = list_campaigns(session=session)
             assert campaign.campaign.created_by == "compliance@demo.example"
             assert (campaign.total, campaign.recorded, campaign.not_conforming) == (5, 2, 1)
+        # The Art. 30 record opens as a spreadsheet and the OSCAL documents validate.
+        _check_exports(app, engine)
         # Running it again adds nothing twice; the accounts get new passwords, shown again.
         again = prepare_demo(app, demo.settings).lines()
         assert any("Reviews:" in message and "already run" in message for message in again)
@@ -148,3 +150,29 @@ def _demo_passwords(messages: list[str]) -> dict[str, str]:
     start = messages.index("Demo accounts (new passwords each start; sign in at /login):")
     rows = [line.split() for line in messages[start + 1 :]]
     return {email: password for _role, email, password in rows}
+
+
+def _check_exports(app, engine) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from openpyxl import load_workbook
+    from trestle.oscal.catalog import Catalog
+    from trestle.oscal.profile import Profile
+
+    from tests.auth_helpers import make_user, sign_in
+
+    client = app.test_client()
+    sign_in(client, engine, make_user(engine, Role.VIEWER, email="exports@example.com"))
+    workbook = load_workbook(io.BytesIO(client.get("/data-map/export.xlsx").data))
+    record = list(workbook["Art. 30 record"].iter_rows(values_only=True))
+    assert {row[0] for row in record[1:]} >= {"sign-up", "payments", "health-sync"}
+    catalog = client.get("/matrix/oscal/catalog.json").get_json()
+    Catalog.model_validate(catalog["catalog"])
+    profile = client.get("/matrix/oscal/profile.json").get_json()
+    Profile.model_validate(profile["profile"])
+    excluded = {
+        control
+        for exclusion in profile["profile"]["imports"][0].get("exclude-controls", [])
+        for control in exclusion["with-ids"]
+    }
+    assert "hipaa-164.312.a.1" in excluded  # legal confirmed the HIPAA duties do not apply

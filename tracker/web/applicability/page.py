@@ -54,6 +54,9 @@ FILTER_FIELDS = ("proposal", "decision", "instrument", "q")
 _Choice = TypeVar("_Choice", bound=StrEnum)
 
 
+#: Activities linked per row of the list; a row names the rest as a count.
+LISTED_ACTIVITIES = 12
+
 @dataclass(frozen=True)
 class ProposalQuery:
     """The list's filters and page, as read from the query (or the confirm form)."""
@@ -141,6 +144,8 @@ class RowView:
     proposal_css: str
     reasons: tuple[str, ...]
     activities: list[ActivityLink]
+    #: Triggering activities beyond those linked (the obligation page lists them all).
+    more_activities: int
     state: str
     state_label: str
     state_css: str
@@ -291,8 +296,10 @@ def _row(row: ProposalRow, prefix: str) -> RowView:
         proposal_css=PROPOSAL_CSS[row.proposal],
         reasons=row.reasons,
         activities=[
-            ActivityLink(activity, activity, activity_href(activity)) for activity in row.activities
+            ActivityLink(activity, activity, activity_href(activity))
+            for activity in row.activities[:LISTED_ACTIVITIES]
         ],
+        more_activities=max(0, len(row.activities) - LISTED_ACTIVITIES),
         state=row.state.value,
         state_label=(
             "Decided"
