@@ -267,3 +267,35 @@ def test_the_obligation_page_names_the_dpia_risks_it_mitigates(client: Any, load
     assert "Accounts are taken over" in mitigates
     other = client.get("/obligations/BETA-9").get_data(as_text=True)
     assert 'id="mitigates"' not in other
+
+
+def test_the_register_reads_the_same_statuses_with_or_without_the_shared_matrix(
+    app: Flask, client: Any, loaded: None
+) -> None:
+    from sqlalchemy import event
+
+    from tracker.db import get_engine
+    from tracker.web.caching import CACHE_KEY
+
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    app.extensions.pop(CACHE_KEY, None)
+    target = get_engine(app)
+    event.listen(target, "before_cursor_execute", count)
+    try:
+        alone = client.get("/risks").get_data(as_text=True)  # only the DPIAs' obligations
+        # The matrix's own read of the obligations (with their freshness windows).
+        computed_alone = [s for s in statements if "freshness_days" in s]
+        client.get("/matrix")  # computes the whole matrix and shares it
+        statements.clear()
+        shared = client.get("/risks").get_data(as_text=True)
+        computed_shared = [s for s in statements if "freshness_days" in s]
+    finally:
+        event.remove(target, "before_cursor_execute", count)
+    assert computed_alone and not computed_shared  # the second read the shared matrix
+    open_part = lambda page: page.split('id="open"')[1].split('id="accepted"')[0]  # noqa: E731
+    assert open_part(alone) == open_part(shared)
+    assert "Risks whose mitigations are not verified (2)" in open_part(shared)

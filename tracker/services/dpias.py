@@ -224,6 +224,20 @@ class MitigatedRisk:
     risk_title: str
 
 
+def mitigating_obligations(*, session: Session, dpia_id: str | None = None) -> set[str]:
+    """Return the obligations the current DPIAs' mitigations name (of one DPIA, if given)."""
+    query = core_select(col(Dpia.spec)).where(col(Dpia.retired_at).is_(None))
+    if dpia_id is not None:
+        query = query.where(col(Dpia.id) == dpia_id)
+    return {
+        obligation_id
+        for (spec,) in session.execute(query).all()
+        for risk in spec.get("risks", [])
+        for item in risk.get("mitigations", [])
+        for obligation_id in item.get("obligations", [])
+    }
+
+
 def risks_mitigated_by(*, session: Session, obligation_id: str) -> list[MitigatedRisk]:
     """Return the DPIA risks with a mitigation that names the obligation (one query)."""
     rows = session.execute(

@@ -188,6 +188,28 @@ def time_bucket(now: datetime, seconds: int) -> int:
     return int(now.timestamp()) // seconds
 
 
+def matrix_if_cached(
+    *,
+    session: Session,
+    cache: MatrixCache | None,
+    scope: EvidenceScope,
+    generation: str | None = None,
+    bucket_seconds: int = DEFAULT_BUCKET_SECONDS,
+    now: datetime | None = None,
+) -> MatrixData | None:
+    """Return the whole matrix of the scope when the cache holds it, without computing it.
+
+    For pages that need a few obligations' statuses: they use the shared matrix when another
+    request computed it, and compute only their own rows otherwise.
+    """
+    connection = session.connection()
+    if cache is None or pending(connection) or session.new or session.dirty or session.deleted:
+        return None
+    generation = generation or current_generation(connection)
+    key = MatrixKey(generation, time_bucket(now or utcnow(), bucket_seconds), scope, False, None)
+    return cache.get(key.text(), now or utcnow())
+
+
 def cached_matrix(
     *,
     session: Session,

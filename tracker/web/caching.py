@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, cast
@@ -23,15 +24,17 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from tracker.db import get_session
+from tracker.domain.status_expiry import next_status_change
 from tracker.generation import current_generation, pending
 from tracker.models import utcnow
 from tracker.services.evidence import EvidenceScope
-from tracker.services.matrix import MatrixData
+from tracker.services.matrix import MatrixData, build_matrix
 from tracker.services.matrix_cache import (
     LocalMatrixCache,
     MatrixCache,
     RedisMatrixCache,
     cached_matrix,
+    matrix_if_cached,
     time_bucket,
 )
 from tracker.web.auth import SESSION_KEY, current_identity
@@ -71,6 +74,34 @@ def request_matrix(scope: EvidenceScope) -> MatrixData:
         earliest: datetime | None = g.get("tracker_valid_until")
         g.tracker_valid_until = min(earliest or data.valid_until, data.valid_until)
     return data
+
+
+def request_statuses(scope: EvidenceScope, obligation_ids: Collection[str]) -> MatrixData:
+    """Return rows holding at least these obligations' statuses in the scope.
+
+    The shared matrix when the cache holds it; otherwise only these rows, computed for this
+    request (a page that shows a few statuses does not pay for the whole catalog's).
+    """
+    found = matrix_if_cached(
+        session=get_session(),
+        cache=matrix_cache(),
+        scope=scope,
+        generation=request_generation(),
+        bucket_seconds=_bucket_seconds(),
+        now=_request_now(),
+    )
+    if found is None:
+        now = _request_now()
+        found = build_matrix(
+            session=get_session(), scope=scope, obligation_ids=sorted(obligation_ids), now=now
+        )
+        change = next_status_change(found.facts.values(), now)
+        if change is not None:
+            found = replace(found, valid_until=change)
+    if found.valid_until is not None:
+        earliest: datetime | None = g.get("tracker_valid_until")
+        g.tracker_valid_until = min(earliest or found.valid_until, found.valid_until)
+    return found
 
 
 def request_generation() -> str | None:

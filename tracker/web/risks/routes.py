@@ -19,9 +19,16 @@ from tracker.domain.access import Permission
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import utcnow
 from tracker.services.dpia_signoffs import MAX_NOTE, sign_off_dpia
-from tracker.services.dpias import RegisterScope, choose_release, dpia_report, risk_register
+from tracker.services.dpias import (
+    RegisterScope,
+    choose_release,
+    dpia_report,
+    mitigating_obligations,
+    risk_register,
+)
+from tracker.services.matrix import MatrixData
 from tracker.web.auth import current_actor, requires
-from tracker.web.caching import request_matrix, with_etag
+from tracker.web.caching import request_statuses, with_etag
 from tracker.web.collector import with_collector_paused
 from tracker.web.inputs import LONGEST_RELEASE_NAME
 from tracker.web.request_args import date_arg, text_arg
@@ -39,9 +46,7 @@ VIEWS = ("residual", "inherent")
 def index() -> str:
     """Show every DPIA's risks in a release: heat maps, open and accepted risks, gaps."""
     choice = _choice()
-    register = risk_register(
-        session=get_session(), choice=choice, matrix=request_matrix(choice.scope)
-    )
+    register = risk_register(session=get_session(), choice=choice, matrix=_statuses(choice))
     return render_template("risks/index.html", page=register_page(register))
 
 
@@ -55,9 +60,7 @@ def heat_map_svg() -> Response:
     if view not in VIEWS:
         raise ValidationError("Choose the heat map with ?view=residual or ?view=inherent.", "view")
     choice = _choice()
-    register = risk_register(
-        session=get_session(), choice=choice, matrix=request_matrix(choice.scope)
-    )
+    register = risk_register(session=get_session(), choice=choice, matrix=_statuses(choice))
     context = f"release {choice.release}" if choice.release else "newest evidence"
     drawing = heat_map_view(
         register.heat_map(residual=view == "residual"), id="heat", context=context
@@ -121,7 +124,7 @@ def _dpia_page(dpia_id: str, error: str | None = None, values: dict[str, str] | 
     session = get_session()
     choice = _choice()
     register = dpia_report(
-        session=session, dpia_id=dpia_id, choice=choice, matrix=request_matrix(choice.scope)
+        session=session, dpia_id=dpia_id, choice=choice, matrix=_statuses(choice, dpia_id)
     )
     return render_template(
         "risks/dpia.html",
@@ -130,3 +133,9 @@ def _dpia_page(dpia_id: str, error: str | None = None, values: dict[str, str] | 
         values=values or {},
         release_args=release_args(choice),
     )
+
+
+def _statuses(choice: RegisterScope, dpia_id: str | None = None) -> MatrixData:
+    """Return the statuses of the obligations the DPIAs' mitigations name, in the release."""
+    named = mitigating_obligations(session=get_session(), dpia_id=dpia_id)
+    return request_statuses(choice.scope, named)
