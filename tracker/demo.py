@@ -299,7 +299,11 @@ def demo_data_map(app: Flask) -> str:
                 list(data_map.problems),
             )
         loaded = load_data_map(session=session, data_map=data_map, actor=DEMO_ACTOR)
-    return loaded.summary()
+    duties = len(loaded.retention.added) + len(loaded.retention.changed)
+    line = data_map.summary()
+    if duties:
+        line += f"; {duties} retention duties derived (see /retention)"
+    return line + "."
 
 
 def _catalog_line(loaded: CatalogLoadReport) -> str:

@@ -87,7 +87,7 @@ def test_load_stores_the_data_map_and_a_second_load_changes_nothing(
 ) -> None:
     result = invoke(runner, "datamap", "load", str(SMALL_MAP), "--actor", "privacy lead")
     assert result.exit_code == 0, result.output
-    assert "2 processing activities on 2 systems, 1 DPIAs. activities: 2 added" in result.output
+    assert "2 processing activities on 2 systems, 1 DPIA. activities: 2 added" in result.output
     assert _activities(session) == ["newsletter", "sign-up"]
     created = session.exec(select(AuditEvent).where(AuditEvent.action == "activity.created")).all()
     assert len(created) == 2 and all(e.actor.startswith("privacy lead") for e in created)

@@ -71,7 +71,7 @@ def test_a_first_load_stores_every_item_at_version_1_and_audits_each(
     assert sorted(report.activities.added) == ["newsletter", "sign-up"]
     assert sorted(report.systems.added) == ["crm", "web-app"]
     assert report.dpias.added == ["dpia-newsletter"]
-    assert report.summary().startswith("2 processing activities on 2 systems, 1 DPIAs. ")
+    assert report.summary().startswith("2 processing activities on 2 systems, 1 DPIA. ")
     sign_up = session.get(ProcessingActivity, "sign-up")
     assert sign_up is not None
     assert (sign_up.version, sign_up.name, sign_up.owner) == (

@@ -68,9 +68,9 @@ class DataMap:
 
     def summary(self) -> str:
         """Return 'N activities on M systems, K DPIAs' for messages."""
+        dpias = "1 DPIA" if len(self.dpias) == 1 else f"{len(self.dpias)} DPIAs"
         return (
-            f"{len(self.activities)} processing activities on {len(self.systems)} systems, "
-            f"{len(self.dpias)} DPIAs"
+            f"{len(self.activities)} processing activities on {len(self.systems)} systems, {dpias}"
         )
 
 
