@@ -218,16 +218,17 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def _read_file(
-    file: Path,
-) -> tuple[InstrumentSpec | None, list[Located], list[Outline], list[Problem]]:
-    """Return a file's instrument, its valid obligations, the outline of every entry, problems."""
+def read_yaml_document(file: Path) -> tuple[Any, list[Problem]]:
+    """Read one YAML file with line marks and the nesting and alias bounds.
+
+    Return its data (None when it cannot be read or parsed) and its problems: the file that
+    cannot be read, the syntax error with its line, each key written twice.
+    """
     name = display_path(file)
-    problems: list[Problem] = []
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [], [], [Problem(f"cannot read the file: {exc}", file=name)]
+        return None, [Problem(f"cannot read the file: {exc}", file=name)]
     loader = _LineLoader(text)
     loader.duplicate_keys = []
     try:
@@ -240,15 +241,24 @@ def _read_file(
             line = text.count("\n", 0, exc.position) + 1
             detail = str(exc).splitlines()[0]  # without its "position" in the text
         message = detail if isinstance(exc, YAMLLimitError) else f"YAML syntax error: {detail}"
-        return None, [], [], [Problem(message, file=name, line=line)]
+        return None, [Problem(message, file=name, line=line)]
     finally:
         loader.dispose()
-    for key, line in loader.duplicate_keys:
-        problems.append(
-            Problem(
-                f"key '{key}' appears twice; the first is ignored", file=name, line=line, field=key
-            )
-        )
+    problems = [
+        Problem(f"key '{key}' appears twice; the first is ignored", file=name, line=line, field=key)
+        for key, line in loader.duplicate_keys
+    ]
+    return data, problems
+
+
+def _read_file(
+    file: Path,
+) -> tuple[InstrumentSpec | None, list[Located], list[Outline], list[Problem]]:
+    """Return a file's instrument, its valid obligations, the outline of every entry, problems."""
+    name = display_path(file)
+    data, problems = read_yaml_document(file)
+    if data is None and problems:
+        return None, [], [], problems
     if not isinstance(data, _LineDict):
         return (
             None,

@@ -10,17 +10,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from tracker.catalog.reader import (
     CATALOG_SUFFIXES,
-    LineLoader,
-    YAMLLimitError,
     display_path,
     line_for,
     pydantic_problems,
+    read_yaml_document,
 )
 from tracker.data_map.cross_checks import SECTIONS, Entry, cross_problems
 from tracker.domain.data_map_schema import ActivitySpec, DpiaSpec, SystemSpec
@@ -108,30 +106,8 @@ def _files(path: Path) -> list[Path]:
 
 def _read_file(file: Path, problems: list[Problem]) -> Iterator[Entry]:
     name = display_path(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(f"cannot read the file: {exc}", file=name))
-        return
-    loader = LineLoader(text)
-    loader.duplicate_keys = []
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        message = detail if isinstance(exc, YAMLLimitError) else f"YAML syntax error: {detail}"
-        problems.append(Problem(message, file=name, line=line))
-        return
-    finally:
-        loader.dispose()
-    for key, line in loader.duplicate_keys:
-        problems.append(
-            Problem(
-                f"key '{key}' appears twice; the first is ignored", file=name, line=line, field=key
-            )
-        )
+    data, found = read_yaml_document(file)
+    problems.extend(found)
     if data is None:
         return  # an empty file (or one with only comments) holds nothing
     if not isinstance(data, dict):
