@@ -57,6 +57,7 @@ _Choice = TypeVar("_Choice", bound=StrEnum)
 #: Activities linked per row of the list; a row names the rest as a count.
 LISTED_ACTIVITIES = 12
 
+
 @dataclass(frozen=True)
 class ProposalQuery:
     """The list's filters and page, as read from the query (or the confirm form)."""
