@@ -46,6 +46,9 @@ class Config:
     CATALOG_PATH: Path = DEFAULT_CATALOG_PATH
     # The data map (processing activities, systems, DPIAs): YAML owned by the privacy team.
     DATA_MAP_PATH: Path = DEFAULT_DATA_MAP_PATH
+    # The gate policy the release pages, the API's gate, freezes and `tracker gate` use when
+    # none is named (TRACKER_GATE_POLICY); None: the default policy.
+    GATE_POLICY_PATH: Path | None = None
     DEFAULT_BRANCH: str = "main"
     MAX_UPLOAD_BYTES: int = 200 * 1024 * 1024
     # Failure text kept per test result (UTF-8 bytes); longer text is cut and the page says so.
@@ -99,6 +102,8 @@ class Config:
         values["SECRET_KEY"] = env.get("TRACKER_SECRET_KEY") or values["SECRET_KEY"]
         if env.get("TRACKER_CATALOG_PATH"):
             values["CATALOG_PATH"] = Path(env["TRACKER_CATALOG_PATH"])
+        if env.get("TRACKER_GATE_POLICY"):
+            values["GATE_POLICY_PATH"] = Path(env["TRACKER_GATE_POLICY"])
         if env.get("TRACKER_DATA_MAP_PATH"):
             values["DATA_MAP_PATH"] = Path(env["TRACKER_DATA_MAP_PATH"])
         if env.get("TRACKER_DEFAULT_BRANCH"):

@@ -78,3 +78,42 @@ def test_the_gates_exit_code_follows_the_overdue_review(
     again = runner.invoke(args=["gate", "--release", RELEASE, "--policy", str(strict)])
     assert again.exit_code == 0, again.output
     assert again.output.startswith("Release 2026.12: READY")
+
+
+def test_the_configured_policy_puts_overdue_reviews_on_the_release_page_and_the_api_gate(
+    app: Any, engine: Any, session: Session, tmp_path: Path
+) -> None:
+    from tests.auth_helpers import client_as
+    from tracker.domain.access import Role
+
+    release_world(session)
+    review(session, "ALPHA-1.1", days_ago=400)
+    viewer = client_as(app, engine, Role.VIEWER)
+    reason = "Its periodic review is overdue"
+    assert reason not in viewer.get(f"/releases/{RELEASE}").get_data(as_text=True)
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("block_overdue_reviews: true\n", encoding="utf-8")
+    app.config["GATE_POLICY_PATH"] = strict
+    assert reason in viewer.get(f"/releases/{RELEASE}").get_data(as_text=True)
+    gate = viewer.get(f"/api/v1/releases/{RELEASE}/gate").get_json()
+    assert gate["policy"]["block_overdue_reviews"] is True
+    assert any(item["reasons"][0].startswith(reason) for item in gate["blocking"])
+
+
+def test_a_configured_policy_that_cannot_be_used_is_a_503_that_names_the_setting(
+    app: Any, engine: Any, session: Session, tmp_path: Path
+) -> None:
+    from tests.auth_helpers import client_as
+    from tracker.domain.access import Role
+
+    release_world(session)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("block_overdue_reviews: [not a flag\n", encoding="utf-8")
+    app.config["GATE_POLICY_PATH"] = broken
+    viewer = client_as(app, engine, Role.VIEWER)
+    page = viewer.get(f"/releases/{RELEASE}")
+    assert page.status_code == 503
+    assert "TRACKER_GATE_POLICY" in page.get_data(as_text=True)
+    api = viewer.get(f"/api/v1/releases/{RELEASE}/gate")
+    assert api.status_code == 503
+    assert "TRACKER_GATE_POLICY" in api.get_json()["error"]["message"]

@@ -26,18 +26,22 @@ from tracker.web.inputs import LONGEST_RELEASE_NAME
     type=BoundedText(LONGEST_RELEASE_NAME),
     help="The release, e.g. 2026.12.",
 )
-@click.option("--policy", type=FilePath(path_type=Path), help="Gate policy YAML file.")
+@click.option(
+    "--policy",
+    type=FilePath(path_type=Path),
+    help="Gate policy YAML file (default: TRACKER_GATE_POLICY, else the default policy).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text")
 @click.option("--output", type=FilePath(path_type=Path), help="Write to a file, not stdout.")
 @with_appcontext
 def gate_command(release: str, policy: Path | None, fmt: str, output: Path | None) -> None:
     """Decide whether a release may ship: exit 0 ready, 1 blocked, 2 usage or setup error."""
     from tracker.services.gate import gate_json, gate_junit, gate_text
-    from tracker.services.gate_policy import PolicyError, read_policy
+    from tracker.services.gate_policy import PolicyError, configured_policy
     from tracker.services.release_readiness import record_readiness, release_readiness
 
     try:
-        spec = read_policy(policy)
+        spec = configured_policy(current_app.config, policy)
         with session_scope(get_engine()) as session:
             readiness = release_readiness(
                 session=session,
@@ -45,7 +49,7 @@ def gate_command(release: str, policy: Path | None, fmt: str, output: Path | Non
                 policy=spec,
                 default_branch=current_app.config["DEFAULT_BRANCH"],
             )
-            if policy is None:  # the burn-down follows the default policy
+            if policy is None:  # the burn-down follows the configured policy
                 record_readiness(session=session, readiness=readiness)
     except PolicyError as exc:
         _fail(str(exc), exc.problems)

@@ -71,7 +71,11 @@ def releases_create_command(name: str, day: date | None) -> None:
 
 @releases.command("freeze")
 @click.argument("name", type=RELEASE_NAME)
-@click.option("--policy", type=FilePath(path_type=Path), help="Gate policy YAML file.")
+@click.option(
+    "--policy",
+    type=FilePath(path_type=Path),
+    help="Gate policy YAML file (default: TRACKER_GATE_POLICY, else the default policy).",
+)
 @click.option("--output", type=FilePath(path_type=Path), help="Also write the snapshot here.")
 @click.option("--oscal", type=FilePath(path_type=Path), help="Also write OSCAL results here.")
 @with_appcontext
@@ -80,12 +84,12 @@ def releases_freeze_command(
 ) -> None:
     """Freeze the release as it is now: a sealed snapshot that verifies offline."""
     from tracker.integrations.oscal import assessment_results
-    from tracker.services.gate_policy import PolicyError, read_policy
+    from tracker.services.gate_policy import PolicyError, configured_policy
     from tracker.services.release_readiness import release_readiness
     from tracker.services.snapshots import freeze_release, snapshot_json
 
     try:
-        spec = read_policy(policy)
+        spec = configured_policy(current_app.config, policy)
         with session_scope(get_engine()) as session:
             readiness = release_readiness(
                 session=session,

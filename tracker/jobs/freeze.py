@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracker.db import session_scope
+from tracker.services.gate_policy import configured_policy
 from tracker.services.release_readiness import release_readiness
 from tracker.services.snapshots import freeze_release
 
@@ -19,7 +20,10 @@ def run(context: JobContext) -> dict[str, Any]:
     context.progress(f"Freezing {release}", force=True)
     with session_scope(context.engine) as session:
         readiness = release_readiness(
-            session=session, release=release, default_branch=config["DEFAULT_BRANCH"]
+            session=session,
+            release=release,
+            policy=configured_policy(config),
+            default_branch=config["DEFAULT_BRANCH"],
         )
         snapshot = freeze_release(
             session=session,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.db import session_scope
 from tracker.models import utcnow
 from tracker.services.audit import record_event
+from tracker.services.gate_policy import configured_policy
 from tracker.services.release_readiness import record_readiness, release_readiness
 from tracker.services.releases import list_releases
 
@@ -37,6 +38,7 @@ def run(context: JobContext) -> dict[str, Any]:
             readiness = release_readiness(
                 session=session,
                 release=name,
+                policy=configured_policy(context.app.config),
                 default_branch=context.app.config["DEFAULT_BRANCH"],
                 today=today,
             )

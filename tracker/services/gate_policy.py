@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError as PydanticError
@@ -20,6 +22,25 @@ class PolicyError(TrackerError):
     def __init__(self, message: str, problems: list[Problem]) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+def configured_policy(config: Mapping[str, Any], path: Path | None = None) -> PolicySpec:
+    """Return the policy in path, else the configured one (TRACKER_GATE_POLICY), else the default.
+
+    A configured file that cannot be used is a PolicyError naming the setting, never a quiet
+    fall back to the default policy (which could let a release pass that the policy blocks).
+    """
+    if path is not None:
+        return read_policy(path)
+    configured = config.get("GATE_POLICY_PATH")
+    try:
+        return read_policy(configured)
+    except PolicyError as exc:
+        raise PolicyError(
+            f"The gate policy set in TRACKER_GATE_POLICY cannot be used: {exc} Fix the file or "
+            "the setting.",
+            exc.problems,
+        ) from exc
 
 
 def read_policy(path: Path | None) -> PolicySpec:

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tracker.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from tracker.services.gate_policy import PolicyError
 from tracker.web.api.schemas import error_body
 from tracker.web.auth import Unauthorized
 from tracker.web.responses import json_response
@@ -29,6 +30,7 @@ ERROR_CODES = {
     413: "payload_too_large",
     429: "too_many_requests",
     500: "internal_error",
+    503: "service_unavailable",
 }
 ERROR_TITLES = {
     400: "This request cannot be handled",
@@ -39,6 +41,7 @@ ERROR_TITLES = {
     413: "The upload is too large",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    503: "The service is not set up right",
 }
 ERROR_TEMPLATES = {
     400: "errors/400.html",
@@ -56,6 +59,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ValidationError, _tracker_error(400))
     app.register_error_handler(ConflictError, _tracker_error(409))
     app.register_error_handler(ForbiddenError, _tracker_error(403))
+    # A configured gate policy that cannot be used: the operator's to fix, said as it is.
+    app.register_error_handler(PolicyError, _tracker_error(503))
     app.register_error_handler(Unauthorized, _unauthorized)
 
 

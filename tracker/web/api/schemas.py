@@ -371,7 +371,7 @@ class BlockingObligation(Shape):
 
 
 class GateVerdict(Shape):
-    """The release gate's verdict under the default policy."""
+    """The release gate's verdict under the configured policy (else the default)."""
 
     release: str
     ready: bool

@@ -31,6 +31,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.gate import gate_json
+from tracker.services.gate_policy import configured_policy
 from tracker.services.release_decisions import approve_exception, request_exception, sign_off
 from tracker.services.release_readiness import Readiness, readiness_history, release_readiness
 from tracker.services.releases import create_release, find_release, list_releases
@@ -228,10 +229,11 @@ def snapshot_oscal(snapshot_id: int) -> Response:
 )
 @requires(Permission.READ)
 def api_gate(name: str) -> Response:
-    """Return the gate's verdict for the release under the default policy."""
+    """Return the gate's verdict for the release under the configured policy."""
     readiness = release_readiness(
         session=get_session(),
         release=name,
+        policy=configured_policy(current_app.config),
         default_branch=current_app.config["DEFAULT_BRANCH"],
     )
     return reply(GateVerdict, gate_json(readiness))
@@ -253,7 +255,10 @@ def api_list() -> Response:
 def _readiness(name: str, error: str | None = None, values: dict[str, str] | None = None) -> str:
     session = get_session()
     readiness = release_readiness(
-        session=session, release=name, default_branch=current_app.config["DEFAULT_BRANCH"]
+        session=session,
+        release=name,
+        policy=configured_policy(current_app.config),
+        default_branch=current_app.config["DEFAULT_BRANCH"],
     )
     identity = current_identity()
     earlier = [
