@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import json
 import queue
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -117,9 +119,23 @@ def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Sand
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the client's retry sleeps instead of sleeping."""
+    """Record the client's retry sleeps instead of sleeping.
+
+    The patched `sleep` is the `time` module's own, so other threads (a sandbox still
+    delivering an earlier test's webhooks) sleep through it too: only the test's thread, where
+    the client runs, is recorded; the others sleep as usual.
+    """
     slept: list[float] = []
-    monkeypatch.setattr("jira.resilientsession.time.sleep", slept.append)
+    real_sleep = time.sleep
+    test_thread = threading.get_ident()
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() == test_thread:
+            slept.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("jira.resilientsession.time.sleep", sleep)
     return slept
 
 
