@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from tracker.catalog import read_catalog
 from tracker.cli.operator import command_actor
 from tracker.cli.params import BoundedText, ColumnText
-from tracker.cli.paths import FilePath
+from tracker.cli.paths import FilePath, exit_on_problems
 from tracker.db import get_engine, session_scope
 from tracker.domain.catalog_schema import catalog_json_schema
 from tracker.errors import TrackerError
@@ -43,11 +42,7 @@ def catalog_validate(path: Path | None) -> None:
         result = read_catalog(target)
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
-    for problem in result.problems:
-        click.echo(str(problem), err=True)
-    if not result.ok:
-        click.echo(f"{len(result.problems)} problem(s) in {target}.", err=True)
-        sys.exit(1)
+    exit_on_problems(result.problems, ok=result.ok, target=target)
     click.echo(f"{target}: valid. {len(result.instruments)} instruments, {result.size()}.")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from tracker.catalog import read_catalog
 from tracker.cli.operator import command_actor
 from tracker.cli.params import BoundedText, ColumnText
-from tracker.cli.paths import FilePath
+from tracker.cli.paths import FilePath, exit_on_problems
 from tracker.data_map.reader import read_data_map
 from tracker.db import get_engine, session_scope
 from tracker.domain.data_map_schema import data_map_json_schema
@@ -46,7 +45,7 @@ def datamap_validate(path: Path | None) -> None:
     catalog_path = Path(current_app.config["CATALOG_PATH"])
     known: frozenset[str] | None
     try:
-        known = frozenset(located.spec.id for located in read_catalog(catalog_path).obligations)
+        known = read_catalog(catalog_path).ids
     except TrackerError as exc:
         known = None
         click.echo(
@@ -58,11 +57,7 @@ def datamap_validate(path: Path | None) -> None:
         result = read_data_map(target, known_obligations=known)
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
-    for problem in result.problems:
-        click.echo(str(problem), err=True)
-    if not result.ok:
-        click.echo(f"{len(result.problems)} problem(s) in {target}.", err=True)
-        sys.exit(1)
+    exit_on_problems(result.problems, ok=result.ok, target=target)
     click.echo(f"{target}: valid. {result.summary()}.")
 
 

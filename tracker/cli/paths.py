@@ -3,6 +3,9 @@ enough for `tracker snapshot verify`, which loads neither the app nor the models
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,3 +19,12 @@ class FilePath(click.Path):
         if "\x00" in str(value):
             self.fail("a file name cannot contain a NUL character.", param, ctx)
         return super().convert(value, param, ctx)
+
+
+def exit_on_problems(problems: Sequence[object], *, ok: bool, target: Path) -> None:
+    """List a validation's problems on stderr; exit 1 when any is an error (`validate` commands)."""
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if not ok:
+        click.echo(f"{len(problems)} problem(s) in {target}.", err=True)
+        sys.exit(1)
