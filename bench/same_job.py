@@ -3,13 +3,20 @@
 Run: python bench/same_job.py [--obligations 1000] [--tests 2000] [--runs 5] [--format html]
      [--strictdoc PATH-TO-strictdoc] [--json FILE]
      [--tracker PATH]  (another `tracker` command, e.g. an older checkout's, to compare)
+     [--no-publish]  (only the four commands, for a `tracker` that has no `publish`)
 
-The job, each step a new process on a fresh SQLite database: `tracker db upgrade`,
-`tracker catalog load` of a synthetic catalog (10 instruments), `tracker results ingest`
-of a JUnit report whose every test names one obligation, and `tracker matrix --format html` to a file.
+The job, on a fresh SQLite database: `tracker db upgrade`, `tracker catalog load` of a
+synthetic catalog (10 instruments), `tracker results ingest` of a JUnit report whose every
+test names one obligation, and the matrix as HTML to a file. It runs twice per round: as four
+commands, each a new process, and as one process, `tracker publish report.xml` (the same steps).
 With --strictdoc, the same requirements and tests (each test a node linked to its obligation
-as its parent) are written as .sdoc files and exported by `strictdoc export --formats html`,
-alternating with the tracker's runs, and the ratio of the medians is reported.
+as its parent) are written as .sdoc files and exported by `strictdoc export --formats html`
+(one process, like `tracker publish`), alternating with the tracker's runs, and the ratio of the
+medians is reported.
+
+Before measuring, the tracker's own modules and migrations are compiled to bytecode (`compileall`), as
+`pip install` does for an installed tracker: a source checkout run with PYTHONDONTWRITEBYTECODE
+would otherwise compile them again in every process.
 """
 
 from __future__ import annotations
@@ -119,16 +126,29 @@ def write_sdoc(folder: Path, ids: list[str], tests: int) -> None:
         (folder / f"tests{index}.sdoc").write_text("\n".join(parts), encoding="utf-8")
 
 
-def run_job(folder: Path, fmt: str, tracker: str = TRACKER) -> dict[str, float]:
-    """Run the job once on a new database in folder; return each step's wall time."""
+def job_environment(folder: Path) -> dict[str, str]:
+    """Start from no instance folder, hence a new SQLite database; return the job's variables."""
     instance = folder / "instance"
     shutil.rmtree(instance, ignore_errors=True)
-    env = {
+    return {
         **os.environ,
         "TRACKER_INSTANCE_PATH": str(instance),
         "TRACKER_DATABASE_URL": f"sqlite:///{instance / 'job.db'}",
         "TRACKER_CATALOG_PATH": str(folder / "catalog"),
     }
+
+
+def run_publish(folder: Path, fmt: str, tracker: str = TRACKER) -> tuple[float, float]:
+    """Run the job once as one process, `tracker publish`, on a new database."""
+    env = job_environment(folder)
+    output = str(folder / f"published.{fmt}")
+    command = [tracker, "publish", str(folder / "report.xml"), "--format", fmt, "--output", output]
+    return timed(command, env=env, cwd=folder)
+
+
+def run_job(folder: Path, fmt: str, tracker: str = TRACKER) -> dict[str, float]:
+    """Run the job once on a new database in folder; return each step's wall time."""
+    env = job_environment(folder)
     commands = {
         "db upgrade": [tracker, "db", "upgrade"],
         "catalog load": [tracker, "catalog", "load"],
@@ -160,6 +180,18 @@ def timed(command: list[str], **options: object) -> tuple[float, float]:
     return wall, cpu
 
 
+def compile_tracker(tracker: str) -> None:
+    """Compile the tracker's modules to bytecode, as an installation from a wheel has them."""
+    command = [
+        str(Path(tracker).parent / "python"),
+        "-c",
+        "import compileall, pathlib, tracker, tracker.resources; "
+        "compileall.compile_dir(pathlib.Path(tracker.__file__).parent, quiet=1); "
+        "compileall.compile_dir(tracker.resources.migrations_path(), quiet=1)",
+    ]
+    subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def run_strictdoc(strictdoc: str, folder: Path) -> tuple[float, float]:
     """Export the .sdoc files to HTML into a new folder (no cache from a run before)."""
     output = folder / "strictdoc-out"
@@ -177,7 +209,9 @@ def main() -> None:
     parser.add_argument("--strictdoc", help="path of the strictdoc command, to run it alongside")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--tracker", default=TRACKER, help="the tracker command to measure")
+    parser.add_argument("--no-publish", action="store_true", help="only the four commands")
     args = parser.parse_args()
+    compile_tracker(args.tracker)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "catalog").mkdir()
@@ -188,9 +222,12 @@ def main() -> None:
             (folder / "sdoc").mkdir()
             write_sdoc(folder / "sdoc", ids, args.tests)
         runs: list[dict[str, float]] = []
+        publish_runs: list[tuple[float, float]] = []
         strictdoc_runs: list[tuple[float, float]] = []
         for _ in range(args.runs):
             runs.append(run_job(folder, args.format, args.tracker))
+            if not args.no_publish:
+                publish_runs.append(run_publish(folder, args.format, args.tracker))
             if args.strictdoc:
                 strictdoc_runs.append(run_strictdoc(args.strictdoc, folder))
     names = [*STEPS, "total"]
@@ -201,14 +238,27 @@ def main() -> None:
         print(f"  {'tracker ' + name:<28} {medians[name]:6.2f}s {medians[name + ' cpu']:6.2f}s")
     print(f"  {'(wall totals of each run)':<28} " + " ".join(f"{r['total']:.2f}" for r in runs))
     figures: dict[str, object] = {"tracker": medians, "runs": runs}
+    one = (medians["total"], medians["total cpu"])
+    if publish_runs:
+        one = (
+            statistics.median(run[0] for run in publish_runs),
+            statistics.median(run[1] for run in publish_runs),
+        )
+        print(f"  {'tracker publish (one)':<28} {one[0]:6.2f}s {one[1]:6.2f}s")
+        print(f"  {'(wall of each run)':<28} " + " ".join(f"{r[0]:.2f}" for r in publish_runs))
+        figures["publish"] = {"wall": one[0], "cpu": one[1], "runs": publish_runs}
     if strictdoc_runs:
         wall = statistics.median(run[0] for run in strictdoc_runs)
         cpu = statistics.median(run[1] for run in strictdoc_runs)
         print(f"  {'strictdoc export html':<28} {wall:6.2f}s {cpu:6.2f}s")
         print(
-            f"  {'ratio strictdoc / tracker':<28} {wall / medians['total']:6.1f}x "
+            f"  {'strictdoc / four commands':<28} {wall / medians['total']:6.1f}x "
             f"{cpu / medians['total cpu']:6.1f}x"
         )
+        if publish_runs:
+            print(
+                f"  {'strictdoc / tracker publish':<28} {wall / one[0]:6.1f}x {cpu / one[1]:6.1f}x"
+            )
         figures["strictdoc"] = {"wall": wall, "cpu": cpu, "runs": strictdoc_runs}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

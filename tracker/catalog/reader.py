@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError as PydanticValidationError
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
@@ -39,8 +38,8 @@ class _LineDict(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-#: Deeper nesting than this is refused: a catalog needs a few levels, and a deeper document
-#: would exhaust the stack of the recursive YAML composer.
+#: Deeper nesting than this is refused: a catalog needs a few levels, and the data is walked
+#: recursively after it is read.
 MAX_NESTING = 50
 #: Values that aliases may add to a document once expanded, so that "billion laughs" aliases
 #: (each repeating the previous one several times) are refused before anything walks them.
@@ -55,16 +54,16 @@ if TYPE_CHECKING or not yaml.__with_libyaml__:
     _SafeBase = yaml.SafeLoader  # pure Python, when PyYAML was built without libyaml
 else:
 
-    class _SafeBase(Composer, yaml.cyaml.CParser, SafeConstructor, Resolver):
-        """libyaml's scanner and parser (C, several times faster) under PyYAML's composer.
+    class _SafeBase(yaml.cyaml.CParser, SafeConstructor, Resolver):
+        """libyaml's scanner, parser and composer (C, several times faster than PyYAML's).
 
-        The C loader would compose in C too, recursively and without the bounds below: the
-        Python composer's methods come first, so _LineLoader.compose_node sees every node.
+        libyaml refuses nesting beyond its own limit (about 1,000 levels), so its recursive
+        composer cannot exhaust the stack; the reader's tighter bounds are checked on the
+        composed nodes (_check_bounds), before anything constructs or walks the data.
         """
 
         def __init__(self, stream: str) -> None:
             yaml.cyaml.CParser.__init__(self, stream)
-            Composer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
@@ -77,54 +76,71 @@ class _LineLoader(_SafeBase):
 
     duplicate_keys: list[tuple[str, int]]
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        # Expanded size of each finished node, by identity; a node still being composed has
-        # none, so an alias to it (a recursive structure) is recognised.
-        self._sizes: dict[int, int] = {}
-        self._alias_expansion = 0
+    def get_single_node(self) -> yaml.Node | None:
+        """Compose the document, then check its nesting and alias bounds."""
+        node: yaml.Node | None = super().get_single_node()
+        if node is not None:
+            _check_bounds(node)
+        return node
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-        start: Any = event.start_mark
-        if isinstance(event, yaml.AliasEvent):
-            node = super().compose_node(parent, index)
-            if node is None or id(node) not in self._sizes:
-                raise YAMLLimitError(
-                    None,
-                    None,
-                    f"the YAML alias *{event.anchor} is used inside its own anchor, "
-                    "which would make an endless structure",
-                    start,
-                )
-            self._alias_expansion += self._sizes[id(node)]
-            if self._alias_expansion > MAX_ALIAS_EXPANSION:
+
+def _check_bounds(root: yaml.Node) -> None:
+    """Refuse a composed document nested too deeply or whose aliases expand too far.
+
+    An alias is the same node object reached a second time: its expanded size counts again
+    each time, and a node reached again while its own children are being walked is an alias
+    inside its own anchor (an endless structure). The walk keeps its own stack.
+    """
+    sizes: dict[int, int] = {}  # expanded size of each finished node, by identity
+    open_nodes = {id(root)}
+    # Each frame: the node, an iterator over its children, its expanded size so far.
+    stack: list[list[Any]] = [[root, iter(_children(root)), 1]]
+    expansion = 0
+    while stack:
+        frame = stack[-1]
+        child = next(frame[1], None)
+        if child is None:
+            stack.pop()
+            node_id = id(frame[0])
+            open_nodes.discard(node_id)
+            sizes[node_id] = frame[2]
+            if stack:
+                stack[-1][2] += frame[2]
+            continue
+        child_id = id(child)
+        if child_id in open_nodes:
+            raise YAMLLimitError(
+                None,
+                None,
+                "a YAML alias is used inside its own anchor, which would make an endless structure",
+                frame[0].start_mark,
+            )
+        if child_id in sizes:  # an alias to a node composed earlier
+            expansion += sizes[child_id]
+            if expansion > MAX_ALIAS_EXPANSION:
                 raise YAMLLimitError(
                     None,
                     None,
                     f"the YAML's aliases expand to more than {MAX_ALIAS_EXPANSION:,} values; "
                     "repeat less through anchors and aliases",
-                    start,
+                    frame[0].start_mark,
                 )
-            return node
-        self._depth += 1
-        if self._depth > MAX_NESTING:
+            frame[2] += sizes[child_id]
+            continue
+        if len(stack) >= MAX_NESTING:
             raise YAMLLimitError(
                 None,
                 None,
                 f"the YAML is nested more than {MAX_NESTING} levels deep; "
                 "a catalog file needs only a few levels",
-                start,
+                child.start_mark,
             )
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        if node is None:
-            return None
-        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in _children(node))
-        return node
+        if isinstance(child, yaml.ScalarNode):
+            sizes[child_id] = 1
+            frame[2] += 1
+            continue
+        open_nodes.add(child_id)
+        stack.append([child, iter(_children(child)), 1])
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -233,6 +249,8 @@ def read_yaml_document(file: Path) -> tuple[Any, list[Problem]]:
     loader.duplicate_keys = []
     try:
         data = loader.get_single_data()
+    except RecursionError:  # only PyYAML's pure-Python composer recurses this deep
+        return None, [Problem(f"the YAML is nested more than {MAX_NESTING} levels deep", file=name)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -19,6 +19,9 @@ from tracker.errors import Problem
 
 #: The instrument id of obligations in a file whose instrument is itself invalid.
 UNKNOWN_INSTRUMENT = "?"
+#: The instrument id of the retention duties, which come from the data map: the catalog's
+#: files may not use it.
+RETENTION_INSTRUMENT = "RETENTION"
 
 _OBLIGATION_ID = re.compile(OBLIGATION_ID_PATTERN)
 

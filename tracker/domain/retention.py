@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tracker.domain.catalog_rules import RETENTION_INSTRUMENT
 from tracker.domain.catalog_schema import (
     Applicability,
     Evidence,
@@ -31,7 +32,6 @@ from tracker.domain.catalog_schema import (
 )
 from tracker.domain.data_map_schema import ActivitySpec, parse_period
 
-RETENTION_INSTRUMENT = "RETENTION"
 RETENTION_TITLE = "Retention and deletion schedule"
 RETENTION_SHORT_NAME = "Retention schedule"
 RETENTION_JURISDICTION = "internal"

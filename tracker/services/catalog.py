@@ -10,9 +10,8 @@ from sqlmodel import Session, select
 
 from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
-from tracker.domain.catalog_rules import Catalog, Located
+from tracker.domain.catalog_rules import RETENTION_INSTRUMENT, Catalog, Located
 from tracker.domain.catalog_schema import InstrumentSpec
-from tracker.domain.retention import RETENTION_INSTRUMENT
 from tracker.errors import CatalogError
 from tracker.models import Instrument, Obligation, ObligationMapping, ObligationVersion, utcnow
 from tracker.services.audit import EventSpec, record_events

@@ -20,10 +20,9 @@ from sqlmodel import Session, col, select
 
 from tracker.bulk import is_one_of, table_of
 from tracker.domain.access import Actor
-from tracker.domain.catalog_rules import Located
+from tracker.domain.catalog_rules import RETENTION_INSTRUMENT, Located
 from tracker.domain.data_map_schema import ActivitySpec
 from tracker.domain.retention import (
-    RETENTION_INSTRUMENT,
     RETENTION_JURISDICTION,
     RETENTION_REFERENCE_URL,
     RETENTION_SHORT_NAME,
