@@ -182,8 +182,9 @@ def timed(command: list[str], **options: object) -> tuple[float, float]:
 
 def compile_tracker(tracker: str) -> None:
     """Compile the tracker's modules to bytecode, as an installation from a wheel has them."""
+    python = Path(tracker).parent / "python"  # the tracker's own virtual environment
     command = [
-        str(Path(tracker).parent / "python"),
+        str(python if python.exists() else sys.executable),
         "-c",
         "import compileall, pathlib, tracker, tracker.resources; "
         "compileall.compile_dir(pathlib.Path(tracker.__file__).parent, quiet=1); "

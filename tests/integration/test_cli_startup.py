@@ -104,8 +104,14 @@ def _job_env(tmp_path: Path) -> dict[str, str]:
 def test_db_upgrade_imports_no_models_orm_pydantic_or_web_stack(tmp_path: Path) -> None:
     output, modules = _help_in_new_process("db", "upgrade", env=_job_env(tmp_path))
     assert "Database schema is at revision" in output
-    # Applying migrations needs Alembic and SQLAlchemy Core: not the 31 SQLModel tables.
+    # A new SQLite database comes from the schema snapshot: SQLAlchemy Core, not Alembic
+    # nor the 31 SQLModel tables.
     heavy = ("sqlmodel", "pydantic", "tracker.models", "sqlalchemy.orm", *WEB, *NOT_FOR_THE_JOB)
+    assert _unwanted(modules, (*heavy, "alembic")) == []
+    # On a database that has tables the migrations run: Alembic, still without the models.
+    output, modules = _help_in_new_process("db", "upgrade", env=_job_env(tmp_path))
+    assert "Database schema is at revision" in output
+    assert "alembic" in modules
     assert _unwanted(modules, heavy) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from tracker import migrate
+from tracker import migrate, schema_snapshot
 from tracker.db import make_engine
 
 
@@ -36,8 +37,11 @@ def empty_engine(tmp_path):  # type: ignore[no-untyped-def]
     base.dispose()
 
 
-def test_migrations_and_models_agree(empty_engine) -> None:  # type: ignore[no-untyped-def]
-    migrate.upgrade(empty_engine)
+@pytest.mark.parametrize("use_snapshot", [True, False], ids=["snapshot", "migrations"])
+def test_migrations_and_models_agree(empty_engine, use_snapshot: bool) -> None:  # type: ignore[no-untyped-def]
+    # On SQLite a new database is made from the schema snapshot unless told otherwise; on
+    # PostgreSQL both run the migrations.
+    migrate.upgrade(empty_engine, use_snapshot=use_snapshot)
     assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
     with empty_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -84,3 +88,46 @@ def test_upgrading_chains_existing_audit_events_and_keeps_what_old_tokens_could_
         ).one()
     assert migrated and expires is None
     assert (json.loads(scopes) if isinstance(scopes, str) else scopes) == ["results:write"]
+
+
+def test_the_sqlite_snapshot_is_what_the_migrations_make() -> None:
+    assert schema_snapshot.snapshot_path().read_text(encoding="utf-8") == (
+        schema_snapshot.migrated_dump()
+    ), (
+        "migrations/sqlite_head.sql differs from what the migrations make on SQLite: after "
+        "adding or changing a migration, run `python -m tracker.schema_snapshot`"
+    )
+
+
+def test_a_new_sqlite_database_from_the_snapshot_is_the_migrated_one(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    with engine.connect() as connection:
+        generation = connection.execute(text("SELECT value, token FROM datageneration")).one()
+    assert generation.value == 1 and len(generation.token) == 16  # moved on, a token of its own
+    engine.dispose()
+    assert schema_snapshot.dump(tmp_path / "new.db") == schema_snapshot.migrated_dump()
+    # The next upgrade finds the database at the newest revision and changes nothing.
+    migrate.upgrade(engine)
+    assert schema_snapshot.dump(tmp_path / "new.db") == schema_snapshot.migrated_dump()
+    engine.dispose()
+
+
+def test_a_snapshot_older_than_the_newest_migration_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    real = migrate._run_migrations
+
+    def counted(engine, connection, revision):  # type: ignore[no-untyped-def]
+        ran.append(revision)
+        real(engine, connection, revision)
+
+    monkeypatch.setattr(migrate, "_run_migrations", counted)
+    monkeypatch.setattr(schema_snapshot, "newest_migration", lambda folder=None: "9999")
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    migrate.upgrade(engine)
+    assert ran == ["head"]
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    engine.dispose()
