@@ -107,3 +107,12 @@ def test_a_report_that_cannot_be_read_stores_nothing_and_writes_no_matrix(
     assert "Nothing was stored for this file." in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "traceability-matrix.html").exists()
+
+
+def test_an_output_in_a_folder_that_does_not_exist_is_refused_before_any_step(
+    tmp_path: Path,
+) -> None:
+    done = _publish(tmp_path, "--catalog", str(SMALL_CATALOG), "--output", "missing/m.html")
+    assert done.returncode == 2
+    assert "cannot write the matrix to missing/m.html" in done.stderr
+    assert not (tmp_path / "ci.db").exists()

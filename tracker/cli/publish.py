@@ -67,6 +67,13 @@ def publish_command(
     REPORTS` and `tracker matrix --output FILE` one after the other, in one process: the first
     step that fails stops the rest (exit 1), and a catalog with problems loads nothing.
     """
+    target = output or Path(f"traceability-matrix.{fmt}")
+    if target.is_dir() or not target.resolve().parent.is_dir():
+        # Checked before any step runs: the matrix is the last one.
+        raise click.BadParameter(
+            f"cannot write the matrix to {target}: give a file in a folder that exists.",
+            param_hint="'--output'",
+        )
     from tracker.cli.catalog import catalog_load
     from tracker.cli.db import db_upgrade
     from tracker.cli.matrix import matrix_command
@@ -89,5 +96,5 @@ def publish_command(
         release=release,
         branch=branch,
         environment=environment,
-        output=output or Path(f"traceability-matrix.{fmt}"),
+        output=target,
     )
