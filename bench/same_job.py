@@ -2,7 +2,9 @@
 
 Run: python bench/same_job.py [--obligations 1000] [--tests 2000] [--runs 5] [--format html]
      [--strictdoc PATH-TO-strictdoc] [--json FILE]
-     [--tracker PATH]  (another `tracker` command, e.g. an older checkout's, to compare)
+     [--tracker PATH]  (another `tracker` command, e.g. an older checkout's, to compare; a
+                       script that puts another tree first on sys.path: compile that tree's
+                       modules yourself, `python -m compileall`)
      [--no-publish]  (only the four commands, for a `tracker` that has no `publish`)
 
 The job, on a fresh SQLite database: `tracker db upgrade`, `tracker catalog load` of a

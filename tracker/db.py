@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
+#: Every engine this process made, so that a command can close their connections before it
+#: exits (tracker.cli): SQLite moves its write-ahead log into the database file then.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine this process made."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout; writes move the generation."""
     if url.startswith("sqlite"):
@@ -29,6 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if not kwargs.get("pool_pre_ping"):
             ping_after_idle(engine)
     watch_engine(engine)
+    _ENGINES.add(engine)
     return engine
 
 

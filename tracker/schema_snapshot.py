@@ -79,7 +79,8 @@ def split_statements(script: str) -> list[str]:
 def is_empty(connection: Connection) -> bool:
     """Return whether an SQLite database holds no tables at all."""
     found = connection.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1"
     ).first()
     return found is None
 

@@ -59,6 +59,8 @@ def test_publish_builds_the_matrix_from_a_new_database(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Database schema is at revision" in done.stdout
     assert "2 tests, 1 passed, 1 failed" in done.stdout
+    # The database is one file a CI job can keep: nothing is left in SQLite's write-ahead log.
+    assert not (tmp_path / "ci.db-wal").exists()
     statuses = _statuses(tmp_path / "traceability-matrix.html")  # the default file name
     assert statuses["BETA-7"] == "Failing"
     # The page is what `tracker matrix` says of the same database afterwards.

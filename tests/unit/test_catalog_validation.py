@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.catalog import known_obligation_ids, read_catalog
+from tracker.catalog import known_obligation_ids, read_catalog, reader
 from tracker.cli.catalog import render_schema
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.errors import CatalogError
@@ -184,14 +184,45 @@ def test_a_mapping_to_an_invalid_entry_is_not_called_unknown(tmp_path: Path) -> 
     ]
 
 
-def test_yaml_nested_500_levels_is_a_problem_with_its_line(tmp_path: Path) -> None:
+#: libyaml composes when it refuses deep nesting itself (0.2.6 and newer); PyYAML's composer,
+#: counting the depth, otherwise. The hostile documents below go through both.
+COMPOSERS = [
+    pytest.param(False, id="pyyaml-composer"),
+    pytest.param(
+        True,
+        id="libyaml-composer",
+        marks=pytest.mark.skipif(
+            not reader._LineLoader.c_composer, reason="this libyaml has no nesting limit of its own"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=COMPOSERS)
+def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    monkeypatch.setattr(reader._LineLoader, "c_composer", request.param)
+    return bool(request.param)
+
+
+def test_yaml_nested_500_levels_is_a_problem_with_its_line(tmp_path: Path, composer: bool) -> None:
     write(tmp_path, "gdpr.yaml", HEADER + "  - id: " + "[" * 500 + "]" * 500 + "\n")
     [(file, line, _, _, message)] = problems_of(tmp_path)
     assert (file, line) == ("gdpr.yaml", 7)
     assert "nested more than 50 levels deep" in message
 
 
-def test_billion_laughs_aliases_are_refused_quickly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_yaml_nested_100000_levels_is_the_same_problem_not_a_crash(
+    tmp_path: Path, composer: bool, style: str
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000 if style == "flow" else "\n      " + "- " * 100_000 + "x"
+    write(tmp_path, "gdpr.yaml", HEADER + "  - id: GDPR-1\n    x: " + deep + "\n")
+    [(file, _, _, _, message)] = problems_of(tmp_path)
+    assert file == "gdpr.yaml"
+    assert "nested more than 50 levels deep" in message
+
+
+def test_billion_laughs_aliases_are_refused_quickly(tmp_path: Path, composer: bool) -> None:
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
     write(tmp_path, "laughs.yaml", "\n".join(lines) + "\n")
@@ -202,7 +233,7 @@ def test_billion_laughs_aliases_are_refused_quickly(tmp_path: Path) -> None:
     assert line is not None and line <= 10
 
 
-def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path, composer: bool) -> None:
     write(tmp_path, "gdpr.yaml", HEADER + "  - &entry {id: GDPR-1, parent: *entry}\n")
     [(_, line, _, _, message)] = problems_of(tmp_path)
     assert line == 7
@@ -261,3 +292,14 @@ def test_a_mapping_into_an_unreadable_file_is_not_called_unknown(tmp_path: Path)
     found = {(file, field) for file, _, _, field, _ in problems_of(tmp_path)}
     # The broken file is what to fix; the mapping into it is not a second, false problem.
     assert found == {("gdpr.yaml", "severity"), ("lgpd.yaml", None)}
+
+
+@pytest.mark.parametrize(("version", "composes"), [((0, 2, 5), False), ((0, 2, 6), True)])
+def test_libyaml_composes_only_where_it_limits_nesting_itself(
+    monkeypatch: pytest.MonkeyPatch, version: tuple[int, int, int], composes: bool
+) -> None:
+    # libyaml 0.2.5's recursive composer has no limit: a deep document would crash the process.
+    from yaml import _yaml
+
+    monkeypatch.setattr(_yaml, "get_version", lambda: version)
+    assert reader._libyaml_bounds_nesting() is composes

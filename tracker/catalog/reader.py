@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError as PydanticValidationError
+from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
@@ -50,20 +51,31 @@ class YAMLLimitError(yaml.MarkedYAMLError):
     """A document beyond the reader's nesting or alias-expansion limits."""
 
 
+def _libyaml_bounds_nesting() -> bool:
+    """Return whether libyaml refuses deep nesting itself (0.2.6 and newer: 1,000 levels).
+
+    libyaml 0.2.5, still bundled with some PyYAML releases and systems, has no such limit, and
+    its recursive composer would then exhaust the C stack on a deeply nested document.
+    """
+    from yaml import _yaml
+
+    version: tuple[int, int, int] = _yaml.get_version()
+    return version >= (0, 2, 6)
+
+
 if TYPE_CHECKING or not yaml.__with_libyaml__:
     _SafeBase = yaml.SafeLoader  # pure Python, when PyYAML was built without libyaml
 else:
 
-    class _SafeBase(yaml.cyaml.CParser, SafeConstructor, Resolver):
-        """libyaml's scanner, parser and composer (C, several times faster than PyYAML's).
+    class _SafeBase(Composer, yaml.cyaml.CParser, SafeConstructor, Resolver):
+        """libyaml's scanner and parser (C), with libyaml's composer or PyYAML's.
 
-        libyaml refuses nesting beyond its own limit (about 1,000 levels), so its recursive
-        composer cannot exhaust the stack; the reader's tighter bounds are checked on the
-        composed nodes (_check_bounds), before anything constructs or walks the data.
+        The Python composer's methods come first: _LineLoader.get_single_node picks one.
         """
 
         def __init__(self, stream: str) -> None:
             yaml.cyaml.CParser.__init__(self, stream)
+            Composer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
@@ -71,17 +83,46 @@ else:
 class _LineLoader(_SafeBase):
     """A safe loader that records lines, keeps dates as text and reports duplicate keys.
 
-    It also refuses documents nested too deeply or whose aliases expand too far.
+    It also refuses documents nested too deeply or whose aliases expand too far: libyaml's
+    composer (several times faster than PyYAML's) when libyaml refuses deep nesting itself, so
+    that its recursion cannot exhaust the stack; PyYAML's composer, counting the depth as it
+    goes, otherwise. Either way the bounds are checked on the composed nodes before anything
+    constructs the data.
     """
 
+    #: Whether libyaml composes (see _libyaml_bounds_nesting).
+    c_composer = yaml.__with_libyaml__ and _libyaml_bounds_nesting()
     duplicate_keys: list[tuple[str, int]]
+    _depth = 0
 
     def get_single_node(self) -> yaml.Node | None:
         """Compose the document, then check its nesting and alias bounds."""
-        node: yaml.Node | None = super().get_single_node()
+        if self.c_composer:
+            node: yaml.Node | None = yaml.cyaml.CParser.get_single_node(self)  # type: ignore[attr-defined,arg-type]
+        else:
+            node = Composer.get_single_node(self)
         if node is not None:
             _check_bounds(node)
         return node
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Count the depth as PyYAML's composer goes (libyaml's composer does not call this)."""
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise YAMLLimitError(None, None, _NESTING_PROBLEM, event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_NESTING_PROBLEM = (
+    f"the YAML is nested more than {MAX_NESTING} levels deep; a catalog file needs only a few "
+    "levels"
+)
 
 
 def _check_bounds(root: yaml.Node) -> None:
@@ -128,13 +169,7 @@ def _check_bounds(root: yaml.Node) -> None:
             frame[2] += sizes[child_id]
             continue
         if len(stack) >= MAX_NESTING:
-            raise YAMLLimitError(
-                None,
-                None,
-                f"the YAML is nested more than {MAX_NESTING} levels deep; "
-                "a catalog file needs only a few levels",
-                child.start_mark,
-            )
+            raise YAMLLimitError(None, None, _NESTING_PROBLEM, child.start_mark)
         if isinstance(child, yaml.ScalarNode):
             sizes[child_id] = 1
             frame[2] += 1
@@ -249,8 +284,6 @@ def read_yaml_document(file: Path) -> tuple[Any, list[Problem]]:
     loader.duplicate_keys = []
     try:
         data = loader.get_single_data()
-    except RecursionError:  # only PyYAML's pure-Python composer recurses this deep
-        return None, [Problem(f"the YAML is nested more than {MAX_NESTING} levels deep", file=name)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -258,7 +291,12 @@ def read_yaml_document(file: Path) -> tuple[Any, list[Problem]]:
         if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses, by position
             line = text.count("\n", 0, exc.position) + 1
             detail = str(exc).splitlines()[0]  # without its "position" in the text
-        message = detail if isinstance(exc, YAMLLimitError) else f"YAML syntax error: {detail}"
+        if isinstance(exc, YAMLLimitError):
+            message = detail
+        elif "maximum nesting depth" in str(detail):  # libyaml's own limit, far beyond ours
+            message = _NESTING_PROBLEM
+        else:
+            message = f"YAML syntax error: {detail}"
         return None, [Problem(message, file=name, line=line)]
     finally:
         loader.dispose()

@@ -15,14 +15,28 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
 
-# A command is a short process that imports large libraries (SQLAlchemy, pydantic, the
+# Most commands are short processes that import large libraries (SQLAlchemy, pydantic, the
 # models): Python's cyclic garbage collector, run every 700 new objects, spends a third of
 # that import time walking objects that live as long as the process, and walks them all again
-# when the process exits. Collect far less often, and not at exit: a command's work still
-# collects its garbage (bench/README.md, "Start-up and the same job").
+# when the process exits. Collect far less often, and not at exit (once the databases are
+# closed): a command's work still collects its garbage. The commands that keep running
+# (LONG_RUNNING) go back to Python's settings. See bench/README.md, "Start-up and the same job".
+_DEFAULT_THRESHOLDS = gc.get_threshold()
 gc.set_threshold(50_000, 50, 100)
-atexit.register(gc.freeze)
+
+
+def _close_then_freeze() -> None:
+    if _SHORT["command"]:
+        db = sys.modules.get("tracker.db")
+        if db is not None:
+            db.dispose_engines()  # SQLite then folds its write-ahead log into the file
+        gc.freeze()
+
+
+_SHORT = {"command": True}
+atexit.register(_close_then_freeze)
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
@@ -99,6 +113,8 @@ SUMMARIES = {
 
 #: Commands that serve or inspect the web app; every other command gets an app without it.
 WEB_COMMANDS = frozenset({"demo", "serve", "run", "routes", "shell"})
+#: Commands that keep running until stopped: Python's own garbage collection for them.
+LONG_RUNNING = frozenset({"demo", "serve", "run", "shell", "worker", "jira-sandbox"})
 
 
 class TrackerGroup(FlaskGroup):
@@ -133,6 +149,9 @@ class TrackerGroup(FlaskGroup):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Import and return a tracker command, or one of Flask's."""
+        if cmd_name in LONG_RUNNING:
+            gc.set_threshold(*_DEFAULT_THRESHOLDS)
+            _SHORT["command"] = False
         if cmd_name in COMMANDS:
             info = ctx.ensure_object(ScriptInfo)
             if cmd_name not in WEB_COMMANDS and info.create_app is create_app:

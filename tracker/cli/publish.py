@@ -80,7 +80,7 @@ def publish_command(
     from tracker.cli.results import results_ingest_command
 
     ctx.invoke(db_upgrade)
-    ctx.invoke(catalog_load, path=catalog_path)
+    ctx.invoke(catalog_load, path=catalog_path, actor="tracker publish")
     if reports:
         ctx.invoke(
             results_ingest_command,
