@@ -66,10 +66,10 @@ def _from_snapshot(connection: Connection) -> bool:
 
     if connection.dialect.name != "sqlite" or not schema_snapshot.is_empty(connection):
         return False
-    snapshot = schema_snapshot.usable_snapshot(MIGRATIONS_PATH)
-    if snapshot is None:
+    statements = schema_snapshot.usable_snapshot(MIGRATIONS_PATH)
+    if statements is None:
         return False
-    for statement in snapshot[1]:
+    for statement in statements:
         connection.exec_driver_sql(statement)
     return True
 

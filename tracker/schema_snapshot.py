@@ -44,8 +44,8 @@ def newest_migration(folder: Path | None = None) -> str | None:
     return max(numbers, default=None)
 
 
-def usable_snapshot(folder: Path | None = None) -> tuple[str, list[str]] | None:
-    """Return the snapshot's revision and statements, or None when it is not for the newest.
+def usable_snapshot(folder: Path | None = None) -> list[str] | None:
+    """Return the snapshot's statements, or None when it is not for the newest revision.
 
     A snapshot older than the newest migration file (a migration added without writing the
     snapshot again) is not used: the migrations then run as they always can.
@@ -57,7 +57,7 @@ def usable_snapshot(folder: Path | None = None) -> tuple[str, list[str]] | None:
     found = _REVISION_LINE.search(text)
     if found is None or found.group(1) != newest_migration(folder):
         return None
-    return found.group(1), split_statements(text)
+    return split_statements(text)
 
 
 def split_statements(script: str) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.catalog import known_obligation_ids, read_catalog, reader
+from tracker.catalog import known_obligation_ids, read_catalog, yaml_documents
 from tracker.cli.catalog import render_schema
 from tracker.config import DEFAULT_CATALOG_PATH
 from tracker.errors import CatalogError
@@ -192,7 +192,7 @@ COMPOSERS = [
         True,
         id="libyaml-composer",
         marks=pytest.mark.skipif(
-            not reader._LineLoader.c_composer, reason="this libyaml has no nesting limit of its own"
+            not yaml_documents._LineLoader.c_composer, reason="this libyaml has no nesting limit of its own"
         ),
     ),
 ]
@@ -200,7 +200,7 @@ COMPOSERS = [
 
 @pytest.fixture(params=COMPOSERS)
 def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(reader._LineLoader, "c_composer", request.param)
+    monkeypatch.setattr(yaml_documents._LineLoader, "c_composer", request.param)
     return bool(request.param)
 
 
@@ -302,4 +302,4 @@ def test_libyaml_composes_only_where_it_limits_nesting_itself(
     from yaml import _yaml
 
     monkeypatch.setattr(_yaml, "get_version", lambda: version)
-    assert reader._libyaml_bounds_nesting() is composes
+    assert yaml_documents._libyaml_bounds_nesting() is composes

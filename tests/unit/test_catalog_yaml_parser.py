@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from tracker.catalog import read_catalog
-from tracker.catalog.reader import LineLoader
+from tracker.catalog.yaml_documents import LineLoader
 
 
 def test_the_reader_parses_with_libyaml_when_pyyaml_has_it() -> None:

@@ -28,14 +28,12 @@ gc.set_threshold(50_000, 50, 100)
 
 
 def _close_then_freeze() -> None:
-    if _SHORT["command"]:
-        db = sys.modules.get("tracker.db")
-        if db is not None:
-            db.dispose_engines()  # SQLite then folds its write-ahead log into the file
-        gc.freeze()
+    db = sys.modules.get("tracker.db")
+    if db is not None:
+        db.dispose_engines()  # SQLite then folds its write-ahead log into the file
+    gc.freeze()
 
 
-_SHORT = {"command": True}
 atexit.register(_close_then_freeze)
 
 import importlib  # noqa: E402
@@ -151,7 +149,7 @@ class TrackerGroup(FlaskGroup):
         """Import and return a tracker command, or one of Flask's."""
         if cmd_name in LONG_RUNNING:
             gc.set_threshold(*_DEFAULT_THRESHOLDS)
-            _SHORT["command"] = False
+            atexit.unregister(_close_then_freeze)
         if cmd_name in COMMANDS:
             info = ctx.ensure_object(ScriptInfo)
             if cmd_name not in WEB_COMMANDS and info.create_app is create_app:

@@ -13,13 +13,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from tracker.catalog.reader import (
-    CATALOG_SUFFIXES,
-    display_path,
-    line_for,
-    pydantic_problems,
-    read_yaml_document,
-)
+from tracker.catalog.reader import CATALOG_SUFFIXES, line_for, pydantic_problems
+from tracker.catalog.yaml_documents import display_path, read_yaml_document
 from tracker.data_map.cross_checks import SECTIONS, Entry, cross_problems
 from tracker.domain.data_map_schema import ActivitySpec, DpiaSpec, SystemSpec
 from tracker.domain.data_map_vocabulary import IMPACT_WORDS, LIKELIHOOD_WORDS

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError as PydanticError
 
-from tracker.catalog.reader import LineLoader
+from tracker.catalog.yaml_documents import read_yaml_document
 from tracker.domain.gate_policy import PolicySpec
 from tracker.errors import Problem, TrackerError
 
@@ -51,26 +50,11 @@ def read_policy(path: Path | None) -> PolicySpec:
     try:
         if path.stat().st_size > MAX_POLICY_BYTES:
             raise PolicyError(f"{name} is larger than 1 MB.", [])
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise PolicyError(f"Cannot read the policy file {name}: {exc}", []) from exc
-    loader = LineLoader(text)
-    loader.duplicate_keys = []
-    try:
-        data = loader.get_single_data()
-    except (yaml.YAMLError, RecursionError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = Problem(
-            f"YAML syntax error: {getattr(exc, 'problem', exc)}", file=name, line=line
-        )
-        raise PolicyError(f"{name} is not valid YAML.", [problem]) from exc
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(f"key '{key}' appears twice", file=name, line=line, field=key)
-        for key, line in loader.duplicate_keys
-    ]
+    data, problems = read_yaml_document(path)
+    if data is None and problems:
+        raise PolicyError(f"{name} cannot be read as YAML.", problems)
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -188,26 +188,38 @@ def time_bucket(now: datetime, seconds: int) -> int:
     return int(now.timestamp()) // seconds
 
 
-def matrix_if_cached(
+def _outside_writes(session: Session) -> bool:
+    """Whether the session holds no write of its own (committed data: the cache may serve it)."""
+    return not (pending(session.connection()) or session.new or session.dirty or session.deleted)
+
+
+def cached_statuses(
     *,
     session: Session,
     cache: MatrixCache | None,
     scope: EvidenceScope,
+    obligation_ids: Collection[str],
     generation: str | None = None,
     bucket_seconds: int = DEFAULT_BUCKET_SECONDS,
     now: datetime | None = None,
-) -> MatrixData | None:
-    """Return the whole matrix of the scope when the cache holds it, without computing it.
+) -> MatrixData:
+    """Return rows holding at least these obligations' statuses in the scope.
 
-    For pages that need a few obligations' statuses: they use the shared matrix when another
-    request computed it, and compute only their own rows otherwise.
+    The whole matrix when the cache holds it (another request computed it); otherwise only
+    these rows, computed here and not stored: a page that shows a few statuses does not pay
+    for the whole catalog's.
     """
-    connection = session.connection()
-    if cache is None or pending(connection) or session.new or session.dirty or session.deleted:
-        return None
-    generation = generation or current_generation(connection)
-    key = MatrixKey(generation, time_bucket(now or utcnow(), bucket_seconds), scope, False, None)
-    return cache.get(key.text(), now or utcnow())
+    now = now or utcnow()
+    if cache is not None and _outside_writes(session):
+        generation = generation or current_generation(session.connection())
+        key = MatrixKey(generation, time_bucket(now, bucket_seconds), scope)
+        found = cache.get(key.text(), now)
+        if found is not None:
+            return found
+    data = build_matrix(
+        session=session, scope=scope, obligation_ids=sorted(obligation_ids), now=now
+    )
+    return replace(data, valid_until=next_status_change(data.facts.values(), now))
 
 
 def cached_matrix(
@@ -233,8 +245,7 @@ def cached_matrix(
     """
     scope = scope or EvidenceScope()
     now = now or utcnow()
-    connection = session.connection()
-    if cache is None or pending(connection) or session.new or session.dirty or session.deleted:
+    if cache is None or not _outside_writes(session):
         return build_matrix(
             session=session,
             scope=scope,
@@ -243,7 +254,7 @@ def cached_matrix(
             max_evidence_age_days=max_evidence_age_days,
         )
     # Read first: data read after it is at least as new, so an entry is never older than its key.
-    generation = generation or current_generation(connection)
+    generation = generation or current_generation(session.connection())
     bucket = time_bucket(now, bucket_seconds)
     key = MatrixKey(generation, bucket, scope, include_retired, max_evidence_age_days).text()
     found = cache.get(key, now)

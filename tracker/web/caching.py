@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from datetime import datetime
 from functools import wraps
 from typing import ParamSpec, cast
@@ -24,17 +23,16 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from tracker.db import get_session
-from tracker.domain.status_expiry import next_status_change
 from tracker.generation import current_generation, pending
 from tracker.models import utcnow
 from tracker.services.evidence import EvidenceScope
-from tracker.services.matrix import MatrixData, build_matrix
+from tracker.services.matrix import MatrixData
 from tracker.services.matrix_cache import (
     LocalMatrixCache,
     MatrixCache,
     RedisMatrixCache,
     cached_matrix,
-    matrix_if_cached,
+    cached_statuses,
     time_bucket,
 )
 from tracker.web.auth import SESSION_KEY, current_identity
@@ -62,46 +60,39 @@ def matrix_cache(app: Flask | None = None) -> MatrixCache | None:
 
 def request_matrix(scope: EvidenceScope) -> MatrixData:
     """Return the matrix for this request's scope, from the cache when nothing has changed."""
-    data = cached_matrix(
-        session=get_session(),
-        cache=matrix_cache(),
-        scope=scope,
-        generation=request_generation(),
-        bucket_seconds=_bucket_seconds(),
-        now=_request_now(),
+    return _until_valid(
+        cached_matrix(
+            session=get_session(),
+            cache=matrix_cache(),
+            scope=scope,
+            generation=request_generation(),
+            bucket_seconds=_bucket_seconds(),
+            now=_request_now(),
+        )
     )
+
+
+def request_statuses(scope: EvidenceScope, obligation_ids: Collection[str]) -> MatrixData:
+    """Return rows holding at least these obligations' statuses (services.cached_statuses)."""
+    return _until_valid(
+        cached_statuses(
+            session=get_session(),
+            cache=matrix_cache(),
+            scope=scope,
+            obligation_ids=obligation_ids,
+            generation=request_generation(),
+            bucket_seconds=_bucket_seconds(),
+            now=_request_now(),
+        )
+    )
+
+
+def _until_valid(data: MatrixData) -> MatrixData:
+    """Note until when the answer holds (its ETag is confirmed until then); return data."""
     if data.valid_until is not None:
         earliest: datetime | None = g.get("tracker_valid_until")
         g.tracker_valid_until = min(earliest or data.valid_until, data.valid_until)
     return data
-
-
-def request_statuses(scope: EvidenceScope, obligation_ids: Collection[str]) -> MatrixData:
-    """Return rows holding at least these obligations' statuses in the scope.
-
-    The shared matrix when the cache holds it; otherwise only these rows, computed for this
-    request (a page that shows a few statuses does not pay for the whole catalog's).
-    """
-    found = matrix_if_cached(
-        session=get_session(),
-        cache=matrix_cache(),
-        scope=scope,
-        generation=request_generation(),
-        bucket_seconds=_bucket_seconds(),
-        now=_request_now(),
-    )
-    if found is None:
-        now = _request_now()
-        found = build_matrix(
-            session=get_session(), scope=scope, obligation_ids=sorted(obligation_ids), now=now
-        )
-        change = next_status_change(found.facts.values(), now)
-        if change is not None:
-            found = replace(found, valid_until=change)
-    if found.valid_until is not None:
-        earliest: datetime | None = g.get("tracker_valid_until")
-        g.tracker_valid_until = min(earliest or found.valid_until, found.valid_until)
-    return found
 
 
 def request_generation() -> str | None:

@@ -14,7 +14,7 @@ from tracker.errors import ConflictError, JiraError, NotFoundError, ValidationEr
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_setup import jira_settings, require_gateway
 from tracker.services.applicability_proposals import proposal_for
-from tracker.services.dpias import risks_mitigated_by
+from tracker.services.dpia_mitigations import risks_mitigated_by
 from tracker.services.links import (
     LabelLinkError,
     LinkOutcome,

@@ -18,14 +18,9 @@ from tracker.db import get_session
 from tracker.domain.access import Permission
 from tracker.errors import NotFoundError, ValidationError
 from tracker.models import utcnow
+from tracker.services.dpia_mitigations import mitigating_obligations
 from tracker.services.dpia_signoffs import MAX_NOTE, sign_off_dpia
-from tracker.services.dpias import (
-    RegisterScope,
-    choose_release,
-    dpia_report,
-    mitigating_obligations,
-    risk_register,
-)
+from tracker.services.dpias import RegisterScope, choose_release, dpia_report, risk_register
 from tracker.services.matrix import MatrixData
 from tracker.web.auth import current_actor, requires
 from tracker.web.caching import request_statuses, with_etag
