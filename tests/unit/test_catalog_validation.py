@@ -192,7 +192,8 @@ COMPOSERS = [
         True,
         id="libyaml-composer",
         marks=pytest.mark.skipif(
-            not yaml_documents._LineLoader.c_composer, reason="this libyaml has no nesting limit of its own"
+            not yaml_documents._LineLoader.c_composer,
+            reason="this libyaml has no nesting limit of its own",
         ),
     ),
 ]
