@@ -1,11 +1,11 @@
--- An empty tracker database on SQLite, as the migrations up to 0011 make it.
+-- An empty tracker database on SQLite, as the migrations up to 0012 make it.
 -- Generated: after adding a migration, run `python -m tracker.schema_snapshot`.
--- revision: 0011
+-- revision: 0012
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
-INSERT INTO "alembic_version" VALUES('0011');
+INSERT INTO "alembic_version" VALUES('0012');
 CREATE TABLE "apitoken" (
 	id INTEGER NOT NULL, 
 	name VARCHAR(100) NOT NULL, 
@@ -77,6 +77,12 @@ CREATE TABLE datageneration (
 	PRIMARY KEY (id)
 );
 INSERT INTO "datageneration" VALUES(1,0,'','1970-01-01 00:00:00');
+CREATE TABLE datagenerationchange (
+	value BIGINT NOT NULL, 
+	token VARCHAR(32) NOT NULL, 
+	obligation_ids TEXT, 
+	PRIMARY KEY (value)
+);
 CREATE TABLE datasystem (
 	id VARCHAR(80) NOT NULL, 
 	name VARCHAR(200) NOT NULL, 

@@ -12,12 +12,22 @@ takes no further lock).
 The generation is a number and a random token: a number alone could come back (a rolled-back
 bump, a database restored from a backup), a token never does, so a cache entry computed from
 data that was never committed can never match a later generation.
+
+Each move is also written to a short log (CHANGES_TABLE, the last KEEP_CHANGES moves) with the
+obligations it changed, when the write said so: a service whose transaction changes only some
+obligations' rows (a test report: the obligations linked to its tests) declares them with
+declare_change, naming the tables it writes. If the transaction writes any other status table,
+the move counts as changing everything. changes_since then tells a cache which obligations
+changed between two generations, so it recomputes those rows only (or None: recompute all).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import threading
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +36,12 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Text,
     column,
+    delete,
     event,
     insert,
+    literal,
     select,
     table,
     update,
@@ -44,6 +57,18 @@ _generation = table(
     column("token", String),
     # Written only (an aware UTC time): the plain type spares every command importing SQLModel.
     column("changed_at", DateTime(timezone=True)),
+)
+
+CHANGES_TABLE = "datagenerationchange"
+#: How many moves the log keeps: a cache entry older than that is computed again in full.
+KEEP_CHANGES = 500
+#: A move that changed more obligations than this is logged as changing everything.
+MOST_LOGGED = 5000
+_changes = table(
+    CHANGES_TABLE,
+    column("value", BigInteger),
+    column("token", String),
+    column("obligation_ids", Text),  # a JSON list, or NULL: everything may have changed
 )
 
 #: Tables whose rows the matrix, the dashboard, release pages or the API statuses rest on.
@@ -84,6 +109,7 @@ STATUS_TABLES = frozenset(
 OTHER_TABLES = frozenset(
     {
         TABLE,
+        CHANGES_TABLE,
         "alembic_version",
         "useraccount",
         "loginsession",
@@ -102,6 +128,10 @@ OTHER_TABLES = frozenset(
 
 #: Set in a connection's info while its transaction holds an uncommitted status write.
 PENDING = "tracker.generation_pending"
+#: The status tables the connection's transaction has written (a set of names).
+WRITTEN = "tracker.generation_written"
+#: What the transaction declared: (tables it may write, obligations whose rows it changes).
+DECLARED = "tracker.generation_declared"
 #: An execution option that turns the hook off (the migrations move the generation once).
 OFF = "tracker_generation_off"
 
@@ -157,9 +187,16 @@ def current_generation(connection: Connection) -> str:
     return "0-none" if row is None else f"{row[0]}-{row[1]}"
 
 
-def bump_generation(connection: Connection) -> None:
-    """Move the generation on in the connection's transaction (the hook does it at commit)."""
-    values: dict[str, Any] = {"token": secrets.token_hex(8), "changed_at": datetime.now(UTC)}
+def bump_generation(
+    connection: Connection, changed: Collection[str] | None = None, *, log: bool = True
+) -> None:
+    """Move the generation on in the connection's transaction (the hook does it at commit).
+
+    changed: the obligations whose rows the transaction changed (None: any may have); log:
+    whether to write the move to the change log (False while migrating, before it exists).
+    """
+    token = secrets.token_hex(8)
+    values: dict[str, Any] = {"token": token, "changed_at": datetime.now(UTC)}
     updated = connection.execute(
         update(_generation)
         .where(_generation.c.id == 1)
@@ -167,6 +204,137 @@ def bump_generation(connection: Connection) -> None:
     )
     if updated.rowcount == 0:  # the row is gone (a test emptied every table): start again
         connection.execute(insert(_generation).values(id=1, value=1, **values))
+    if not log:
+        return
+    ids = None
+    if changed is not None and len(changed) <= MOST_LOGGED:
+        ids = json.dumps(sorted(changed), separators=(",", ":"))
+    current = select(_generation.c.value).where(_generation.c.id == 1).scalar_subquery()
+    connection.execute(delete(_changes).where(_changes.c.value <= current - KEEP_CHANGES))
+    connection.execute(
+        insert(_changes).from_select(
+            ["value", "token", "obligation_ids"],
+            select(_generation.c.value, literal(token), literal(ids, Text)).where(
+                _generation.c.id == 1
+            ),
+        )
+    )
+
+
+def declare_change(
+    connection: Connection, tables: Iterable[str], obligation_ids: Iterable[str]
+) -> None:
+    """Declare that the transaction's writes to these tables change only these obligations.
+
+    A write to a status table outside `tables` makes the move count as changing everything.
+    """
+    known_tables, ids = connection.info.get(DECLARED, (frozenset(), frozenset()))
+    connection.info[DECLARED] = (known_tables | set(tables), ids | set(obligation_ids))
+
+
+class ChangeLog:
+    """The change log as this process has read it: each move is read from the database once.
+
+    A move, once committed, never changes (its number and token are unique), so the rows can
+    be kept. The newest row kept is read again with each read of newer ones: if its token
+    differs (a database restored from a backup), everything kept is forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._moves: dict[int, tuple[str, frozenset[str] | None]] = {}
+        self._lock = threading.Lock()
+
+    def since(self, connection: Connection, base: str, current: str) -> set[str] | None:
+        """Return the obligations whose rows changed from generation base to current.
+
+        None when that cannot be told: a move changed everything, or the log no longer
+        reaches back to base (or never held it: another database, a restored backup).
+        """
+        if base == current:
+            return set()
+        try:
+            base_value, base_token = _parsed(base)
+            current_value, current_token = _parsed(current)
+        except ValueError:
+            return None
+        if current_value <= base_value or current_value - base_value > KEEP_CHANGES:
+            return None
+        moves = self._read(connection, base_value, current_value)
+        if moves is not None and not _ends_match(moves, base, current):
+            # Kept from another history (a restored backup, another database): read again.
+            with self._lock:
+                self._moves = {}
+            moves = self._read(connection, base_value, current_value)
+        if moves is None or not _ends_match(moves, base, current):
+            return None
+        changed: set[str] = set()
+        for value in range(base_value + 1, current_value + 1):
+            ids = moves[value][1]
+            if ids is None:
+                return None
+            changed.update(ids)
+        return changed
+
+    def _read(
+        self, connection: Connection, low: int, high: int
+    ) -> dict[int, tuple[str, frozenset[str] | None]] | None:
+        with self._lock:
+            moves = dict(self._moves)
+        if all(value in moves for value in range(low, high + 1)):
+            return moves
+        newest = max(moves, default=None)
+        start = newest if newest is not None and low <= newest < high else low
+        read = _read_moves(connection, start, high)
+        if start == newest and read.get(start, ("",))[0] != moves[start][0]:
+            # Another history than the one kept (a restored backup): forget it, read again.
+            moves, read = {}, _read_moves(connection, low, high)
+            with self._lock:
+                self._moves = {}
+        moves.update(read)
+        with self._lock:
+            self._moves.update(read)
+            if len(self._moves) > 2 * KEEP_CHANGES:
+                for value in sorted(self._moves)[: len(self._moves) - KEEP_CHANGES]:
+                    del self._moves[value]
+        if not all(value in moves for value in range(low, high + 1)):
+            return None
+        return moves
+
+
+def _ends_match(moves: dict[int, tuple[str, frozenset[str] | None]], *ends: str) -> bool:
+    for end in ends:
+        value, token = _parsed(end)
+        if moves[value][0] != token:
+            return False
+    return True
+
+
+def _read_moves(
+    connection: Connection, low: int, high: int
+) -> dict[int, tuple[str, frozenset[str] | None]]:
+    rows = connection.execute(
+        select(_changes.c.value, _changes.c.token, _changes.c.obligation_ids)
+        .where(_changes.c.value >= low, _changes.c.value <= high)
+        .order_by(_changes.c.value)
+    ).all()
+    return {
+        value: (token, None if ids is None else frozenset(json.loads(ids)))
+        for value, token, ids in rows
+    }
+
+
+#: This process's reading of the change log (shared by its caches).
+CHANGE_LOG = ChangeLog()
+
+
+def changes_since(connection: Connection, base: str, current: str) -> set[str] | None:
+    """Return the obligations whose rows changed from base to current (ChangeLog.since)."""
+    return CHANGE_LOG.since(connection, base, current)
+
+
+def _parsed(generation: str) -> tuple[int, str]:
+    value, _, token = generation.partition("-")
+    return int(value), token
 
 
 def note_write(connection: Connection, table_name: str) -> None:
@@ -177,6 +345,7 @@ def note_write(connection: Connection, table_name: str) -> None:
     name = table_name.lower()
     if name in STATUS_TABLES or name not in OTHER_TABLES:
         connection.info[PENDING] = True
+        connection.info.setdefault(WRITTEN, set()).add(name)
 
 
 def _note_write(
@@ -187,25 +356,42 @@ def _note_write(
     _context: Any,
     _executemany: bool,
 ) -> None:
-    if not connection.info.get(PENDING) and changes_statuses(statement):
+    tables = written_tables(statement)
+    if not tables and tables is not None:
+        return
+    status_tables = (
+        {"*"}
+        if tables is None
+        else {name for name in tables if name in STATUS_TABLES or name not in OTHER_TABLES}
+    )
+    if status_tables:
         connection.info[PENDING] = True
+        connection.info.setdefault(WRITTEN, set()).update(status_tables)
 
 
 def _bump_before_commit(connection: Connection) -> None:
+    written = connection.info.pop(WRITTEN, set())
+    declared = connection.info.pop(DECLARED, None)
     if not connection.info.pop(PENDING, False):
         return
     if connection.get_execution_options().get(OFF):
         return
-    bump_generation(connection)
+    changed = None
+    if declared is not None and written <= declared[0]:
+        changed = declared[1]
+    bump_generation(connection, changed)
     connection.info.pop(PENDING, None)  # the bump's own statement is not a status write
+    connection.info.pop(WRITTEN, None)
 
 
 def _forget(connection: Connection) -> None:
-    connection.info.pop(PENDING, None)
+    for key in (PENDING, WRITTEN, DECLARED):
+        connection.info.pop(key, None)
 
 
 def _forget_record(_dbapi_connection: Any, record: Any) -> None:
-    record.info.pop(PENDING, None)
+    for key in (PENDING, WRITTEN, DECLARED):
+        record.info.pop(key, None)
 
 
 def _bare_name(name: str) -> str:

@@ -45,7 +45,7 @@ def upgrade(engine: Engine, revision: str = "head", *, use_snapshot: bool = True
     """
     from sqlalchemy import inspect
 
-    from tracker.generation import OFF, TABLE, bump_generation
+    from tracker.generation import CHANGES_TABLE, OFF, TABLE, bump_generation
 
     with engine.begin() as connection:
         if connection.dialect.name == "sqlite":
@@ -56,8 +56,9 @@ def upgrade(engine: Engine, revision: str = "head", *, use_snapshot: bool = True
         connection.execution_options(**{OFF: True})
         if not (use_snapshot and revision == "head" and _from_snapshot(connection)):
             _run_migrations(engine, connection, revision)
-        if inspect(connection).has_table(TABLE):
-            bump_generation(connection)
+        inspector = inspect(connection)
+        if inspector.has_table(TABLE):
+            bump_generation(connection, log=inspector.has_table(CHANGES_TABLE))
 
 
 def _from_snapshot(connection: Connection) -> bool:

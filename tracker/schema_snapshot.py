@@ -89,7 +89,8 @@ def dump(database: Path) -> str:
     """Return the snapshot of an SQLite database just made by the migrations.
 
     The data generation's row is written as the migration inserts it before any write (number
-    0, no token, no time): loading the snapshot then moves it on, with a new token.
+    0, no token, no time), with no move in its change log: loading the snapshot then moves it
+    on, with a new token.
     """
     connection = sqlite3.connect(database)
     try:
@@ -97,6 +98,7 @@ def dump(database: Path) -> str:
         connection.execute(
             "UPDATE datageneration SET value = 0, token = '', changed_at = '1970-01-01 00:00:00'"
         )
+        connection.execute("DELETE FROM datagenerationchange")
         statements = [
             statement
             for statement in connection.iterdump()

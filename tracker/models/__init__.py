@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from tracker.models.accounts import ApiToken, LoginSession, User
-from tracker.models.audit import AuditChainHead, AuditEvent, DataGeneration
+from tracker.models.audit import AuditChainHead, AuditEvent, DataGeneration, DataGenerationChange
 from tracker.models.base import TableModel, as_utc, column_length, utcnow
 from tracker.models.catalog import (
     ApplicabilityDecision,
@@ -52,6 +52,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "DataGeneration",
+    "DataGenerationChange",
     "DataSystem",
     "Dpia",
     "DpiaSignOff",

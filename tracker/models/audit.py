@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field
 
 from tracker.models.base import TableModel, utcnow
@@ -46,3 +46,12 @@ class DataGeneration(TableModel, table=True):
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     token: str = Field(max_length=32)
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class DataGenerationChange(TableModel, table=True):
+    """One move of the data generation and the obligations it changed (NULL: any of them)."""
+
+    value: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    token: str = Field(max_length=32)
+    #: A JSON list of obligation ids, or NULL when the write may have changed any status.
+    obligation_ids: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

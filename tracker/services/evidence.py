@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from tracker.bulk import is_one_of
 from tracker.domain.status import ResultFact
 from tracker.models import TestResult, TestRun
 
@@ -60,16 +61,16 @@ def latest_results(
         run_id: (started_at, commit)
         for run_id, started_at, commit in session.exec(
             select(TestRun.id, TestRun.started_at, TestRun.commit).where(
-                col(TestRun.id).in_(run_ids)
+                is_one_of(session, col(TestRun.id), run_ids)
             )
         ).all()
     }
     # Results carry only plain columns; the few runs give time and commit (no per-row dates).
     query = select(
         TestResult.test_case_id, TestResult.outcome, TestResult.run_id, TestResult.flaky
-    ).where(col(TestResult.run_id).in_(run_ids))
+    ).where(is_one_of(session, col(TestResult.run_id), run_ids))
     if test_case_ids is not None:
-        query = query.where(col(TestResult.test_case_id).in_(list(test_case_ids)))
+        query = query.where(is_one_of(session, col(TestResult.test_case_id), list(test_case_ids)))
     facts: dict[tuple[int, str, bool], ResultFact] = {}
     latest: dict[int, ResultFact] = {}
     for case_id, outcome, run_id, flaky in session.connection().execute(query).all():

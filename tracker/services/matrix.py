@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from tracker.bulk import is_one_of
 from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell, to_json
 from tracker.domain.release_verdict import ObligationInRelease, SignOffFact, signoff_state
 from tracker.domain.releases import ReleaseScope, standing
@@ -50,6 +51,10 @@ class MatrixData:
     cache_key: str | None = None
     #: When a cached matrix stops being true (its time bucket ends or a status ages).
     valid_until: datetime | None = None
+    #: The data generation a cached matrix holds the rows of (None: not known).
+    generation: str | None = None
+    #: Whether it was brought up to date in this process only (other workers have their own).
+    local: bool = False
 
 
 def matrix_document(
@@ -98,7 +103,9 @@ def build_matrix(
     if not include_retired:
         obligation_query = obligation_query.where(col(Obligation.retired_at).is_(None))
     if obligation_ids is not None:
-        obligation_query = obligation_query.where(col(Obligation.id).in_(obligation_ids))
+        obligation_query = obligation_query.where(
+            is_one_of(session, col(Obligation.id), obligation_ids)
+        )
     # Core rows, not ORM ones: no per-row bookkeeping for tens of thousands of links.
     rows_of = session.connection().execute
     obligations = rows_of(obligation_query.order_by(col(Obligation.sort_key))).all()
@@ -114,7 +121,7 @@ def build_matrix(
     ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
     if obligation_ids is not None:
         decision_query = decision_query.where(
-            col(ApplicabilityDecision.obligation_id).in_(obligation_ids)
+            is_one_of(session, col(ApplicabilityDecision.obligation_id), obligation_ids)
         )
     for obligation_id, not_applicable, justification, by, role in rows_of(decision_query).all():
         decisions[obligation_id] = (not_applicable, justification, by, role)
@@ -136,7 +143,9 @@ def build_matrix(
         .where(col(WorkItemLink.removed_at).is_(None))
     )
     if obligation_ids is not None:
-        work_query = work_query.where(col(WorkItemLink.obligation_id).in_(obligation_ids))
+        work_query = work_query.where(
+            is_one_of(session, col(WorkItemLink.obligation_id), obligation_ids)
+        )
     cells: dict[str, list[WorkItemCell]] = defaultdict(list)
     fix_versions: dict[str, list[str]] = {}
     for ob_id, reviewed, origin, key, summary, status, category, url, missing, fixes in rows_of(
@@ -164,7 +173,9 @@ def build_matrix(
         .where(col(TestLink.removed_at).is_(None))
     )
     if obligation_ids is not None:
-        test_query = test_query.where(col(TestLink.obligation_id).in_(obligation_ids))
+        test_query = test_query.where(
+            is_one_of(session, col(TestLink.obligation_id), obligation_ids)
+        )
     test_links = [row for row in rows_of(test_query).all() if row[0] in versions]
     results = latest_results(
         session, scope, {row[2] for row in test_links} if obligation_ids is not None else None

@@ -10,6 +10,14 @@ An entry holds the rows, not the facts behind them: no reader of the cache needs
 they are nine tenths of the entry and most of the time it takes to decode it (decoding the
 rows takes a tenth of computing them). After a write, one worker computes the new entry while
 the others wait for it briefly (a short lock in Redis), instead of every worker computing it.
+
+Reads cost what changed: when the data generation's change log (tracker.generation) tells
+which obligations changed since the newest entry this process holds for the same time bucket
+and scope (a test report changes only the rows of the obligations linked to its tests), only
+those rows are computed again and the rest are kept. Entries so made stay in this process:
+each worker brings its own up to date for the price of those rows, which is less than reading
+a whole matrix back from Redis. A release scope is always computed in full (a report can name
+a release, which changes how every row's work items count).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from tracker.domain.status_expiry import next_status_change
-from tracker.generation import current_generation, pending
+from tracker.generation import changes_since, current_generation, pending
 from tracker.models import utcnow
 from tracker.redis_claims import RedisClaims, call_redis
 from tracker.services.evidence import EvidenceScope
@@ -44,8 +52,23 @@ class MatrixCache(Protocol):
     def get(self, key: str, now: datetime) -> MatrixData | None:
         """Return the matrix stored under the key if it has not expired by now."""
 
-    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
-        """Store the matrix under the key until it expires."""
+    def put(
+        self,
+        key: str,
+        data: MatrixData,
+        expires: datetime,
+        *,
+        newest_of: str | None = None,
+        share: bool = True,
+    ) -> None:
+        """Store the matrix under the key until it expires.
+
+        newest_of: the scope (MatrixKey.scope_text) it is now the newest entry of; share:
+        whether other workers get it too (False: this process only).
+        """
+
+    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
+        """Return the newest entry stored for the scope, if it has not expired."""
 
     def claim(self, key: str) -> bool:
         """Return whether this worker should compute the entry (others are computing it)."""
@@ -82,6 +105,10 @@ class MatrixKey:
         )
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
 
+    def scope_text(self) -> str:
+        """Return the key without its generation: what entries that follow one another share."""
+        return replace(self, generation="").text()
+
 
 class LocalMatrixCache:
     """A bounded least-recently-used cache in this process (safe across threads)."""
@@ -89,6 +116,7 @@ class LocalMatrixCache:
     def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
         self.entries = entries
         self._items: OrderedDict[str, tuple[MatrixData, datetime]] = OrderedDict()
+        self._newest: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str, now: datetime) -> MatrixData | None:
@@ -103,13 +131,37 @@ class LocalMatrixCache:
             self._items.move_to_end(key)
             return item[0]
 
-    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
-        """Store the matrix, dropping the least recently used entries beyond the bound."""
+    def put(
+        self,
+        key: str,
+        data: MatrixData,
+        expires: datetime,
+        *,
+        newest_of: str | None = None,
+        share: bool = True,
+    ) -> None:
+        """Store the matrix, dropping the least recently used entries beyond the bound.
+
+        An entry that follows another for the same scope drops the one before: nothing but
+        a request still reading an older generation would ask for it.
+        """
         with self._lock:
+            if newest_of is not None:
+                before = self._newest.get(newest_of)
+                if before is not None and before != key:
+                    self._items.pop(before, None)
+                self._newest[newest_of] = key
             self._items[key] = (data, expires)
             self._items.move_to_end(key)
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
+            if len(self._newest) > 4 * self.entries:
+                self._newest = {s: k for s, k in self._newest.items() if k in self._items}
+
+    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
+        """Return the newest entry stored for the scope, if it has not expired."""
+        key = self._newest.get(scope_text)
+        return None if key is None else self.get(key, now)
 
     def claim(self, key: str) -> bool:
         """Return True: in one process a worker computes what it misses."""
@@ -160,12 +212,26 @@ class RedisMatrixCache:
         self.local.put(key, data, decoded[1])
         return data
 
-    def put(self, key: str, data: MatrixData, expires: datetime) -> None:
-        """Store the matrix here and in Redis, which drops it when it expires."""
-        self.local.put(key, data, expires)
+    def put(
+        self,
+        key: str,
+        data: MatrixData,
+        expires: datetime,
+        *,
+        newest_of: str | None = None,
+        share: bool = True,
+    ) -> None:
+        """Store the matrix here and (when shared) in Redis, which drops it when it expires."""
+        self.local.put(key, data, expires, newest_of=newest_of)
+        if not share:
+            return
         milliseconds = max(1, int((expires - utcnow()).total_seconds() * 1000))
         blob = encode_matrix(data, expires)
         self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, px=milliseconds))
+
+    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
+        """Return this process's newest entry for the scope (Redis keeps no such pointer)."""
+        return self.local.newest(scope_text, now)
 
     def claim(self, key: str) -> bool:
         """Take the short claim on computing the entry (Redis unavailable: compute anyway)."""
@@ -256,10 +322,20 @@ def cached_matrix(
     # Read first: data read after it is at least as new, so an entry is never older than its key.
     generation = generation or current_generation(session.connection())
     bucket = time_bucket(now, bucket_seconds)
-    key = MatrixKey(generation, bucket, scope, include_retired, max_evidence_age_days).text()
+    matrix_key = MatrixKey(generation, bucket, scope, include_retired, max_evidence_age_days)
+    key, scope_text = matrix_key.text(), matrix_key.scope_text()
     found = cache.get(key, now)
     if found is not None:
+        if found.generation != generation:  # read back from Redis: follow it from here on
+            found = replace(found, generation=generation)
+            cache.put(key, found, found.valid_until or now, newest_of=scope_text, share=False)
         return found
+    bucket_end = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
+    updated = _updated(session, cache.newest(scope_text, now), matrix_key, now, bucket_end, key)
+    if updated is not None:
+        if updated.valid_until and updated.valid_until > now + timedelta(milliseconds=1):
+            cache.put(key, updated, updated.valid_until, newest_of=scope_text, share=False)
+        return updated
     claimed = cache.claim(key)
     if not claimed:
         found = cache.wait(key, now)
@@ -273,10 +349,7 @@ def cached_matrix(
             include_retired=include_retired,
             max_evidence_age_days=max_evidence_age_days,
         )
-        expires = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
-        change = next_status_change(data.facts.values(), now)
-        if change is not None and change < expires:
-            expires = change
+        expires = _earliest(bucket_end, next_status_change(data.facts.values(), now))
         entry = MatrixData(
             rows=data.rows,
             facts={},
@@ -284,10 +357,61 @@ def cached_matrix(
             notes=data.notes,
             cache_key=key,
             valid_until=expires,
+            generation=generation,
         )
         if expires > now + timedelta(milliseconds=1):
-            cache.put(key, entry, expires)
+            cache.put(key, entry, expires, newest_of=scope_text)
     finally:
         if claimed:
             cache.release(key)
     return entry
+
+
+def _updated(
+    session: Session,
+    base: MatrixData | None,
+    key: MatrixKey,
+    now: datetime,
+    bucket_end: datetime,
+    key_text: str,
+) -> MatrixData | None:
+    """Return the base entry with the rows changed since it computed again (None: compute all).
+
+    Only when the change log names what changed, and those are at most half the rows.
+    """
+    if base is None or base.generation is None or key.scope.release:
+        return None
+    changed = changes_since(session.connection(), base.generation, key.generation)
+    if changed is None or len(changed) > len(base.rows) // 2:
+        return None
+    fresh = build_matrix(
+        session=session,
+        scope=key.scope,
+        obligation_ids=sorted(changed),
+        now=now,
+        include_retired=key.include_retired,
+        max_evidence_age_days=key.max_evidence_age_days,
+    )
+    if fresh.notes != base.notes:  # the scope's first run: every row with tests reads otherwise
+        return None
+    by_id = {row.id: row for row in fresh.rows}
+    kept = {row.id for row in base.rows}
+    if not by_id.keys() <= kept or len(by_id) != len(changed & kept):
+        return None  # an obligation came or went: not something a report does
+    expires = _earliest(bucket_end, next_status_change(fresh.facts.values(), now))
+    if base.valid_until is not None:
+        expires = min(expires, base.valid_until)
+    return MatrixData(
+        rows=[by_id.get(row.id, row) for row in base.rows],
+        facts={},
+        generated_at=now,
+        notes=base.notes,
+        cache_key=key_text,
+        valid_until=expires,
+        generation=key.generation,
+        local=True,
+    )
+
+
+def _earliest(end: datetime, change: datetime | None) -> datetime:
+    return change if change is not None and change < end else end

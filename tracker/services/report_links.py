@@ -29,8 +29,12 @@ def sync_report_links(
     unknown: set[str],
     actor: Actor,
     run_id: int,
-) -> tuple[int, int]:
-    """Make report-made links of these tests match what the report declares now."""
+) -> tuple[int, int, set[str]]:
+    """Make report-made links of these tests match what the report declares now.
+
+    Returns the links added and removed, and the obligations these tests were or now are
+    linked to (whose rows the report may change).
+    """
     # A key longer than the column names no work item: leave it out of the query.
     keys = {
         key
@@ -106,4 +110,5 @@ def sync_report_links(
             claim_table,
             [{"test_case_id": c, "claimed_id": ob, "run_id": run_id} for c, ob in sorted(claims)],
         )
-    return len(rows), removed
+    touched = {link.obligation_id for link in active} | {ob for ob, _ in wanted}
+    return len(rows), removed, touched
