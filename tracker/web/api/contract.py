@@ -9,8 +9,9 @@ from the answer models, which every answer passes through (`reply`).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, TypeVar
@@ -136,6 +137,14 @@ def reply(
     """Answer with the data as the model shapes it (a field the model lacks is an error)."""
     body = model.model_validate(data).model_dump(mode="json")
     return json_response(body, status=status, headers=headers)
+
+
+def shaped_items(model: type[Model], items: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """Return each item as the model shapes it, as JSON (what reply writes for one item)."""
+    return [
+        json.dumps(model.model_validate(item).model_dump(mode="json"), ensure_ascii=False).encode()
+        for item in items
+    ]
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from tracker.services.matrix import matrix_document
 from tracker.services.obligations import ObligationDetail, obligation_detail
 from tracker.services.work_item_page import work_item_detail
 from tracker.web.api import schemas
-from tracker.web.api.contract import PathVariable, Reply, operation, reply
+from tracker.web.api.contract import PathVariable, Reply, operation, reply, shaped_items
 from tracker.web.api.queries import EvidenceScopeQuery, MatrixParams, ObligationsQuery
 from tracker.web.auth import requires
 from tracker.web.caching import request_matrix, with_etag
 from tracker.web.collector import with_collector_paused
-from tracker.web.fragments import matrix_fragment
+from tracker.web.fragments import matrix_fragment, row_fragments
 from tracker.web.work_items.page import work_item_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -94,6 +94,10 @@ def get_obligation(obligation_id: str) -> Response:
     return reply(schemas.ObligationDetail, obligation_json(detail))
 
 
+#: Where the matrix document's rows go (its first key is a timestamp, so this comes first).
+EMPTY_ROWS = b'"rows": []'
+
+
 @api.get("/matrix")
 @operation(
     "Get the traceability matrix",
@@ -117,8 +121,15 @@ def matrix() -> Response:
 
     def render() -> bytes:
         rows = apply_filter(data.rows, query.filter)
-        body = reply(schemas.Matrix, matrix_document(data, rows, scope))
-        return body.get_data()
+        # The rows kept from the matrix before this one are shaped once (RowFragments).
+        head = reply(schemas.Matrix, matrix_document(data, [], scope)).get_data()
+        shaped = row_fragments().join(
+            "api-matrix",
+            rows,
+            lambda new: shaped_items(schemas.MatrixRow, [row.to_dict() for row in new]),
+            b", ",
+        )
+        return head.replace(EMPTY_ROWS, b'"rows": [' + shaped + b"]", 1)
 
     # The document is the same for every caller: shape it once per cached matrix.
     body = matrix_fragment(data, "api-matrix" + query.query_string(), render)

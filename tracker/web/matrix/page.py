@@ -16,6 +16,7 @@ from tracker.domain.status import STATUS_LABELS, STATUS_ORDER, Status
 from tracker.errors import ValidationError
 from tracker.services.evidence import EvidenceScope
 from tracker.services.evidence_pages import ScopeChoices
+from tracker.web.fragments import row_fragments
 from tracker.web.links import obligation_href_prefix, safe_url
 from tracker.web.request_args import parse_scope_args
 from tracker.web.status_style import STATUS_CSS, VERIFICATION_CSS, VERIFICATION_LABELS
@@ -247,9 +248,28 @@ def matrix_row_views(rows: Sequence[MatrixRow]) -> list[MatrixRowView]:
     return views
 
 
+ROW_START = b"\n<tr>"
+
+
 def matrix_rows_html(rows: Sequence[MatrixRow]) -> bytes:
-    """Render the table's rows (nothing per viewer, so the result may be shared)."""
-    return render_template("matrix/_rows.html", rows=matrix_row_views(rows)).encode("utf-8")
+    """Render the table's rows (nothing per viewer, so the result may be shared).
+
+    Rows kept from the matrix before (it was brought up to date row by row) are not rendered
+    again: each row's markup is kept while the row is (tracker.web.fragments.RowFragments).
+    """
+    return row_fragments().join("matrix-rows", rows, _each_row_html)
+
+
+def _each_row_html(rows: Sequence[MatrixRow]) -> list[bytes]:
+    """Render rows in one pass and cut the markup at each row's start (text is escaped)."""
+    html = render_template("matrix/_rows.html", rows=matrix_row_views(rows)).encode("utf-8")
+    parts = [ROW_START + part for part in html.split(ROW_START)[1:]]
+    if len(parts) == len(rows):
+        return parts
+    return [  # never with escaped text; kept so that a template change cannot mix rows up
+        render_template("matrix/_rows.html", rows=matrix_row_views([row])).encode("utf-8")
+        for row in rows
+    ]
 
 
 def matrix_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import Blueprint, Response, render_template, request
 
@@ -28,12 +29,16 @@ from tracker.web.responses import json_response
 
 matrix = Blueprint("matrix", __name__)
 
+#: Where the rendered rows go in the page: a comment no escaped text can contain.
+ROWS_MARK_TEXT = f"<!--rows-{secrets.token_hex(8)}-->"
+ROWS_MARK = ROWS_MARK_TEXT.encode("ascii")
+
 
 @matrix.get("/matrix")
 @requires(Permission.READ)
 @with_etag
 @with_collector_paused
-def index() -> str:
+def index() -> Response:
     """Show every assessable obligation with its links, tests and status."""
     query = parse_matrix_query(request.args)
     scope = evidence_scope()
@@ -44,10 +49,15 @@ def index() -> str:
     rows_html = matrix_fragment(
         data, "rows" + query.query_string(), lambda: matrix_rows_html(shown)
     )
+    # The rows (megabytes at thousands of obligations) go into the page as bytes, not text.
     page = matrix_page(
-        data.rows, shown, query, data.generated_at, scope, choices, data.notes, rows_html
+        data.rows, shown, query, data.generated_at, scope, choices, data.notes, ROWS_MARK
     )
-    return render_template("matrix/index.html", page=page)
+    head, _, tail = render_template("matrix/index.html", page=page).partition(ROWS_MARK_TEXT)
+    return Response(
+        b"".join((head.encode("utf-8"), rows_html, tail.encode("utf-8"))),
+        content_type="text/html; charset=utf-8",
+    )
 
 
 @matrix.get("/matrix.csv")
