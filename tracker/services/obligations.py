@@ -11,6 +11,7 @@ from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
 from tracker.domain.diff import FieldChange, diff_versions
 from tracker.domain.matrix import MatrixRow
 from tracker.domain.status import ResultFact
+from tracker.domain.status_expiry import next_status_change
 from tracker.models import (
     ApplicabilityDecision,
     AuditEvent,
@@ -22,10 +23,14 @@ from tracker.models import (
     TestLink,
     WorkItem,
     WorkItemLink,
+    utcnow,
 )
 from tracker.services.evidence import EvidenceScope, latest_results
 from tracker.services.links import get_obligation
 from tracker.services.matrix import build_matrix
+
+#: How many audit events the page shows.
+HISTORY_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class ObligationDetail:
     row: MatrixRow | None
     decision: ApplicabilityDecision | None
     history: list[AuditEvent]
+    #: The first moment its status reads otherwise with no write (evidence ageing), if any.
+    valid_until: datetime | None = None
 
 
 def obligation_detail(
@@ -175,8 +182,9 @@ def obligation_detail(
         .where(col(TestLink.removed_at).is_(None))
         .order_by(TestCase.test_id)
     ).all()
+    now = utcnow()
     matrix = build_matrix(
-        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True
+        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True, now=now
     )
     facts = matrix.facts.get(obligation.id)
     if facts is not None:
@@ -210,14 +218,7 @@ def obligation_detail(
             col(ApplicabilityDecision.decided_at).desc(), col(ApplicabilityDecision.id).desc()
         )
     ).first()
-    history = list(
-        session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation.id)
-            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-            .limit(200)
-        ).all()
-    )
+    history = obligation_history(session, obligation.id)
     return ObligationDetail(
         obligation=obligation,
         instrument=instrument,
@@ -230,6 +231,19 @@ def obligation_detail(
         row=matrix.rows[0] if matrix.rows else None,
         decision=decision,
         history=history,
+        valid_until=next_status_change(matrix.facts.values(), now),
+    )
+
+
+def obligation_history(session: Session, obligation_id: str) -> list[AuditEvent]:
+    """Return the obligation's audit events, newest first (the last 200)."""
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation_id)
+            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+            .limit(HISTORY_SHOWN)
+        ).all()
     )
 
 

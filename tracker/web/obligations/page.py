@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from tracker.domain.diff import FieldChange, Segment
 from tracker.domain.status import STATUS_LABELS
+from tracker.models import AuditEvent
 from tracker.services.links import link_label
 from tracker.services.obligations import ObligationDetail
 from tracker.web.action_words import ACTION_WORDS, summarise
@@ -311,20 +312,25 @@ def obligation_page(
             for link in detail.test_links
         ],
         decision=decision,
-        history=[
-            HistoryItem(
-                at=_when(event.at),
-                actor=event.actor + (f" ({event.actor_role})" if event.actor_role else ""),
-                action=ACTION_WORDS.get(event.action, event.action.replace(".", " ").capitalize()),
-                before=summarise(event.before),
-                after=summarise(event.after),
-            )
-            for event in detail.history
-        ],
+        history=history_items(detail.history),
         errors=errors or {},
         values=values or {},
         jira_configured=jira_configured,
     )
+
+
+def history_items(events: Sequence[AuditEvent]) -> list[HistoryItem]:
+    """Return the audit events in words, in the order given."""
+    return [
+        HistoryItem(
+            at=_when(event.at),
+            actor=event.actor + (f" ({event.actor_role})" if event.actor_role else ""),
+            action=ACTION_WORDS.get(event.action, event.action.replace(".", " ").capitalize()),
+            before=summarise(event.before),
+            after=summarise(event.after),
+        )
+        for event in events
+    ]
 
 
 def _parameter(item: Mapping[str, Any]) -> dict[str, str]:

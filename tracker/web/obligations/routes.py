@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
@@ -13,6 +15,7 @@ from tracker.domain.access import Permission
 from tracker.errors import ConflictError, JiraError, NotFoundError, ValidationError
 from tracker.integrations.jira_gateway import JiraGateway
 from tracker.integrations.jira_setup import jira_settings, require_gateway
+from tracker.models import utcnow
 from tracker.services.applicability_proposals import proposal_for
 from tracker.services.dpia_mitigations import risks_mitigated_by
 from tracker.services.links import (
@@ -27,11 +30,13 @@ from tracker.services.links import (
     unlink_test,
     unlink_work_item,
 )
-from tracker.services.obligations import obligation_detail
+from tracker.services.obligations import obligation_detail, obligation_history
 from tracker.web.applicability.page import why_section
 from tracker.web.auth import current_actor, requires
+from tracker.web.caching import request_generation
 from tracker.web.jira.routes import epic_form
-from tracker.web.obligations.page import obligation_page
+from tracker.web.obligations.page import HistoryItem, history_items, obligation_page
+from tracker.web.obligations.page_cache import PageParts, obligation_pages
 from tracker.web.request_args import evidence_scope
 
 obligations = Blueprint("obligations", __name__)
@@ -268,16 +273,43 @@ def _render(
     errors: Mapping[str, str] | None = None,
     values: Mapping[str, str] | None = None,
 ) -> str:
-    detail = obligation_detail(
-        session=get_session(), obligation_id=obligation_id, scope=evidence_scope()
-    )
-    page = obligation_page(detail, errors=errors, values=values, jira_configured=_jira_configured())
-    why = why_section(proposal_for(get_session(), obligation_id))
-    mitigates = risks_mitigated_by(session=get_session(), obligation_id=obligation_id)
+    session = get_session()
+    scope = evidence_scope()
+    jira_configured = _jira_configured()
+    history: list[HistoryItem] | None = None
+
+    def make() -> tuple[PageParts, datetime | None]:
+        nonlocal history
+        detail = obligation_detail(session=session, obligation_id=obligation_id, scope=scope)
+        page = obligation_page(detail, jira_configured=jira_configured)
+        history = page.history
+        parts = PageParts(
+            page=replace(page, history=[]),
+            epic_form=epic_form(detail),
+            why=why_section(proposal_for(session, obligation_id)),
+            mitigates=risks_mitigated_by(session=session, obligation_id=obligation_id),
+        )
+        return parts, detail.valid_until
+
+    pages = obligation_pages()
+    if pages is None or errors or values or scope.release:
+        parts = make()[0]
+    else:
+        parts = pages.get_or_make(
+            session.connection(),
+            (obligation_id, scope, jira_configured),
+            request_generation(),  # read before the page's data
+            utcnow(),
+            make,
+            timedelta(seconds=int(current_app.config.get("MATRIX_CACHE_SECONDS", 60))),
+        )
+    if history is None:  # kept from an earlier request: only the audit trail is read now
+        history = history_items(obligation_history(session, obligation_id))
+    page = replace(parts.page, history=history, errors=errors or {}, values=values or {})
     return render_template(
         "obligations/show.html",
         page=page,
-        epic_form=epic_form(detail),
-        why=why,
-        mitigates=mitigates,
+        epic_form=parts.epic_form,
+        why=parts.why,
+        mitigates=parts.mitigates,
     )
