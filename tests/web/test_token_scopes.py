@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.auth_helpers import make_user
-from tests.evidence_helpers import case, load_small_catalog, report, snapshot
+from tests.evidence_helpers import case, count_statements, load_small_catalog, report, snapshot
 from tracker.db import session_scope
 from tracker.domain.access import Role, Scope, cli_actor
 from tracker.models import ApiToken, AuditEvent, TestRun, utcnow
@@ -186,3 +186,18 @@ def test_no_token_secret_appears_in_logs_or_pages(
     ]
     for text in (caplog.text, *pages, client.get("/audit.jsonl").get_data(as_text=True)):
         assert secret not in text and secret[10:] not in text
+
+
+def test_the_last_use_is_recorded_to_the_minute_not_on_every_call(
+    anonymous: Any, engine: Engine, session: Session
+) -> None:
+    secret = _token(engine, Scope.READ)
+    _read(anonymous, secret)
+    with count_statements(engine) as statements:
+        _read(anonymous, secret)
+    assert not [s for s in statements if s.startswith("UPDATE apitoken")]
+    with engine.begin() as connection:  # a minute later, the next call records its use
+        connection.execute(update(ApiToken).values(last_used_at=utcnow() - timedelta(minutes=2)))
+    with count_statements(engine) as statements:
+        _read(anonymous, secret)
+    assert [s for s in statements if s.startswith("UPDATE apitoken")]

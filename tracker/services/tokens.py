@@ -173,6 +173,10 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
     return token
 
 
+#: How precisely a token's last use is recorded.
+USE_RESOLUTION = timedelta(minutes=1)
+
+
 def check_token(*, session: Session, secret: str) -> TokenCheck:
     """Return the usable token with this secret (noting its use), or why it is refused."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
@@ -193,8 +197,9 @@ def check_token(*, session: Session, secret: str) -> TokenCheck:
         )
     if state == "owner disabled":
         return TokenCheck(None, problem="The API token's owner is disabled, so it is too.")
-    token.last_used_at = now
-    session.add(token)
+    if token.last_used_at is None or now - as_utc(token.last_used_at) >= USE_RESOLUTION:
+        token.last_used_at = now  # to the minute: a write on every call would cost more
+        session.add(token)
     return TokenCheck(token, owner)
 
 
