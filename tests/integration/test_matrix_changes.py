@@ -91,6 +91,16 @@ def upload(engine: Engine, *cases: str, suite: str = "pytest", **options: str) -
         ingest(session, report(*cases, suite=suite), **options)
 
 
+def not_applicable(session: Session, obligation_id: str) -> None:
+    decide_applicability(
+        session=session,
+        obligation_id=obligation_id,
+        not_applicable=True,
+        justification="We process no data of this kind at all.",
+        actor=ENGINEER,
+    )
+
+
 # --- the change log ---------------------------------------------------------------------------
 
 
@@ -140,13 +150,7 @@ def test_a_report_written_with_another_status_write_logs_everything(
             options=RunOptions(),
             uploaded_by=ENGINEER,
         )
-        decide_applicability(
-            session=session,
-            obligation_id=ids[1],
-            not_applicable=True,
-            justification="We process no data of this kind at all.",
-            actor=ENGINEER,
-        )
+        not_applicable(session, ids[1])
     assert changed(engine, base) is None
 
 
@@ -229,13 +233,7 @@ def test_a_write_the_log_cannot_name_computes_every_row(
     cache = LocalMatrixCache()
     read(engine, cache, EvidenceScope())
     with session_scope(engine) as session:
-        decide_applicability(
-            session=session,
-            obligation_id=ids[0],
-            not_applicable=True,
-            justification="We process no data of this kind at all.",
-            actor=ENGINEER,
-        )
+        not_applicable(session, ids[0])
     assert read(engine, cache, EvidenceScope()) == fresh(engine, EvidenceScope())
     assert computed == [-1, -1]
 

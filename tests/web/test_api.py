@@ -189,6 +189,26 @@ def test_matrix_is_exactly_the_json_export_of_the_filtered_rows(client, session)
     assert "+00:00" not in body["generated_at"]
 
 
+def test_the_matrix_after_a_report_is_the_json_export_of_every_row(client, session):
+    """After a report the cached matrix is brought up to date row by row: still every row."""
+    from tests.evidence_helpers import case, ingest, report
+
+    load(session)
+    ingest(session, report(case("test_a", "ALPHA-1.1"), case("test_b", "BETA-7")))
+    before = get_json(client, "/api/v1/matrix")
+    ingest(session, report(case("test_a", "ALPHA-1.1", "failed"), case("test_b", "BETA-7")))
+    after = get_json(client, "/api/v1/matrix")
+    expected = to_json(
+        build_matrix(session=session).rows, build_matrix(session=session).generated_at
+    )
+    assert after["rows"] == expected["rows"]
+    failing = {row["id"]: row for row in after["rows"]}["ALPHA-1.1"]
+    assert failing["tests"]["failed"] == 1
+    assert {row["id"]: row for row in before["rows"]}["ALPHA-1.1"]["tests"]["failed"] == 0
+    page = client.get("/matrix").get_data(as_text=True)
+    assert page.count("<tr>") >= len(after["rows"]) and "1 fail" in page
+
+
 def test_json_keeps_non_ascii_text_as_utf8(client, session):
     load(session)
     response = client.get("/api/v1/matrix?instrument=BETA")
