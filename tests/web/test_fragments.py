@@ -44,12 +44,12 @@ def test_every_viewer_gets_the_same_rows_and_their_own_page_around_them(
     renders: list[int] = []
     original = fragments.FragmentCache.get_or_render
 
-    def counting(self: FragmentCache, key: str, render):  # type: ignore[no-untyped-def]
+    def counting(self: FragmentCache, key: str, render, *, share=True):  # type: ignore[no-untyped-def]
         def counted() -> bytes:
             renders.append(1)
             return render()
 
-        return original(self, key, counted)
+        return original(self, key, counted, share=share)
 
     monkeypatch.setattr(fragments.FragmentCache, "get_or_render", counting)
     viewer = client_as(app, engine, "viewer", email="viewer@example.com")
