@@ -168,10 +168,19 @@ def written_tables(statement: str) -> set[str] | None:
 
 def changes_statuses(statement: str) -> bool:
     """Return whether a statement may change a status (unclassified tables count as yes)."""
+    return bool(status_tables_written(statement))
+
+
+def status_tables_written(statement: str) -> set[str]:
+    """Return the status tables a statement writes ("*": it may write any, e.g. TRUNCATE)."""
     tables = written_tables(statement)
     if tables is None:
-        return True
-    return any(table in STATUS_TABLES or table not in OTHER_TABLES for table in tables)
+        return {"*"}
+    return {name for name in tables if _is_status_table(name)}
+
+
+def _is_status_table(name: str) -> bool:
+    return name in STATUS_TABLES or name not in OTHER_TABLES
 
 
 def pending(connection: Connection) -> bool:
@@ -232,16 +241,20 @@ def declare_change(
     connection.info[DECLARED] = (known_tables | set(tables), ids | set(obligation_ids))
 
 
+Move = tuple[str, frozenset[str] | None]  # a move's token, and what it changed (None: anything)
+
+
 class ChangeLog:
     """The change log as this process has read it: each move is read from the database once.
 
-    A move, once committed, never changes (its number and token are unique), so the rows can
-    be kept. The newest row kept is read again with each read of newer ones: if its token
-    differs (a database restored from a backup), everything kept is forgotten.
+    A move, once committed, never changes (its number and token are unique), so the moves can
+    be kept. Reading newer ones reads the newest kept one again: if its token differs, or a
+    generation asked about is not the one kept under its number (a database restored from a
+    backup, another database), everything kept is forgotten and the range read afresh.
     """
 
     def __init__(self) -> None:
-        self._moves: dict[int, tuple[str, frozenset[str] | None]] = {}
+        self._moves: dict[int, Move] = {}
         self._lock = threading.Lock()
 
     def since(self, connection: Connection, base: str, current: str) -> set[str] | None:
@@ -253,65 +266,59 @@ class ChangeLog:
         if base == current:
             return set()
         try:
-            base_value, base_token = _parsed(base)
-            current_value, current_token = _parsed(current)
+            low, high = _parsed(base), _parsed(current)
         except ValueError:
             return None
-        if current_value <= base_value or current_value - base_value > KEEP_CHANGES:
+        if high[0] <= low[0] or high[0] - low[0] > KEEP_CHANGES:
             return None
-        moves = self._read(connection, base_value, current_value)
-        if moves is not None and not _ends_match(moves, base, current):
-            # Kept from another history (a restored backup, another database): read again.
-            with self._lock:
-                self._moves = {}
-            moves = self._read(connection, base_value, current_value)
-        if moves is None or not _ends_match(moves, base, current):
+        moves = self._kept_or_read(connection, low[0], high[0])
+        if moves is None or (moves[0][0], moves[-1][0]) != (low[1], high[1]):
+            moves = self._read_afresh(connection, low[0], high[0])
+        if moves is None or (moves[0][0], moves[-1][0]) != (low[1], high[1]):
             return None
         changed: set[str] = set()
-        for value in range(base_value + 1, current_value + 1):
-            ids = moves[value][1]
+        for _, ids in moves[1:]:
             if ids is None:
                 return None
             changed.update(ids)
         return changed
 
-    def _read(
-        self, connection: Connection, low: int, high: int
-    ) -> dict[int, tuple[str, frozenset[str] | None]] | None:
+    def _kept_or_read(self, connection: Connection, low: int, high: int) -> list[Move] | None:
+        """Return the moves low..high, reading from the database those not kept yet."""
         with self._lock:
-            moves = dict(self._moves)
-        if all(value in moves for value in range(low, high + 1)):
-            return moves
-        newest = max(moves, default=None)
+            kept = self._range(low, high)
+            if kept is not None:
+                return kept
+            newest = max(self._moves, default=None)
+            known = self._moves.get(newest) if newest is not None else None
         start = newest if newest is not None and low <= newest < high else low
         read = _read_moves(connection, start, high)
-        if start == newest and read.get(start, ("",))[0] != moves[start][0]:
-            # Another history than the one kept (a restored backup): forget it, read again.
-            moves, read = {}, _read_moves(connection, low, high)
-            with self._lock:
-                self._moves = {}
-        moves.update(read)
+        if start == newest and read.get(start) != known:
+            return None  # another history than the one kept
         with self._lock:
-            self._moves.update(read)
-            if len(self._moves) > 2 * KEEP_CHANGES:
-                for value in sorted(self._moves)[: len(self._moves) - KEEP_CHANGES]:
-                    del self._moves[value]
-        if not all(value in moves for value in range(low, high + 1)):
-            return None
-        return moves
+            self._keep(read)
+            return self._range(low, high)
+
+    def _read_afresh(self, connection: Connection, low: int, high: int) -> list[Move] | None:
+        """Forget every move kept and read low..high from the database."""
+        read = _read_moves(connection, low, high)
+        with self._lock:
+            self._moves = {}
+            self._keep(read)
+            return self._range(low, high)
+
+    def _range(self, low: int, high: int) -> list[Move] | None:
+        moves = [self._moves.get(value) for value in range(low, high + 1)]
+        return None if None in moves else moves  # type: ignore[return-value]
+
+    def _keep(self, read: dict[int, Move]) -> None:
+        self._moves.update(read)
+        if len(self._moves) > 2 * KEEP_CHANGES:
+            for value in sorted(self._moves)[: len(self._moves) - KEEP_CHANGES]:
+                del self._moves[value]
 
 
-def _ends_match(moves: dict[int, tuple[str, frozenset[str] | None]], *ends: str) -> bool:
-    for end in ends:
-        value, token = _parsed(end)
-        if moves[value][0] != token:
-            return False
-    return True
-
-
-def _read_moves(
-    connection: Connection, low: int, high: int
-) -> dict[int, tuple[str, frozenset[str] | None]]:
+def _read_moves(connection: Connection, low: int, high: int) -> dict[int, Move]:
     rows = connection.execute(
         select(_changes.c.value, _changes.c.token, _changes.c.obligation_ids)
         .where(_changes.c.value >= low, _changes.c.value <= high)
@@ -343,7 +350,7 @@ def note_write(connection: Connection, table_name: str) -> None:
     For writes SQLAlchemy does not send itself (PostgreSQL's COPY on the driver's cursor).
     """
     name = table_name.lower()
-    if name in STATUS_TABLES or name not in OTHER_TABLES:
+    if _is_status_table(name):
         connection.info[PENDING] = True
         connection.info.setdefault(WRITTEN, set()).add(name)
 
@@ -356,17 +363,10 @@ def _note_write(
     _context: Any,
     _executemany: bool,
 ) -> None:
-    tables = written_tables(statement)
-    if not tables and tables is not None:
-        return
-    status_tables = (
-        {"*"}
-        if tables is None
-        else {name for name in tables if name in STATUS_TABLES or name not in OTHER_TABLES}
-    )
-    if status_tables:
+    written = status_tables_written(statement)
+    if written:
         connection.info[PENDING] = True
-        connection.info.setdefault(WRITTEN, set()).update(status_tables)
+        connection.info.setdefault(WRITTEN, set()).update(written)
 
 
 def _bump_before_commit(connection: Connection) -> None:

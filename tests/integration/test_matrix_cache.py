@@ -38,8 +38,9 @@ from tracker.services.links import (
     unlink_work_item,
 )
 from tracker.services.matrix import MatrixData, build_matrix
-from tracker.services.matrix_cache import LocalMatrixCache, RedisMatrixCache, cached_matrix
+from tracker.services.matrix_cache import cached_matrix
 from tracker.services.matrix_codec import decode_matrix, encode_matrix
+from tracker.services.matrix_stores import LocalMatrixCache, RedisMatrixCache
 from tracker.services.release_decisions import (
     approve_exception,
     request_exception,

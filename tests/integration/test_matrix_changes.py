@@ -29,7 +29,8 @@ from tracker.services.catalog import load_catalog
 from tracker.services.evidence import EvidenceScope
 from tracker.services.links import decide_applicability, link_work_item
 from tracker.services.matrix import build_matrix
-from tracker.services.matrix_cache import LocalMatrixCache, cached_matrix
+from tracker.services.matrix_cache import cached_matrix
+from tracker.services.matrix_stores import LocalMatrixCache
 
 ENGINEER = cli_actor("eng")
 

@@ -17,7 +17,8 @@ from tracker.generation import current_generation
 from tracker.services import matrix_cache
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import build_matrix
-from tracker.services.matrix_cache import MatrixKey, RedisMatrixCache, cached_matrix, time_bucket
+from tracker.services.matrix_cache import MatrixKey, cached_matrix, time_bucket
+from tracker.services.matrix_stores import RedisMatrixCache
 from tracker.web import fragments
 from tracker.web.fragments import FragmentCache
 

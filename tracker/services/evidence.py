@@ -10,7 +10,12 @@ from sqlmodel import Session, col, select
 
 from tracker.bulk import is_one_of
 from tracker.domain.status import ResultFact
-from tracker.models import TestResult, TestRun
+from tracker.models import TestLink, TestResult, TestRun
+
+#: Past this many earlier runs of a suite to look through, a run may change any status...
+MOST_REPLACED_RUNS = 20
+#: ... or past this many tests those runs have and the new one lacks.
+MOST_DROPPED_TESTS = 5000
 
 
 @dataclass(frozen=True)
@@ -85,3 +90,46 @@ def latest_results(
                 facts[(run_id, outcome, flaky)] = fact
             latest[case_id] = fact
     return latest
+
+
+def obligations_of_dropped_tests(
+    session: Session, run: TestRun, run_cases: set[int]
+) -> set[str] | None:
+    """Return the obligations linked to tests a new run drops from its suite's latest results.
+
+    In any scope the run counts in, it replaces the suite's newest earlier run there, which is
+    the newest run of some (branch, release, environment) of the suite: the tests of those runs
+    that this one lacks lose their result. None when there are too many of them to read.
+    """
+    newest = session.exec(
+        select(func.max(TestRun.id))
+        .where(TestRun.suite == run.suite, col(TestRun.id) < (run.id or 0))
+        .group_by(col(TestRun.branch), col(TestRun.release), col(TestRun.environment))
+        .limit(MOST_REPLACED_RUNS + 1)
+    ).all()
+    run_ids = [run_id for run_id in newest if run_id is not None]
+    if len(run_ids) > MOST_REPLACED_RUNS:
+        return None
+    if not run_ids:
+        return set()
+    dropped = (
+        set(
+            session.exec(
+                select(TestResult.test_case_id)
+                .where(is_one_of(session, col(TestResult.run_id), run_ids))
+                .distinct()
+            ).all()
+        )
+        - run_cases
+    )
+    if len(dropped) > MOST_DROPPED_TESTS:
+        return None
+    if not dropped:
+        return set()
+    return set(
+        session.exec(
+            select(TestLink.obligation_id)
+            .where(is_one_of(session, col(TestLink.test_case_id), sorted(dropped)))
+            .where(col(TestLink.removed_at).is_(None))
+        ).all()
+    )

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from tracker.bulk import bulk_insert, is_one_of, table_of
@@ -29,7 +29,6 @@ from tracker.integrations.junit import (
 from tracker.integrations.result_mapping import TestMapping
 from tracker.models import (
     TestCase,
-    TestLink,
     TestResult,
     TestRun,
     as_utc,
@@ -37,6 +36,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.audit import record_event
+from tracker.services.evidence import obligations_of_dropped_tests
 from tracker.services.report_cases import ReportCase, TextStore, gather_cases, result_rows
 from tracker.services.report_links import sync_report_links
 from tracker.services.work_items import ObligationIndex
@@ -45,10 +45,6 @@ BATCH = 5000
 #: The status tables an ingest writes: its move of the data generation changes only the rows
 #: of the obligations linked to the run's tests and to the tests of the runs it replaces.
 INGEST_TABLES = ("testrun", "testresult", "testcase", "testlink", "unknownclaim")
-#: Past this many earlier runs of the suite to look through, an ingest may change any row.
-MOST_REPLACED_RUNS = 20
-#: ... or past this many tests those runs have and this one lacks.
-MOST_DROPPED_TESTS = 5000
 # Longest value of each run field (the columns' sizes).
 RUN_FIELD_LIMITS = {
     name: column_length(TestRun, name)
@@ -267,7 +263,7 @@ def _store(
         report.links_added += added
         report.links_removed += removed
         touched |= linked
-    replaced = _replaced_obligations(session, run, run_cases)
+    replaced = obligations_of_dropped_tests(session, run, run_cases)
     if replaced is not None:
         declare_change(session.connection(), INGEST_TABLES, touched | replaced)
     for case in cases.values():
@@ -295,44 +291,6 @@ def _store(
         after={"suite": run.suite, "total": report.total, "failed": report.failed + report.errors},
     )
     return report
-
-
-def _replaced_obligations(session: Session, run: TestRun, run_cases: set[int]) -> set[str] | None:
-    """Return the obligations linked to tests the run drops from its suite's latest results.
-
-    In any scope the run counts in, it replaces the suite's newest earlier run there, which is
-    the newest run of some (branch, release, environment) of the suite: the tests of those runs
-    that this one lacks lose their result. None when the suite has too many such runs to read.
-    """
-    newest = session.exec(
-        select(func.max(TestRun.id))
-        .where(TestRun.suite == run.suite, col(TestRun.id) < (run.id or 0))
-        .group_by(col(TestRun.branch), col(TestRun.release), col(TestRun.environment))
-        .limit(MOST_REPLACED_RUNS + 1)
-    ).all()
-    run_ids = [run_id for run_id in newest if run_id is not None]
-    if len(run_ids) > MOST_REPLACED_RUNS:
-        return None
-    if not run_ids:
-        return set()
-    dropped = {
-        case_id
-        for case_id in session.exec(
-            select(TestResult.test_case_id).where(col(TestResult.run_id).in_(run_ids)).distinct()
-        ).all()
-        if case_id not in run_cases
-    }
-    if not dropped:
-        return set()
-    if len(dropped) > MOST_DROPPED_TESTS:
-        return None
-    return set(
-        session.exec(
-            select(TestLink.obligation_id)
-            .where(is_one_of(session, col(TestLink.test_case_id), sorted(dropped)))
-            .where(col(TestLink.removed_at).is_(None))
-        ).all()
-    )
 
 
 def _upsert_test_cases(

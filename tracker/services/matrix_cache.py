@@ -23,61 +23,20 @@ a release, which changes how every row's work items count).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from tracker.domain.status_expiry import next_status_change
 from tracker.generation import changes_since, current_generation, pending
 from tracker.models import utcnow
-from tracker.redis_claims import RedisClaims, call_redis
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData, build_matrix
-from tracker.services.matrix_codec import decode_matrix, encode_matrix
+from tracker.services.matrix_stores import MatrixCache
 
 DEFAULT_BUCKET_SECONDS = 60
-DEFAULT_ENTRIES = 64
-REDIS_PREFIX = "tracker:matrix:"
-LOCK_PREFIX = "tracker:matrix-lock:"
-
-
-class MatrixCache(Protocol):
-    """Where computed matrices are kept: in this process, or in Redis for every worker."""
-
-    def get(self, key: str, now: datetime) -> MatrixData | None:
-        """Return the matrix stored under the key if it has not expired by now."""
-
-    def put(
-        self,
-        key: str,
-        data: MatrixData,
-        expires: datetime,
-        *,
-        newest_of: str | None = None,
-        share: bool = True,
-    ) -> None:
-        """Store the matrix under the key until it expires.
-
-        newest_of: the scope (MatrixKey.scope_text) it is now the newest entry of; share:
-        whether other workers get it too (False: this process only).
-        """
-
-    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
-        """Return the newest entry stored for the scope, if it has not expired."""
-
-    def claim(self, key: str) -> bool:
-        """Return whether this worker should compute the entry (others are computing it)."""
-
-    def release(self, key: str) -> None:
-        """Give up the claim on the entry (it is stored, or computing it failed)."""
-
-    def wait(self, key: str, now: datetime) -> MatrixData | None:
-        """Return the entry once another worker has stored it, or None after a short wait."""
 
 
 @dataclass(frozen=True)
@@ -108,145 +67,6 @@ class MatrixKey:
     def scope_text(self) -> str:
         """Return the key without its generation: what entries that follow one another share."""
         return replace(self, generation="").text()
-
-
-class LocalMatrixCache:
-    """A bounded least-recently-used cache in this process (safe across threads)."""
-
-    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
-        self.entries = entries
-        self._items: OrderedDict[str, tuple[MatrixData, datetime]] = OrderedDict()
-        self._newest: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, now: datetime) -> MatrixData | None:
-        """Return the matrix stored under the key if it has not expired by now."""
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            if now >= item[1]:
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return item[0]
-
-    def put(
-        self,
-        key: str,
-        data: MatrixData,
-        expires: datetime,
-        *,
-        newest_of: str | None = None,
-        share: bool = True,
-    ) -> None:
-        """Store the matrix, dropping the least recently used entries beyond the bound.
-
-        An entry that follows another for the same scope drops the one before: nothing but
-        a request still reading an older generation would ask for it.
-        """
-        with self._lock:
-            if newest_of is not None:
-                before = self._newest.get(newest_of)
-                if before is not None and before != key:
-                    self._items.pop(before, None)
-                self._newest[newest_of] = key
-            self._items[key] = (data, expires)
-            self._items.move_to_end(key)
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
-            if len(self._newest) > 4 * self.entries:
-                self._newest = {s: k for s, k in self._newest.items() if k in self._items}
-
-    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
-        """Return the newest entry stored for the scope, if it has not expired."""
-        key = self._newest.get(scope_text)
-        return None if key is None else self.get(key, now)
-
-    def claim(self, key: str) -> bool:
-        """Return True: in one process a worker computes what it misses."""
-        return True
-
-    def release(self, key: str) -> None:
-        """Hold no claim in one process."""
-
-    def wait(self, key: str, now: datetime) -> MatrixData | None:
-        """Return None: nobody else computes the entry."""
-        return None
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-class RedisMatrixCache:
-    """Redis shared by every worker, as JSON, with this process's LRU in front of it.
-
-    The LRU is safe to keep: an entry's key names its generation, so it cannot outlive a
-    write. Redis going away costs speed, never an answer: the matrix is then computed.
-    """
-
-    def __init__(self, client: Any, entries: int = DEFAULT_ENTRIES) -> None:
-        self.client = client
-        self.local = LocalMatrixCache(entries)
-        self.claims = RedisClaims(client, LOCK_PREFIX, "matrix")
-
-    @classmethod
-    def from_url(cls, url: str, entries: int = DEFAULT_ENTRIES) -> RedisMatrixCache:
-        """Connect lazily to the Redis at the URL (its database number included)."""
-        import redis
-
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), entries)
-
-    def get(self, key: str, now: datetime) -> MatrixData | None:
-        """Return the matrix from this process's LRU, else from Redis, if not expired."""
-        found = self.local.get(key, now)
-        if found is not None:
-            return found
-        blob = self._redis(lambda: self.client.get(REDIS_PREFIX + key))
-        if not isinstance(blob, bytes):
-            return None
-        decoded = decode_matrix(blob)
-        if decoded is None or now >= decoded[1]:
-            return None
-        data = replace(decoded[0], cache_key=key, valid_until=decoded[1])
-        self.local.put(key, data, decoded[1])
-        return data
-
-    def put(
-        self,
-        key: str,
-        data: MatrixData,
-        expires: datetime,
-        *,
-        newest_of: str | None = None,
-        share: bool = True,
-    ) -> None:
-        """Store the matrix here and (when shared) in Redis, which drops it when it expires."""
-        self.local.put(key, data, expires, newest_of=newest_of)
-        if not share:
-            return
-        milliseconds = max(1, int((expires - utcnow()).total_seconds() * 1000))
-        blob = encode_matrix(data, expires)
-        self._redis(lambda: self.client.set(REDIS_PREFIX + key, blob, px=milliseconds))
-
-    def newest(self, scope_text: str, now: datetime) -> MatrixData | None:
-        """Return this process's newest entry for the scope (Redis keeps no such pointer)."""
-        return self.local.newest(scope_text, now)
-
-    def claim(self, key: str) -> bool:
-        """Take the short claim on computing the entry (Redis unavailable: compute anyway)."""
-        return self.claims.claim(key)
-
-    def release(self, key: str) -> None:
-        """Drop the claim, so a worker waiting for a failed computation does not wait long."""
-        self.claims.release(key)
-
-    def wait(self, key: str, now: datetime) -> MatrixData | None:
-        """Poll Redis for the entry while another worker computes it, for a few seconds."""
-        return self.claims.wait_for(key, lambda: self.get(key, now))
-
-    def _redis(self, call: Callable[[], Any]) -> Any:
-        return call_redis(call, "matrix")
 
 
 def time_bucket(now: datetime, seconds: int) -> int:
@@ -323,14 +143,16 @@ def cached_matrix(
     generation = generation or current_generation(session.connection())
     bucket = time_bucket(now, bucket_seconds)
     matrix_key = MatrixKey(generation, bucket, scope, include_retired, max_evidence_age_days)
-    key, scope_text = matrix_key.text(), matrix_key.scope_text()
+    key = matrix_key.text()
     found = cache.get(key, now)
     if found is not None:
-        if found.generation != generation:  # read back from Redis: follow it from here on
+        if found.generation != generation:
+            scope_text = matrix_key.scope_text()  # read back from Redis: follow it from here on
             found = replace(found, generation=generation)
             cache.put(key, found, found.valid_until or now, newest_of=scope_text, share=False)
         return found
     bucket_end = datetime.fromtimestamp((bucket + 1) * bucket_seconds, UTC)
+    scope_text = matrix_key.scope_text()
     updated = _updated(session, cache.newest(scope_text, now), matrix_key, now, bucket_end, key)
     if updated is not None:
         if updated.valid_until and updated.valid_until > now + timedelta(milliseconds=1):

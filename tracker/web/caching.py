@@ -27,14 +27,8 @@ from tracker.generation import current_generation, pending
 from tracker.models import utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData
-from tracker.services.matrix_cache import (
-    LocalMatrixCache,
-    MatrixCache,
-    RedisMatrixCache,
-    cached_matrix,
-    cached_statuses,
-    time_bucket,
-)
+from tracker.services.matrix_cache import cached_matrix, cached_statuses, time_bucket
+from tracker.services.matrix_stores import LocalMatrixCache, MatrixCache, RedisMatrixCache
 from tracker.web.auth import SESSION_KEY, current_identity
 
 P = ParamSpec("P")
