@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
 from tracker.domain.diff import FieldChange, diff_versions
@@ -245,6 +245,16 @@ def obligation_history(session: Session, obligation_id: str) -> list[AuditEvent]
             .limit(HISTORY_SHOWN)
         ).all()
     )
+
+
+def history_marker(session: Session, obligation_id: str) -> str:
+    """Return a mark that moves whenever the obligation's audit history gains an event."""
+    count, newest = session.exec(
+        select(func.count(), func.max(AuditEvent.id)).where(
+            AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation_id
+        )
+    ).one()
+    return f"{count}:{newest or 0}"
 
 
 def _by_id(mapping: ObligationMapping) -> int:

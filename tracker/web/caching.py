@@ -7,6 +7,12 @@ differ in bytes but not in meaning (the CSRF token in a form, the moment a worke
 copy of the matrix), which is exactly what a weak validator promises and all that
 If-None-Match needs. Responses say Cache-Control: private, no-cache, so a browser keeps its
 copy for the signed-in person only and asks again each time, and a 304 costs one small query.
+
+The server keeps the answers behind those tags as well (tracker.web.answer_store): an answer is
+kept per address and viewer, the same parts as the tag's, so what a 304 may confirm the server
+may give again in full. kept_answer extends that to the obligation page, whose answer rests on
+one obligation: it is given again while the change log names no write to that obligation and
+its audit history has not moved.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import ParamSpec, cast
 
@@ -23,12 +29,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from tracker.db import get_session
-from tracker.generation import current_generation, pending
+from tracker.generation import changes_since, current_generation, pending
 from tracker.models import utcnow
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData
 from tracker.services.matrix_cache import cached_matrix, cached_statuses, time_bucket
 from tracker.services.matrix_stores import LocalMatrixCache, MatrixCache, RedisMatrixCache
+from tracker.web.answer_store import AnswerStore, KeptAnswer
 from tracker.web.auth import SESSION_KEY, current_identity
 
 P = ParamSpec("P")
@@ -36,6 +43,9 @@ P = ParamSpec("P")
 CACHE_KEY = "tracker.matrix_cache"
 CACHE_CONTROL = "private, no-cache"
 VARY = "Cookie, Authorization"
+ANSWERS_KEY = "tracker.kept_answers"
+#: Headers of a view's answer that are not kept with it: set afresh for each request.
+UNKEPT_HEADERS = frozenset({"set-cookie", "content-length", "etag", "cache-control", "vary"})
 
 
 def matrix_cache(app: Flask | None = None) -> MatrixCache | None:
@@ -84,9 +94,14 @@ def request_statuses(scope: EvidenceScope, obligation_ids: Collection[str]) -> M
 def _until_valid(data: MatrixData) -> MatrixData:
     """Note until when the answer holds (its ETag is confirmed until then); return data."""
     if data.valid_until is not None:
-        earliest: datetime | None = g.get("tracker_valid_until")
-        g.tracker_valid_until = min(earliest or data.valid_until, data.valid_until)
+        answer_valid_until(data.valid_until)
     return data
+
+
+def answer_valid_until(moment: datetime) -> None:
+    """Note that this request's answer stops being true at moment (a status ageing)."""
+    earliest: datetime | None = g.get("tracker_valid_until")
+    g.tracker_valid_until = min(earliest or moment, moment)
 
 
 def request_generation() -> str | None:
@@ -111,13 +126,107 @@ def with_etag(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
             not_modified = Response(status=304)
             _validators(not_modified, tag)
             return not_modified
-        response = make_response(view(*args, **kwargs))
+        response = _kept_or_made(lambda: make_response(view(*args, **kwargs)), None, "")
         tag = _etag()  # again: rendering may have given the session its CSRF token
         if tag is not None and response.status_code == 200:
             _validators(response, tag)
         return response
 
     return cast(Callable[P, Response], wrapper)
+
+
+def kept_answer(
+    depends: Callable[P, tuple[frozenset[str] | None, str]],
+) -> Callable[[Callable[P, ResponseReturnValue]], Callable[P, Response]]:
+    """Keep a read-only view's answers per viewer while the data they show stays the same.
+
+    depends(*view arguments) names what the answer rests on: the obligations it shows (None:
+    any write may change it) and a marker of what it shows that moves no data generation.
+    A kept answer is given again while the marker is unchanged and no write since changed
+    those obligations (tracker.generation's change log), before it would go stale. Views
+    under with_etag are kept the same way with no names: until the next write.
+    """
+
+    def decorate(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+            if "_flashes" in session:
+                return make_response(view(*args, **kwargs))
+            names, marker = depends(*args, **kwargs)
+            return _kept_or_made(lambda: make_response(view(*args, **kwargs)), names, marker)
+
+        return cast(Callable[P, Response], wrapper)
+
+    return decorate
+
+
+def answer_store(app: Flask | None = None) -> AnswerStore | None:
+    """Return the app's kept answers (shared through Redis when TRACKER_REDIS_URL is set)."""
+    app = app or current_app
+    if app.config.get("MATRIX_CACHE_ENTRIES", 1) <= 0:
+        return None
+    store: AnswerStore | None = app.extensions.get(ANSWERS_KEY)
+    if store is None:
+        url = app.config.get("REDIS_URL")
+        client = None
+        if url:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        store = app.extensions.setdefault(ANSWERS_KEY, AnswerStore(client))
+    return store
+
+
+def _kept_or_made(
+    make: Callable[[], Response], names: frozenset[str] | None, marker: str
+) -> Response:
+    """Give this viewer's kept answer when it still holds; else make it, and keep it if it may."""
+    store = answer_store()
+    generation = request_generation()  # read before anything the answer shows
+    if store is None or generation is None or request.method not in ("GET", "HEAD"):
+        return make()
+    now = int(_request_now().timestamp())
+    key = _answer_key()
+    found = store.get(key, now)
+    if found is not None:
+        if _still_holds(found, generation, marker):
+            answer_valid_until(datetime.fromtimestamp(found.until, UTC))
+            return Response(found.body, status=found.status, headers=list(found.headers))
+        store.forget(key)
+    response = make()
+    if response.status_code != 200 or response.is_streamed or "_flashes" in session:
+        return response
+    kept = KeptAnswer(
+        generation=generation,
+        names=names,
+        marker=marker,
+        until=_valid_until(),
+        status=response.status_code,
+        headers=tuple(
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in UNKEPT_HEADERS
+        ),
+        body=response.get_data(),
+    )
+    store.put(_answer_key(), kept, now)  # again: rendering may have given a CSRF token
+    return response
+
+
+def _still_holds(answer: KeptAnswer, generation: str, marker: str) -> bool:
+    if answer.marker != marker:
+        return False
+    if answer.generation == generation:
+        return True
+    if answer.names is None:
+        return False
+    changed = changes_since(get_session().connection(), answer.generation, generation)
+    return changed is not None and not (changed & answer.names)
+
+
+def _answer_key() -> str:
+    parts = (request.path, request.query_string.decode("latin-1"), _viewer())
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
 
 
 def _confirmed_tag() -> str | None:

@@ -66,14 +66,15 @@ class ObligationPages:
         now: datetime,
         make: Callable[[], tuple[PageParts, datetime | None]],
         max_age: timedelta,
-    ) -> PageParts:
+    ) -> tuple[PageParts, datetime | None]:
         """Return the kept parts if no write since changed the obligation, else make them.
 
-        generation must have been read before anything make() reads (None: a write of this
-        request is not committed yet, so nothing is kept or used).
+        Also returned: the moment the parts stop being true (a status ageing, the end of
+        max_age). generation must have been read before anything make() reads (None: a write
+        of this request is not committed yet, so nothing is kept or used).
         """
         if generation is None:
-            return make()[0]
+            return make()
         found = self._still_true(connection, key, generation, now)
         if found is not None:
             return found
@@ -86,7 +87,7 @@ class ObligationPages:
             self._items.move_to_end(key)
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
-        return parts
+        return parts, expires
 
     def __len__(self) -> int:
         return len(self._items)
@@ -97,7 +98,7 @@ class ObligationPages:
         key: tuple[str, EvidenceScope, bool],
         generation: str,
         now: datetime,
-    ) -> PageParts | None:
+    ) -> tuple[PageParts, datetime] | None:
         with self._lock:
             entry = self._items.get(key)
         if entry is None or now >= entry.expires:
@@ -110,7 +111,7 @@ class ObligationPages:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-        return entry.parts
+        return entry.parts, entry.expires
 
 
 def obligation_pages(app: Flask | None = None) -> ObligationPages | None:

@@ -30,10 +30,14 @@ from tracker.services.links import (
     unlink_test,
     unlink_work_item,
 )
-from tracker.services.obligations import obligation_detail, obligation_history
+from tracker.services.obligations import (
+    history_marker,
+    obligation_detail,
+    obligation_history,
+)
 from tracker.web.applicability.page import why_section
 from tracker.web.auth import current_actor, requires
-from tracker.web.caching import request_generation
+from tracker.web.caching import answer_valid_until, kept_answer, request_generation
 from tracker.web.jira.routes import epic_form
 from tracker.web.obligations.page import HistoryItem, history_items, obligation_page
 from tracker.web.obligations.page_cache import PageParts, obligation_pages
@@ -44,8 +48,16 @@ obligations = Blueprint("obligations", __name__)
 MAX_JUSTIFICATION = 4000
 
 
+def _page_rests_on(obligation_id: str) -> tuple[frozenset[str] | None, str]:
+    # A report naming a release changes how every obligation's work counts in it.
+    names = None if evidence_scope().release else frozenset({obligation_id})
+    # Whether Jira is set up decides the "Create epic" button.
+    return names, f"{history_marker(get_session(), obligation_id)}:{_jira_configured()}"
+
+
 @obligations.get("/obligations/<obligation_id>")
 @requires(Permission.READ)
+@kept_answer(_page_rests_on)
 def show(obligation_id: str) -> str:
     """Show one obligation with its versions, mappings, links, status and history."""
     return _render(obligation_id)
@@ -293,9 +305,9 @@ def _render(
 
     pages = obligation_pages()
     if pages is None or errors or values or scope.release:
-        parts = make()[0]
+        parts, valid_until = make()
     else:
-        parts = pages.get_or_make(
+        parts, valid_until = pages.get_or_make(
             session.connection(),
             (obligation_id, scope, jira_configured),
             request_generation(),  # read before the page's data
@@ -303,6 +315,8 @@ def _render(
             make,
             timedelta(seconds=int(current_app.config.get("MATRIX_CACHE_SECONDS", 60))),
         )
+    if valid_until is not None:
+        answer_valid_until(valid_until)
     if history is None:  # kept from an earlier request: only the audit trail is read now
         history = history_items(obligation_history(session, obligation_id))
     page = replace(parts.page, history=history, errors=errors or {}, values=values or {})
