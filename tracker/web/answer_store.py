@@ -21,8 +21,9 @@ from typing import Any
 from tracker.redis_claims import call_redis
 
 REDIS_PREFIX = "tracker:answer:"
-#: Answers larger than this are not kept (a very large matrix page is rendered each time).
-MOST_BYTES = 8 * 1024 * 1024
+#: Answers larger than this are not kept: storing a matrix page of thousands of rows (megabytes)
+#: for each viewer after every write cost more than rendering it from the kept rows.
+MOST_BYTES = 512 * 1024
 #: What one process keeps in memory at most, bodies counted.
 LOCAL_BYTES = 64 * 1024 * 1024
 
