@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,3 +50,14 @@ def empty_tables(engine, restart_ids: bool = False) -> None:  # type: ignore[no-
                 return
         for table in tables:
             connection.execute(table.delete())
+
+
+def clear_of_time_bucket_end(margin: float, bucket_seconds: int = 60) -> None:
+    """Wait, when the cache's time bucket ends within margin seconds, until the next begins.
+
+    Kept matrices, answers and ETags all end with their bucket: a test that asks twice and
+    expects the second answer to be the kept one must not straddle a bucket's end.
+    """
+    left = bucket_seconds - time.time() % bucket_seconds
+    if left < margin:
+        time.sleep(left + 0.05)

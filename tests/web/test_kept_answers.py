@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from tests.auth_helpers import client_as
 from tests.evidence_helpers import case, count_statements, ingest, report
-from tests.helpers import SMALL_CATALOG, transaction
+from tests.helpers import SMALL_CATALOG, clear_of_time_bucket_end, transaction
 from tracker.catalog import read_catalog
 from tracker.domain.access import cli_actor
 from tracker.services.audit import record_event
@@ -79,6 +79,7 @@ def loaded(session: Session) -> Session:
 
 
 def test_a_kept_dashboard_is_given_again_until_a_write(client, loaded, engine: Engine) -> None:
+    clear_of_time_bucket_end(5)
     first = client.get("/")
     with count_statements(engine) as again:
         second = client.get("/")
@@ -102,6 +103,7 @@ def test_each_viewer_is_given_only_their_own_kept_page(app, loaded, engine: Engi
     legal = client_as(app, engine, "legal", email="legal@example.com")
     other_legal = client_as(app, engine, "legal", email="counsel@example.com")
     viewer = client_as(app, engine, "viewer", email="viewer@example.com")
+    clear_of_time_bucket_end(5)
     for _ in range(2):  # the second round is given from what was kept
         legal_page = legal.get("/obligations/ALPHA-1.1").get_data(as_text=True)
         other_page = other_legal.get("/obligations/ALPHA-1.1").get_data(as_text=True)
@@ -117,6 +119,7 @@ def test_a_kept_obligation_page_follows_its_history_and_its_own_reports(
     client, loaded, engine: Engine
 ) -> None:
     ingest(loaded, report(case("test_first", "ALPHA-1.1")), suite="api")
+    clear_of_time_bucket_end(10)
     first = client.get("/obligations/ALPHA-1.1").get_data(as_text=True)
     # An audit event that moves no data generation still shows at once.
     with transaction(loaded):
