@@ -22,6 +22,13 @@ WAIT_SECONDS = 3.0
 POLL_SECONDS = 0.01
 
 
+def redis_client(url: str) -> Any:
+    """Connect lazily to the Redis at the URL (its database number included), timeouts 2 s."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
 def call_redis(call: Callable[[], Any], what: str, default: Any = None) -> Any:
     """Run one Redis call; when Redis fails, log it (naming `what` is cached) and return default."""
     import redis

@@ -27,7 +27,6 @@ def answer(body: bytes = b"<p>page</p>", until: int = 2_000, **changes: object) 
         "names": frozenset({"ALPHA-1"}),
         "marker": "2:9",
         "until": until,
-        "status": 200,
         "headers": (("Content-Type", "text/html; charset=utf-8"),),
         "body": body,
     }

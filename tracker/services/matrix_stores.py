@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tracker.models import utcnow
-from tracker.redis_claims import RedisClaims, call_redis
+from tracker.redis_claims import RedisClaims, call_redis, redis_client
 from tracker.services.matrix import MatrixData
 from tracker.services.matrix_codec import decode_matrix, encode_matrix
 
@@ -139,9 +139,7 @@ class RedisMatrixCache:
     @classmethod
     def from_url(cls, url: str, entries: int = DEFAULT_ENTRIES) -> RedisMatrixCache:
         """Connect lazily to the Redis at the URL (its database number included)."""
-        import redis
-
-        return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), entries)
+        return cls(redis_client(url), entries)
 
     def get(self, key: str, now: datetime) -> MatrixData | None:
         """Return the matrix from this process's LRU, else from Redis, if not expired."""

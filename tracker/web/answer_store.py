@@ -1,10 +1,10 @@
 """Where finished answers are kept: this process's memory, and Redis shared by every worker.
 
-A kept answer is the status, headers and body a read-only view gave one viewer, with what it
-rests on: the data generation it was read at, the obligations it shows (None: everything), a
-marker of anything else it shows that moves no generation (the obligation page's audit
-history), and the moment it stops being true. Whether a kept answer may be given again is
-decided in tracker.web.caching; this module only stores and bounds them.
+A kept answer is the headers and body a read-only view gave one viewer (only a 200 is kept),
+with what it rests on: the data generation it was read at, the obligations it shows (None:
+everything), a marker of anything else it shows that moves no generation (the obligation
+page's audit history), and the moment it stops being true. Whether a kept answer may be given
+again is decided in tracker.web.caching; this module only stores and bounds them.
 
 In Redis an answer is one value: a JSON header line, then the body. Nothing is unpickled:
 a value that does not parse is a miss. Redis going away costs speed, never an answer.
@@ -36,7 +36,6 @@ class KeptAnswer:
     names: frozenset[str] | None
     marker: str
     until: int
-    status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
@@ -47,7 +46,6 @@ class KeptAnswer:
             "names": sorted(self.names) if self.names is not None else None,
             "marker": self.marker,
             "until": self.until,
-            "status": self.status,
             "headers": [list(pair) for pair in self.headers],
         }
         return json.dumps(head, separators=(",", ":")).encode("utf-8") + b"\n" + self.body
@@ -66,7 +64,6 @@ class KeptAnswer:
                 names=frozenset(str(name) for name in names) if names is not None else None,
                 marker=str(head["marker"]),
                 until=int(head["until"]),
-                status=int(head["status"]),
                 headers=tuple((str(name), str(value)) for name, value in head["headers"]),
                 body=body,
             )
@@ -116,9 +113,6 @@ class AnswerStore:
         """Drop the answer kept here under the key (one that no longer holds)."""
         with self._lock:
             self._forget(key)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
     def _keep(self, key: str, answer: KeptAnswer) -> None:
         with self._lock:

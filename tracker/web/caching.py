@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from tracker.db import get_session
 from tracker.generation import changes_since, current_generation, pending
 from tracker.models import utcnow
+from tracker.redis_claims import redis_client
 from tracker.services.evidence import EvidenceScope
 from tracker.services.matrix import MatrixData
 from tracker.services.matrix_cache import cached_matrix, cached_statuses, time_bucket
@@ -126,7 +127,7 @@ def with_etag(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
             not_modified = Response(status=304)
             _validators(not_modified, tag)
             return not_modified
-        response = _kept_or_made(lambda: make_response(view(*args, **kwargs)), None, "")
+        response = _kept_or_made(lambda: make_response(view(*args, **kwargs)))
         tag = _etag()  # again: rendering may have given the session its CSRF token
         if tag is not None and response.status_code == 200:
             _validators(response, tag)
@@ -150,10 +151,9 @@ def kept_answer(
     def decorate(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-            if "_flashes" in session:
-                return make_response(view(*args, **kwargs))
-            names, marker = depends(*args, **kwargs)
-            return _kept_or_made(lambda: make_response(view(*args, **kwargs)), names, marker)
+            return _kept_or_made(
+                lambda: make_response(view(*args, **kwargs)), lambda: depends(*args, **kwargs)
+            )
 
         return cast(Callable[P, Response], wrapper)
 
@@ -168,22 +168,26 @@ def answer_store(app: Flask | None = None) -> AnswerStore | None:
     store: AnswerStore | None = app.extensions.get(ANSWERS_KEY)
     if store is None:
         url = app.config.get("REDIS_URL")
-        client = None
-        if url:
-            import redis
-
-            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_client(url) if url else None
         store = app.extensions.setdefault(ANSWERS_KEY, AnswerStore(client))
     return store
 
 
 def _kept_or_made(
-    make: Callable[[], Response], names: frozenset[str] | None, marker: str
+    make: Callable[[], Response],
+    depends: Callable[[], tuple[frozenset[str] | None, str]] = lambda: (None, ""),
 ) -> Response:
-    """Give this viewer's kept answer when it still holds; else make it, and keep it if it may."""
+    """Give this viewer's kept answer when it still holds; else make it, and keep it if it may.
+
+    depends() says what the answer rests on (see kept_answer); the default: any write.
+    A page carrying a one-time message is neither given from nor kept.
+    """
     store = answer_store()
+    if store is None or "_flashes" in session or request.method not in ("GET", "HEAD"):
+        return make()
+    names, marker = depends()
     generation = request_generation()  # read before anything the answer shows
-    if store is None or generation is None or request.method not in ("GET", "HEAD"):
+    if generation is None:
         return make()
     now = int(_request_now().timestamp())
     key = _answer_key()
@@ -191,7 +195,7 @@ def _kept_or_made(
     if found is not None:
         if _still_holds(found, generation, marker):
             answer_valid_until(datetime.fromtimestamp(found.until, UTC))
-            return Response(found.body, status=found.status, headers=list(found.headers))
+            return Response(found.body, headers=list(found.headers))
         store.forget(key)
     response = make()
     if response.status_code != 200 or response.is_streamed or "_flashes" in session:
@@ -201,7 +205,6 @@ def _kept_or_made(
         names=names,
         marker=marker,
         until=_valid_until(),
-        status=response.status_code,
         headers=tuple(
             (name, value)
             for name, value in response.headers.items()

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from tracker.redis_claims import RedisClaims, call_redis
+from tracker.redis_claims import RedisClaims, call_redis, redis_client
 from tracker.services.matrix import MatrixData
 
 EXTENSION = "tracker.fragment_cache"
@@ -111,11 +111,7 @@ def fragment_cache(app: Flask | None = None) -> FragmentCache:
     cache: FragmentCache | None = app.extensions.get(EXTENSION)
     if cache is None:
         url = app.config.get("REDIS_URL")
-        client = None
-        if url:
-            import redis
-
-            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_client(url) if url else None
         ttl = int(app.config.get("MATRIX_CACHE_SECONDS", 60))
         cache = app.extensions.setdefault(EXTENSION, FragmentCache(client, ttl=max(1, ttl)))
     return cache
