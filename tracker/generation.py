@@ -104,6 +104,10 @@ STATUS_TABLES = frozenset(
     }
 )
 
+#: What a test report writes: tests, their links, runs and results (and claims naming unknown
+#: obligations). A move that names the obligations it changed wrote nothing else.
+EVIDENCE_TABLES = frozenset({"testrun", "testresult", "testcase", "testlink", "unknownclaim"})
+
 #: Tables that no status depends on: accounts, sessions, tokens, the audit trail, Jira
 #: bookkeeping. Writes to them (a sign-in, a token's last use) leave cached statuses valid.
 OTHER_TABLES = frozenset(
@@ -236,7 +240,15 @@ def declare_change(
     """Declare that the transaction's writes to these tables change only these obligations.
 
     A write to a status table outside `tables` makes the move count as changing everything.
+    Only EVIDENCE_TABLES can be declared: readers rely on a move that names obligations having
+    changed nothing of them but their tests, runs and results (the obligation page reads only
+    that part again).
     """
+    tables = set(tables)
+    if not tables <= EVIDENCE_TABLES:
+        raise ValueError(
+            f"only evidence tables can be declared, not {sorted(tables - EVIDENCE_TABLES)}"
+        )
     known_tables, ids = connection.info.get(DECLARED, (frozenset(), frozenset()))
     connection.info[DECLARED] = (known_tables | set(tables), ids | set(obligation_ids))
 

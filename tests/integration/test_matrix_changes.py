@@ -155,6 +155,18 @@ def test_a_report_written_with_another_status_write_logs_everything(
     assert changed(engine, base) is None
 
 
+def test_only_writes_of_tests_runs_and_results_can_name_what_they_changed(
+    engine: Engine,
+) -> None:
+    """The obligation page reads only its tests and status again after a named move."""
+    from tracker.generation import EVIDENCE_TABLES, declare_change
+
+    with engine.connect() as connection:
+        declare_change(connection, EVIDENCE_TABLES, {"ALPHA-1"})
+        with pytest.raises(ValueError, match="workitemlink"):
+            declare_change(connection, {"testlink", "workitemlink"}, {"ALPHA-1"})
+
+
 def test_the_log_must_reach_back_unbroken_to_the_base(engine: Engine, ids: list[str]) -> None:
     base = generation(engine)
     upload(engine, case("test_a", ids[0]))

@@ -19,7 +19,7 @@ from tracker.bulk import bulk_insert, is_one_of, table_of
 from tracker.domain.access import Actor
 from tracker.domain.text_rules import character_problem, without_control_characters
 from tracker.errors import ForbiddenError, ValidationError
-from tracker.generation import declare_change
+from tracker.generation import EVIDENCE_TABLES, declare_change
 from tracker.integrations.junit import (
     DEFAULT_TEXT_LIMIT,
     JUnitReader,
@@ -44,7 +44,6 @@ from tracker.services.work_items import ObligationIndex
 BATCH = 5000
 #: The status tables an ingest writes: its move of the data generation changes only the rows
 #: of the obligations linked to the run's tests and to the tests of the runs it replaces.
-INGEST_TABLES = ("testrun", "testresult", "testcase", "testlink", "unknownclaim")
 # Longest value of each run field (the columns' sizes).
 RUN_FIELD_LIMITS = {
     name: column_length(TestRun, name)
@@ -265,7 +264,7 @@ def _store(
         touched |= linked
     replaced = obligations_of_dropped_tests(session, run, run_cases)
     if replaced is not None:
-        declare_change(session.connection(), INGEST_TABLES, touched | replaced)
+        declare_change(session.connection(), EVIDENCE_TABLES, touched | replaced)
     for case in cases.values():
         report.total += 1
         report.flaky += case.flaky

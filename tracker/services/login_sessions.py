@@ -6,10 +6,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, select, update
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col
 
 from tracker.models import LoginSession, User, as_utc, utcnow
+
+_LOGINS: Table = LoginSession.__table__  # type: ignore[attr-defined]
+_USERS: Table = User.__table__  # type: ignore[attr-defined]
 
 #: How often a request refreshes last_seen_at (a write on every request would cost more).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -22,31 +26,33 @@ def start_session(*, session: Session, user: User, method: str) -> str:
     return key
 
 
-def session_user(*, session: Session, key: str, idle_timeout: timedelta) -> User | None:
+def session_user(*, connection: Connection, key: str, idle_timeout: timedelta) -> User | None:
     """Return the active account of a live session, ending the session once it sat idle.
 
-    The caller commits: the session's last-seen time moves at most once a minute.
+    One read on every signed-in request (Core, not the ORM: this runs before every page). The
+    caller commits: the session's last-seen time moves at most once a minute.
     """
     if not key or len(key) > 100:
         return None
-    found = session.exec(
-        select(LoginSession, User)
-        .join(User, col(User.id) == col(LoginSession.user_id))
-        .where(col(LoginSession.id) == _digest(key))
+    digest = _digest(key)
+    found = connection.execute(
+        select(_LOGINS.c.last_seen_at, _LOGINS.c.ended_at, *_USERS.c)
+        .join(_USERS, _USERS.c.id == _LOGINS.c.user_id)
+        .where(_LOGINS.c.id == digest)
     ).first()
-    if found is None or found[0].ended_at is not None:
+    if found is None or found[1] is not None:
         return None
-    login, user = found
     now = utcnow()
-    if as_utc(login.last_seen_at) + idle_timeout <= now:
-        login.ended_at = now
-        session.add(login)
+    last_seen = as_utc(found[0])
+    this_session = update(_LOGINS).where(_LOGINS.c.id == digest)
+    if last_seen + idle_timeout <= now:
+        connection.execute(this_session.values(ended_at=now))
         return None
+    user = User(**{column.key: value for column, value in zip(_USERS.c, found[2:], strict=True)})
     if not user.active:
         return None
-    if now - as_utc(login.last_seen_at) >= SEEN_RESOLUTION:
-        login.last_seen_at = now
-        session.add(login)
+    if now - last_seen >= SEEN_RESOLUTION:
+        connection.execute(this_session.values(last_seen_at=now))
     return user
 
 

@@ -77,6 +77,16 @@ class TestLinkView:
 
 
 @dataclass(frozen=True)
+class ObligationEvidence:
+    """The part of the page a test report can change: tests, outcomes and the status."""
+
+    test_links: list[TestLinkView]
+    row: MatrixRow | None
+    #: The first moment the status reads otherwise with no write (evidence ageing), if any.
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
 class ObligationDetail:
     """Everything the obligation page shows."""
 
@@ -175,18 +185,55 @@ def obligation_detail(
             .order_by(WorkItem.key)
         ).all()
     ]
+    evidence = obligation_evidence(
+        session=session, obligation_id=obligation.id, version=obligation.version, scope=scope
+    )
+    decision = session.exec(
+        select(ApplicabilityDecision)
+        .where(ApplicabilityDecision.obligation_id == obligation.id)
+        .order_by(
+            col(ApplicabilityDecision.decided_at).desc(), col(ApplicabilityDecision.id).desc()
+        )
+    ).first()
+    history = obligation_history(session, obligation.id)
+    return ObligationDetail(
+        obligation=obligation,
+        instrument=instrument,
+        parent=parent,
+        children=children,
+        mappings=mappings,
+        versions=versions,
+        work_links=work_links,
+        test_links=evidence.test_links,
+        row=evidence.row,
+        decision=decision,
+        history=history,
+        valid_until=evidence.valid_until,
+    )
+
+
+def obligation_evidence(
+    *, session: Session, obligation_id: str, version: int, scope: EvidenceScope | None = None
+) -> ObligationEvidence:
+    """Return the obligation's tests with their latest outcomes, and its status.
+
+    This is all of the page that a test report can change (tracker.services.ingest writes
+    tests, their links, runs and results, nothing else): a page kept from before a report is
+    brought up to date by reading this part again. version is the obligation's current one
+    (a link reviewed against an older one is suspect).
+    """
     test_rows = session.exec(
         select(TestLink, TestCase)
         .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
-        .where(TestLink.obligation_id == obligation.id)
+        .where(TestLink.obligation_id == obligation_id)
         .where(col(TestLink.removed_at).is_(None))
         .order_by(TestCase.test_id)
     ).all()
     now = utcnow()
     matrix = build_matrix(
-        session=session, scope=scope, obligation_ids=[obligation.id], include_retired=True, now=now
+        session=session, scope=scope, obligation_ids=[obligation_id], include_retired=True, now=now
     )
-    facts = matrix.facts.get(obligation.id)
+    facts = matrix.facts.get(obligation_id)
     if facts is not None:
         # The matrix read these tests' latest results already (same scope, same links).
         by_test = {fact.test_id: fact.latest for fact in facts.tests}
@@ -208,29 +255,12 @@ def obligation_detail(
                 case,
                 latest.outcome if latest else None,
                 latest.run_id if latest else None,
-                link.reviewed_version < obligation.version,
+                link.reviewed_version < version,
             )
         )
-    decision = session.exec(
-        select(ApplicabilityDecision)
-        .where(ApplicabilityDecision.obligation_id == obligation.id)
-        .order_by(
-            col(ApplicabilityDecision.decided_at).desc(), col(ApplicabilityDecision.id).desc()
-        )
-    ).first()
-    history = obligation_history(session, obligation.id)
-    return ObligationDetail(
-        obligation=obligation,
-        instrument=instrument,
-        parent=parent,
-        children=children,
-        mappings=mappings,
-        versions=versions,
-        work_links=work_links,
+    return ObligationEvidence(
         test_links=test_links,
         row=matrix.rows[0] if matrix.rows else None,
-        decision=decision,
-        history=history,
         valid_until=next_status_change(matrix.facts.values(), now),
     )
 

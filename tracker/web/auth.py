@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, login_user, logout_user
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from tracker.db import separate_transaction_bind
@@ -342,11 +343,13 @@ def _load_signed_in(key: str) -> SignedIn | None:
 
 
 def _user_for_key(key: str) -> User | None:
-    with (
-        Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
-        db_session.begin(),
-    ):
-        return session_user(session=db_session, key=key, idle_timeout=_idle_timeout(current_app))
+    bind = separate_transaction_bind()
+    idle_timeout = _idle_timeout(current_app)
+    if isinstance(bind, Connection):
+        with bind.begin():
+            return session_user(connection=bind, key=key, idle_timeout=idle_timeout)
+    with bind.begin() as connection:
+        return session_user(connection=connection, key=key, idle_timeout=idle_timeout)
 
 
 def _idle_timeout(app: Flask) -> timedelta:

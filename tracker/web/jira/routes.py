@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from tracker.db import get_session
 from tracker.domain.access import Permission
+from tracker.domain.matrix import MatrixRow
 from tracker.domain.status import Status
 from tracker.errors import ValidationError
 from tracker.integrations.jira_records import JiraSettings
@@ -16,7 +17,6 @@ from tracker.integrations.jira_setup import NOT_CONFIGURED, jira_settings, publi
 from tracker.services.jira_epics import PROJECT_KEY
 from tracker.services.jira_overview import jira_overview
 from tracker.services.links import get_obligation
-from tracker.services.obligations import ObligationDetail
 from tracker.web.auth import requires
 from tracker.web.jira.page import EpicForm, jira_page
 from tracker.web.jobs.starting import start_job
@@ -106,9 +106,8 @@ def _project_refusal(project: str) -> str | None:
     return f"'{project}' is not a Jira project key (e.g. PRIV)."
 
 
-def epic_form(detail: ObligationDetail) -> EpicForm | None:
-    """Return the form when the obligation is a gap and Jira is configured, else None."""
-    row = detail.row
+def epic_form(row: MatrixRow | None) -> EpicForm | None:
+    """Return the form when the obligation (its matrix row) is a gap and Jira is configured."""
     if row is None or row.result.status is not Status.GAP:
         return None
     settings, _error = _settings()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from tracker.domain.diff import FieldChange, Segment
+from tracker.domain.matrix import MatrixRow
 from tracker.domain.status import STATUS_LABELS
 from tracker.models import AuditEvent
 from tracker.services.links import link_label
-from tracker.services.obligations import ObligationDetail
+from tracker.services.obligations import ObligationDetail, ObligationEvidence, TestLinkView
 from tracker.web.action_words import ACTION_WORDS, summarise
 from tracker.web.links import safe_url
 from tracker.web.status_style import STATUS_CSS
@@ -203,18 +204,6 @@ def obligation_page(
 ) -> ObligationPage:
     """Return the page's view object; errors and values re-fill a rejected form."""
     obligation = detail.obligation
-    row = detail.row
-    status = None
-    if row is not None:
-        result = row.result
-        status = StatusPanel(
-            label=STATUS_LABELS[result.status],
-            css=STATUS_CSS[result.status],
-            implementation=result.implementation.value,
-            verification=result.verification.value,
-            suspect=result.suspect,
-            reasons=result.reasons,
-        )
     decision = None
     if detail.decision is not None:
         decision = Decision(
@@ -279,7 +268,7 @@ def obligation_page(
             )
             for index, version in enumerate(detail.versions)
         ],
-        status=status,
+        status=status_panel(detail.row),
         work_links=[
             WorkLinkItem(
                 key=link.item.key,
@@ -296,27 +285,54 @@ def obligation_page(
             )
             for link in detail.work_links
         ],
-        test_links=[
-            TestLinkItem(
-                test_id=link.case.test_id,
-                outcome=(
-                    f"{OUTCOME_WORDS.get(link.outcome, link.outcome)} in run #{link.run_id}"
-                    if link.outcome
-                    else "No result yet"
-                ),
-                outcome_css=OUTCOME_CSS.get(link.outcome or "", "outcome-none"),
-                origin=link.link.origin,
-                suspect=link.suspect,
-                linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
-            )
-            for link in detail.test_links
-        ],
+        test_links=test_link_items(detail.test_links),
         decision=decision,
         history=history_items(detail.history),
         errors=errors or {},
         values=values or {},
         jira_configured=jira_configured,
     )
+
+
+def with_evidence(page: ObligationPage, evidence: ObligationEvidence) -> ObligationPage:
+    """Return the page with its tests, outcomes and status read again (after a test report)."""
+    return replace(
+        page, status=status_panel(evidence.row), test_links=test_link_items(evidence.test_links)
+    )
+
+
+def status_panel(row: MatrixRow | None) -> StatusPanel | None:
+    """Return the status panel of the obligation's matrix row (None: a catalog group entry)."""
+    if row is None:
+        return None
+    result = row.result
+    return StatusPanel(
+        label=STATUS_LABELS[result.status],
+        css=STATUS_CSS[result.status],
+        implementation=result.implementation.value,
+        verification=result.verification.value,
+        suspect=result.suspect,
+        reasons=result.reasons,
+    )
+
+
+def test_link_items(links: Sequence[TestLinkView]) -> list[TestLinkItem]:
+    """Return the linked tests in words, each with its latest outcome."""
+    return [
+        TestLinkItem(
+            test_id=link.case.test_id,
+            outcome=(
+                f"{OUTCOME_WORDS.get(link.outcome, link.outcome)} in run #{link.run_id}"
+                if link.outcome
+                else "No result yet"
+            ),
+            outcome_css=OUTCOME_CSS.get(link.outcome or "", "outcome-none"),
+            origin=link.link.origin,
+            suspect=link.suspect,
+            linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
+        )
+        for link in links
+    ]
 
 
 def history_items(events: Sequence[AuditEvent]) -> list[HistoryItem]:

@@ -33,13 +33,19 @@ from tracker.services.links import (
 from tracker.services.obligations import (
     history_marker,
     obligation_detail,
+    obligation_evidence,
     obligation_history,
 )
 from tracker.web.applicability.page import why_section
 from tracker.web.auth import current_actor, requires
 from tracker.web.caching import answer_valid_until, kept_answer, request_generation
 from tracker.web.jira.routes import epic_form
-from tracker.web.obligations.page import HistoryItem, history_items, obligation_page
+from tracker.web.obligations.page import (
+    HistoryItem,
+    history_items,
+    obligation_page,
+    with_evidence,
+)
 from tracker.web.obligations.page_cache import PageParts, obligation_pages
 from tracker.web.request_args import evidence_scope
 
@@ -297,11 +303,22 @@ def _render(
         history = page.history
         parts = PageParts(
             page=replace(page, history=[]),
-            epic_form=epic_form(detail),
+            epic_form=epic_form(detail.row),
             why=why_section(proposal_for(session, obligation_id)),
             mitigates=risks_mitigated_by(session=session, obligation_id=obligation_id),
         )
         return parts, detail.valid_until
+
+    def refresh(parts: PageParts) -> tuple[PageParts, datetime | None]:
+        evidence = obligation_evidence(
+            session=session, obligation_id=obligation_id, version=parts.page.version, scope=scope
+        )
+        return (
+            replace(
+                parts, page=with_evidence(parts.page, evidence), epic_form=epic_form(evidence.row)
+            ),
+            evidence.valid_until,
+        )
 
     pages = obligation_pages()
     if pages is None or errors or values or scope.release:
@@ -314,6 +331,7 @@ def _render(
             utcnow(),
             make,
             timedelta(seconds=int(current_app.config.get("MATRIX_CACHE_SECONDS", 60))),
+            refresh,
         )
     if valid_until is not None:
         answer_valid_until(valid_until)
