@@ -40,6 +40,16 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
+def one_of_parameter(dialect: str, column: Any, name: str) -> Any:
+    """Return `column IN :name` for a statement built once and run with the list as `name`.
+
+    On PostgreSQL `= ANY(:name)`: one array parameter however many values (see is_one_of).
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 def is_one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """Return `column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many."""
     if session.connection().dialect.name == "postgresql":

@@ -192,11 +192,13 @@ def pending(connection: Connection) -> bool:
     return bool(connection.info.get(PENDING))
 
 
+#: Built once: a statement made for each request costs more than the read itself.
+_CURRENT = select(_generation.c.value, _generation.c.token).where(_generation.c.id == 1)
+
+
 def current_generation(connection: Connection) -> str:
     """Return the committed generation as "number-token" (one primary-key read)."""
-    row = connection.execute(
-        select(_generation.c.value, _generation.c.token).where(_generation.c.id == 1)
-    ).first()
+    row = connection.execute(_CURRENT).first()
     return "0-none" if row is None else f"{row[0]}-{row[1]}"
 
 

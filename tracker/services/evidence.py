@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from tracker.bulk import is_one_of
+from tracker.bulk import is_one_of, one_of_parameter
 from tracker.domain.status import ResultFact
 from tracker.models import TestLink, TestResult, TestRun
 
@@ -41,18 +44,38 @@ class EvidenceScope:
 
 def latest_run_ids(session: Session, scope: EvidenceScope) -> list[int]:
     """Return the newest run of each suite within the scope."""
-    query = select(func.max(TestRun.id)).group_by(TestRun.suite)
-    if scope.release:
-        query = query.where(TestRun.release == scope.release)
-    if scope.branch:
-        query = query.where(TestRun.branch == scope.branch)
-    elif not scope.release:
-        query = query.where(
-            or_(col(TestRun.branch).is_(None), col(TestRun.branch) == scope.default_branch)
+    query, parameters = _latest_runs(scope)
+    rows = session.connection().execute(query, parameters).all()
+    return [run_id for (run_id,) in rows if run_id is not None]
+
+
+def _latest_runs(scope: EvidenceScope) -> tuple[Any, dict[str, str]]:
+    parameters = {
+        name: value
+        for name, value in (
+            ("release", scope.release),
+            ("branch", scope.branch),
+            ("environment", scope.environment),
         )
-    if scope.environment:
-        query = query.where(TestRun.environment == scope.environment)
-    return [run_id for run_id in session.exec(query).all() if run_id is not None]
+        if value
+    }
+    if not scope.release and not scope.branch:
+        parameters["default_branch"] = scope.default_branch
+    return _latest_runs_query(tuple(sorted(parameters))), parameters
+
+
+@cache
+def _latest_runs_query(names: tuple[str, ...]) -> Any:
+    """The newest run of each suite, with the scope's parts as parameters (built once)."""
+    query = core_select(func.max(col(TestRun.id))).group_by(col(TestRun.suite))
+    for name in ("release", "branch", "environment"):
+        if name in names:
+            query = query.where(getattr(TestRun, name) == bindparam(name))
+    if "default_branch" in names:
+        query = query.where(
+            or_(col(TestRun.branch).is_(None), col(TestRun.branch) == bindparam("default_branch"))
+        )
+    return query
 
 
 def latest_results(
@@ -62,23 +85,18 @@ def latest_results(
     run_ids = latest_run_ids(session, scope)
     if not run_ids:
         return {}
+    connection = session.connection()
+    queries = _result_queries(connection.dialect.name, test_case_ids is not None)
     runs = {
         run_id: (started_at, commit)
-        for run_id, started_at, commit in session.exec(
-            select(TestRun.id, TestRun.started_at, TestRun.commit).where(
-                is_one_of(session, col(TestRun.id), run_ids)
-            )
-        ).all()
+        for run_id, started_at, commit in connection.execute(queries[0], {"run_ids": run_ids}).all()
     }
-    # Results carry only plain columns; the few runs give time and commit (no per-row dates).
-    query = select(
-        TestResult.test_case_id, TestResult.outcome, TestResult.run_id, TestResult.flaky
-    ).where(is_one_of(session, col(TestResult.run_id), run_ids))
+    parameters: dict[str, Any] = {"run_ids": run_ids}
     if test_case_ids is not None:
-        query = query.where(is_one_of(session, col(TestResult.test_case_id), list(test_case_ids)))
+        parameters["case_ids"] = list(test_case_ids)
     facts: dict[tuple[int, str, bool], ResultFact] = {}
     latest: dict[int, ResultFact] = {}
-    for case_id, outcome, run_id, flaky in session.connection().execute(query).all():
+    for case_id, outcome, run_id, flaky in connection.execute(queries[1], parameters).all():
         known = latest.get(case_id)
         if known is None or run_id > known.run_id:
             fact = facts.get((run_id, outcome, flaky))
@@ -90,6 +108,24 @@ def latest_results(
                 facts[(run_id, outcome, flaky)] = fact
             latest[case_id] = fact
     return latest
+
+
+@cache
+def _result_queries(dialect: str, of_cases: bool) -> tuple[Any, Any]:
+    """The runs' times and commits, and their results (of some tests only), built once."""
+    runs = core_select(col(TestRun.id), col(TestRun.started_at), col(TestRun.commit)).where(
+        one_of_parameter(dialect, col(TestRun.id), "run_ids")
+    )
+    # Results carry only plain columns; the few runs give time and commit (no per-row dates).
+    results = core_select(
+        col(TestResult.test_case_id),
+        col(TestResult.outcome),
+        col(TestResult.run_id),
+        col(TestResult.flaky),
+    ).where(one_of_parameter(dialect, col(TestResult.run_id), "run_ids"))
+    if of_cases:
+        results = results.where(one_of_parameter(dialect, col(TestResult.test_case_id), "case_ids"))
+    return runs, results
 
 
 def obligations_of_dropped_tests(

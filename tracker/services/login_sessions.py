@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
@@ -14,6 +14,12 @@ from tracker.models import LoginSession, User, as_utc, utcnow
 
 _LOGINS: Table = LoginSession.__table__  # type: ignore[attr-defined]
 _USERS: Table = User.__table__  # type: ignore[attr-defined]
+#: Built once: it runs before every signed-in request.
+_SESSION_USER = (
+    select(_LOGINS.c.last_seen_at, _LOGINS.c.ended_at, *_USERS.c)
+    .join(_USERS, _USERS.c.id == _LOGINS.c.user_id)
+    .where(_LOGINS.c.id == bindparam("digest"))
+)
 
 #: How often a request refreshes last_seen_at (a write on every request would cost more).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -35,11 +41,7 @@ def session_user(*, connection: Connection, key: str, idle_timeout: timedelta) -
     if not key or len(key) > 100:
         return None
     digest = _digest(key)
-    found = connection.execute(
-        select(_LOGINS.c.last_seen_at, _LOGINS.c.ended_at, *_USERS.c)
-        .join(_USERS, _USERS.c.id == _LOGINS.c.user_id)
-        .where(_LOGINS.c.id == digest)
-    ).first()
+    found = connection.execute(_SESSION_USER, {"digest": digest}).first()
     if found is None or found[1] is not None:
         return None
     now = utcnow()

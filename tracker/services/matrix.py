@@ -6,12 +6,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from tracker.bulk import is_one_of
+from tracker.bulk import one_of_parameter
 from tracker.domain.matrix import MatrixRow, TestCounts, WorkItemCell, to_json
 from tracker.domain.release_verdict import ObligationInRelease, SignOffFact, signoff_state
 from tracker.domain.releases import ReleaseScope, standing
@@ -88,69 +89,33 @@ def build_matrix(
     scope = scope or EvidenceScope()
     now = now or utcnow()
     release = contents or (release_scope(session, scope.release) if scope.release else None)
-    # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
-    obligation_query = core_select(
-        col(Obligation.id),
-        col(Obligation.instrument_id),
-        col(Obligation.citation),
-        col(Obligation.title),
-        col(Obligation.severity),
-        col(Obligation.tags),
-        col(Obligation.sort_key),
-        col(Obligation.version),
-        col(Obligation.freshness_days),
-    ).where(col(Obligation.assessable) == True)  # noqa: E712 - SQL expression
-    if not include_retired:
-        obligation_query = obligation_query.where(col(Obligation.retired_at).is_(None))
-    if obligation_ids is not None:
-        obligation_query = obligation_query.where(
-            is_one_of(session, col(Obligation.id), obligation_ids)
-        )
     # Core rows, not ORM ones: no per-row bookkeeping for tens of thousands of links.
-    rows_of = session.connection().execute
-    obligations = rows_of(obligation_query.order_by(col(Obligation.sort_key))).all()
+    connection = session.connection()
+    queries = _queries(connection.dialect.name, obligation_ids is not None, include_retired)
+    ids = {"ids": list(obligation_ids)} if obligation_ids is not None else {}
+    obligations = connection.execute(queries.obligations, ids).all()
     versions = {row[0]: row[7] for row in obligations}
 
     decisions: dict[str, tuple[bool, str, str, str | None]] = {}
-    decision_query = core_select(
-        col(ApplicabilityDecision.obligation_id),
-        col(ApplicabilityDecision.not_applicable),
-        col(ApplicabilityDecision.justification),
-        col(ApplicabilityDecision.decided_by),
-        col(ApplicabilityDecision.decided_role),
-    ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
-    if obligation_ids is not None:
-        decision_query = decision_query.where(
-            is_one_of(session, col(ApplicabilityDecision.obligation_id), obligation_ids)
-        )
-    for obligation_id, not_applicable, justification, by, role in rows_of(decision_query).all():
+    for obligation_id, not_applicable, justification, by, role in connection.execute(
+        queries.decisions, ids
+    ).all():
         decisions[obligation_id] = (not_applicable, justification, by, role)
 
-    work_query = (
-        core_select(
-            col(WorkItemLink.obligation_id),
-            col(WorkItemLink.reviewed_version),
-            col(WorkItemLink.origin),
-            col(WorkItem.key),
-            col(WorkItem.summary),
-            col(WorkItem.status),
-            col(WorkItem.status_category),
-            col(WorkItem.url),
-            col(WorkItem.missing),
-            col(WorkItem.fix_versions),
-        )
-        .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
-        .where(col(WorkItemLink.removed_at).is_(None))
-    )
-    if obligation_ids is not None:
-        work_query = work_query.where(
-            is_one_of(session, col(WorkItemLink.obligation_id), obligation_ids)
-        )
     cells: dict[str, list[WorkItemCell]] = defaultdict(list)
     fix_versions: dict[str, list[str]] = {}
-    for ob_id, reviewed, origin, key, summary, status, category, url, missing, fixes in rows_of(
-        work_query
-    ).all():
+    for (
+        ob_id,
+        reviewed,
+        origin,
+        key,
+        summary,
+        status,
+        category,
+        url,
+        missing,
+        fixes,
+    ) in connection.execute(queries.work, ids).all():
         if ob_id not in versions:
             continue
         fix_versions[key] = fixes or []
@@ -167,16 +132,7 @@ def build_matrix(
             )
         )
 
-    test_query = (
-        select(TestLink.obligation_id, TestLink.reviewed_version, TestCase.id, TestCase.test_id)
-        .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
-        .where(col(TestLink.removed_at).is_(None))
-    )
-    if obligation_ids is not None:
-        test_query = test_query.where(
-            is_one_of(session, col(TestLink.obligation_id), obligation_ids)
-        )
-    test_links = [row for row in rows_of(test_query).all() if row[0] in versions]
+    test_links = [row for row in connection.execute(queries.tests, ids).all() if row[0] in versions]
     results = latest_results(
         session, scope, {row[2] for row in test_links} if obligation_ids is not None else None
     )
@@ -246,6 +202,77 @@ def build_matrix(
             )
         )
     return MatrixData(rows=rows, facts=all_facts, generated_at=now, notes=scope_notes)
+
+
+@dataclass(frozen=True)
+class _MatrixQueries:
+    obligations: Any
+    decisions: Any
+    work: Any
+    tests: Any
+
+
+@cache
+def _queries(dialect: str, by_ids: bool, include_retired: bool) -> _MatrixQueries:
+    """Return build_matrix's statements, built once: a statement built for each call costs
+    more than running it (with obligation ids, they take the list as the parameter "ids")."""
+
+    def of_ids(query: Any, column: Any) -> Any:
+        return query.where(one_of_parameter(dialect, column, "ids")) if by_ids else query
+
+    # SQLAlchemy's select(): SQLModel's select() has types for at most four columns.
+    obligations = core_select(
+        col(Obligation.id),
+        col(Obligation.instrument_id),
+        col(Obligation.citation),
+        col(Obligation.title),
+        col(Obligation.severity),
+        col(Obligation.tags),
+        col(Obligation.sort_key),
+        col(Obligation.version),
+        col(Obligation.freshness_days),
+    ).where(col(Obligation.assessable) == True)  # noqa: E712 - SQL expression
+    if not include_retired:
+        obligations = obligations.where(col(Obligation.retired_at).is_(None))
+    decisions = core_select(
+        col(ApplicabilityDecision.obligation_id),
+        col(ApplicabilityDecision.not_applicable),
+        col(ApplicabilityDecision.justification),
+        col(ApplicabilityDecision.decided_by),
+        col(ApplicabilityDecision.decided_role),
+    ).order_by(col(ApplicabilityDecision.decided_at), col(ApplicabilityDecision.id))
+    work = (
+        core_select(
+            col(WorkItemLink.obligation_id),
+            col(WorkItemLink.reviewed_version),
+            col(WorkItemLink.origin),
+            col(WorkItem.key),
+            col(WorkItem.summary),
+            col(WorkItem.status),
+            col(WorkItem.status_category),
+            col(WorkItem.url),
+            col(WorkItem.missing),
+            col(WorkItem.fix_versions),
+        )
+        .join(WorkItem, col(WorkItem.key) == WorkItemLink.work_item_key)
+        .where(col(WorkItemLink.removed_at).is_(None))
+    )
+    tests = (
+        core_select(
+            col(TestLink.obligation_id),
+            col(TestLink.reviewed_version),
+            col(TestCase.id),
+            col(TestCase.test_id),
+        )
+        .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
+        .where(col(TestLink.removed_at).is_(None))
+    )
+    return _MatrixQueries(
+        obligations=of_ids(obligations, col(Obligation.id)).order_by(col(Obligation.sort_key)),
+        decisions=of_ids(decisions, col(ApplicabilityDecision.obligation_id)),
+        work=of_ids(work, col(WorkItemLink.obligation_id)),
+        tests=of_ids(tests, col(TestLink.obligation_id)),
+    )
 
 
 def evidence_notes(session: Session, scope: EvidenceScope) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, or_, select
 
 from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
@@ -265,25 +266,28 @@ def obligation_evidence(
     )
 
 
+# Built once, as both run for every obligation page.
+_OF_OBLIGATION = (
+    col(AuditEvent.entity_type) == "obligation",
+    col(AuditEvent.entity_id) == bindparam("obligation_id"),
+)
+_HISTORY = (
+    select(AuditEvent)
+    .where(*_OF_OBLIGATION)
+    .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    .limit(HISTORY_SHOWN)
+)
+_MARKER = select(func.count(), func.max(AuditEvent.id)).where(*_OF_OBLIGATION)
+
+
 def obligation_history(session: Session, obligation_id: str) -> list[AuditEvent]:
     """Return the obligation's audit events, newest first (the last 200)."""
-    return list(
-        session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation_id)
-            .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-            .limit(HISTORY_SHOWN)
-        ).all()
-    )
+    return list(session.exec(_HISTORY, params={"obligation_id": obligation_id}).all())
 
 
 def history_marker(session: Session, obligation_id: str) -> str:
     """Return a mark that moves whenever the obligation's audit history gains an event."""
-    count, newest = session.exec(
-        select(func.count(), func.max(AuditEvent.id)).where(
-            AuditEvent.entity_type == "obligation", AuditEvent.entity_id == obligation_id
-        )
-    ).one()
+    count, newest = session.exec(_MARKER, params={"obligation_id": obligation_id}).one()
     return f"{count}:{newest or 0}"
 
 

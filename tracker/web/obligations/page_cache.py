@@ -13,8 +13,8 @@ change log (tracker.generation) what was written since:
   tests and status are read again (tracker.services.obligations.obligation_evidence);
 - anything else, or a change log that no longer reaches back that far: all of it is read again.
 
-The status is also read again when it would age with no write (evidence getting old), and all
-of it after the matrix cache's time bucket.
+The status is also read again when it would age with no write (evidence getting old) and after
+the matrix cache's time bucket, and all of it every ten minutes (READ_IN_FULL_AFTER).
 
 Not kept: the audit history (read for each request: audit events move no generation), a
 rejected form's errors and values, and pages of a release's scope (a report can name a release,
@@ -48,6 +48,9 @@ from tracker.web.obligations.page import ObligationPage
 EXTENSION = "tracker.obligation_pages"
 DEFAULT_ENTRIES = 4096
 REDIS_PREFIX = "tracker:obligation-page:"
+#: What no test report changes (catalog text, mappings, versions, work items, decision,
+#: proposal, risks) is read in full again after this even when no write says it changed.
+READ_IN_FULL_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,10 @@ class PageParts:
 class _Entry:
     parts: PageParts
     generation: str
-    #: When the whole content is read again (the time bucket).
+    #: When the whole content is read again (READ_IN_FULL_AFTER).
     read_again: datetime
-    #: When its status would age with no write (read_again when sooner).
+    #: When its tests and status are read again: the end of the time bucket, or sooner
+    #: when the status would age with no write.
     expires: datetime
 
     def encode(self) -> bytes:
@@ -130,9 +134,11 @@ class ObligationPages:
         """Return the content, from what is kept when it is still true, else made again.
 
         make() reads all of it, refresh(parts) only what a test report changes; each also
-        returns the moment its status would age. The answer comes with the moment the content
-        stops being true. generation must have been read before anything make() or refresh()
-        reads (None: a write of this request is not committed yet, so nothing is kept or used).
+        returns the moment its status would age. The status is read again after max_age at
+        most (the time bucket), all of it after READ_IN_FULL_AFTER. The answer comes with the
+        moment the content stops being true. generation must have been read before anything
+        make() or refresh() reads (None: a write of this request is not committed yet, so
+        nothing is kept or used).
         """
         if generation is None:
             return make()
@@ -146,9 +152,14 @@ class ObligationPages:
                 return entry.parts, entry.expires
             if current is False and refresh is not None:
                 parts, change = refresh(entry.parts)
-                return parts, self._made(key, parts, generation, entry.read_again, change, now)
+                until = min(entry.read_again, now + max_age, change or entry.read_again)
+                self._keep(key, _Entry(parts, generation, entry.read_again, until), now)
+                return parts, until
         parts, change = make()
-        return parts, self._made(key, parts, generation, now + max_age, change, now)
+        read_again = now + max(max_age, READ_IN_FULL_AFTER)
+        until = min(now + max_age, change or read_again)
+        self._keep(key, _Entry(parts, generation, read_again, until), now)
+        return parts, until
 
     def __len__(self) -> int:
         return len(self._items)
@@ -175,19 +186,6 @@ class ObligationPages:
                 return entry
         blob = call_redis(lambda: self.client.get(_redis_key(key)), "obligation page")
         return _Entry.decode(blob) if isinstance(blob, bytes) else None
-
-    def _made(
-        self,
-        key: Key,
-        parts: PageParts,
-        generation: str,
-        read_again: datetime,
-        change: datetime | None,
-        now: datetime,
-    ) -> datetime:
-        expires = change if change is not None and change < read_again else read_again
-        self._keep(key, _Entry(parts, generation, read_again, expires), now)
-        return expires
 
     def _keep(self, key: Key, entry: _Entry, now: datetime) -> None:
         if self.client is None:
