@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, or_, select
 
 from tracker.domain.catalog_schema import RELATIONSHIP_INVERSES
@@ -70,8 +71,10 @@ class TestLinkView:
 
     __test__ = False
 
-    link: TestLink
-    case: TestCase
+    test_id: str
+    origin: str
+    linked_by: str
+    linked_at: datetime
     outcome: str | None
     run_id: int | None
     suspect: bool
@@ -223,13 +226,10 @@ def obligation_evidence(
     brought up to date by reading this part again. version is the obligation's current one
     (a link reviewed against an older one is suspect).
     """
-    test_rows = session.exec(
-        select(TestLink, TestCase)
-        .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
-        .where(TestLink.obligation_id == obligation_id)
-        .where(col(TestLink.removed_at).is_(None))
-        .order_by(TestCase.test_id)
-    ).all()
+    test_rows: list[tuple[int, str, str, str, datetime, int]] = [
+        tuple(row)  # type: ignore[misc]
+        for row in session.connection().execute(_TEST_LINKS, {"obligation_id": obligation_id})
+    ]
     now = utcnow()
     matrix = build_matrix(
         session=session, scope=scope, obligation_ids=[obligation_id], include_retired=True, now=now
@@ -238,25 +238,23 @@ def obligation_evidence(
     if facts is not None:
         # The matrix read these tests' latest results already (same scope, same links).
         by_test = {fact.test_id: fact.latest for fact in facts.tests}
-        results: dict[int, ResultFact | None] = {
-            case.id: by_test.get(case.test_id) for _, case in test_rows if case.id
-        }
+        results: dict[int, ResultFact | None] = {row[0]: by_test.get(row[1]) for row in test_rows}
     else:  # a grouping node is not in the matrix, but its page lists its tests
         results = dict(
-            latest_results(
-                session, scope or EvidenceScope(), [case.id for _, case in test_rows if case.id]
-            )
+            latest_results(session, scope or EvidenceScope(), [row[0] for row in test_rows])
         )
     test_links = []
-    for link, case in test_rows:
-        latest = results.get(case.id) if case.id is not None else None
+    for case_id, test_id, origin, linked_by, linked_at, reviewed_version in test_rows:
+        latest = results.get(case_id)
         test_links.append(
             TestLinkView(
-                link,
-                case,
-                latest.outcome if latest else None,
-                latest.run_id if latest else None,
-                link.reviewed_version < version,
+                test_id=test_id,
+                origin=origin,
+                linked_by=linked_by,
+                linked_at=linked_at,
+                outcome=latest.outcome if latest else None,
+                run_id=latest.run_id if latest else None,
+                suspect=reviewed_version < version,
             )
         )
     return ObligationEvidence(
@@ -266,7 +264,21 @@ def obligation_evidence(
     )
 
 
-# Built once, as both run for every obligation page.
+# Built once, as these run for every obligation page.
+_TEST_LINKS = (
+    core_select(
+        col(TestCase.id),
+        col(TestCase.test_id),
+        col(TestLink.origin),
+        col(TestLink.created_by),
+        col(TestLink.created_at),
+        col(TestLink.reviewed_version),
+    )
+    .join(TestCase, col(TestCase.id) == TestLink.test_case_id)
+    .where(col(TestLink.obligation_id) == bindparam("obligation_id"))
+    .where(col(TestLink.removed_at).is_(None))
+    .order_by(col(TestCase.test_id))
+)
 _OF_OBLIGATION = (
     col(AuditEvent.entity_type) == "obligation",
     col(AuditEvent.entity_id) == bindparam("obligation_id"),

@@ -232,13 +232,13 @@ def obligation_json(detail: ObligationDetail) -> dict[str, Any]:
             ],
             "tests": [
                 {
-                    "test_id": link.case.test_id,
+                    "test_id": link.test_id,
                     "latest_outcome": link.outcome,
                     "latest_run_id": link.run_id,
-                    "origin": link.link.origin,
+                    "origin": link.origin,
                     "suspect": link.suspect,
-                    "linked_by": link.link.created_by,
-                    "linked_at": link.link.created_at,
+                    "linked_by": link.linked_by,
+                    "linked_at": link.linked_at,
                 }
                 for link in detail.test_links
             ],

@@ -320,16 +320,16 @@ def test_link_items(links: Sequence[TestLinkView]) -> list[TestLinkItem]:
     """Return the linked tests in words, each with its latest outcome."""
     return [
         TestLinkItem(
-            test_id=link.case.test_id,
+            test_id=link.test_id,
             outcome=(
                 f"{OUTCOME_WORDS.get(link.outcome, link.outcome)} in run #{link.run_id}"
                 if link.outcome
                 else "No result yet"
             ),
             outcome_css=OUTCOME_CSS.get(link.outcome or "", "outcome-none"),
-            origin=link.link.origin,
+            origin=link.origin,
             suspect=link.suspect,
-            linked=f"by {link.link.created_by} on {_when(link.link.created_at)}",
+            linked=f"by {link.linked_by} on {_when(link.linked_at)}",
         )
         for link in links
     ]

@@ -16,10 +16,11 @@ change log (tracker.generation) what was written since:
 The status is also read again when it would age with no write (evidence getting old) and after
 the matrix cache's time bucket, and all of it every ten minutes (READ_IN_FULL_AFTER).
 
-Not kept: the audit history (read for each request: audit events move no generation), a
-rejected form's errors and values, and pages of a release's scope (a report can name a release,
-which changes how every obligation's work counts in it). The viewer's own parts (their role's
-buttons, the CSRF token) are rendered for each request around what is kept.
+The audit history is kept with its marker (a count and the newest id of the obligation's audit
+events, read for each request: audit events move no generation) and read again when the marker
+moved. Not kept: a rejected form's errors and values, and pages of a release's scope (a report
+can name a release, which changes how every obligation's work counts in it). The viewer's own
+parts (their role's buttons, the CSRF token) are rendered for each request around what is kept.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from tracker.services.dpia_mitigations import MitigatedRisk
 from tracker.services.evidence import EvidenceScope
 from tracker.web.applicability.page import WhySection
 from tracker.web.jira.page import EpicForm
-from tracker.web.obligations.page import ObligationPage
+from tracker.web.obligations.page import HistoryItem, ObligationPage
 
 EXTENSION = "tracker.obligation_pages"
 DEFAULT_ENTRIES = 4096
@@ -61,6 +62,10 @@ class PageParts:
     epic_form: EpicForm | None
     why: WhySection | None
     mitigates: list[MitigatedRisk]
+    #: The audit history as it was when the marker read history_marker (audit events move
+    #: no data generation: a page whose marker moved reads its history again).
+    history: list[HistoryItem]
+    history_marker: str
 
 
 @dataclass

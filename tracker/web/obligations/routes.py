@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
@@ -41,7 +41,6 @@ from tracker.web.auth import current_actor, requires
 from tracker.web.caching import answer_valid_until, kept_answer, request_generation
 from tracker.web.jira.routes import epic_form
 from tracker.web.obligations.page import (
-    HistoryItem,
     history_items,
     obligation_page,
     with_evidence,
@@ -58,7 +57,15 @@ def _page_rests_on(obligation_id: str) -> tuple[frozenset[str] | None, str]:
     # A report naming a release changes how every obligation's work counts in it.
     names = None if evidence_scope().release else frozenset({obligation_id})
     # Whether Jira is set up decides the "Create epic" button.
-    return names, f"{history_marker(get_session(), obligation_id)}:{_jira_configured()}"
+    return names, f"{_history_marker(obligation_id)}:{_jira_configured()}"
+
+
+def _history_marker(obligation_id: str) -> str:
+    """Return the obligation's history marker, read once per request."""
+    read: dict[str, str] = g.setdefault("tracker_history_markers", {})
+    if obligation_id not in read:
+        read[obligation_id] = history_marker(get_session(), obligation_id)
+    return read[obligation_id]
 
 
 @obligations.get("/obligations/<obligation_id>")
@@ -268,10 +275,13 @@ def _checking_gateway() -> JiraGateway | None:
 
 
 def _jira_configured() -> bool:
-    try:
-        return jira_settings() is not None
-    except ValidationError:
-        return False
+    if "tracker_jira_configured" not in g:
+        try:
+            g.tracker_jira_configured = jira_settings() is not None
+        except ValidationError:
+            g.tracker_jira_configured = False
+    configured: bool = g.tracker_jira_configured
+    return configured
 
 
 def _label_hint() -> str:
@@ -294,18 +304,18 @@ def _render(
     session = get_session()
     scope = evidence_scope()
     jira_configured = _jira_configured()
-    history: list[HistoryItem] | None = None
+    marker = _history_marker(obligation_id)  # read before the history
 
     def make() -> tuple[PageParts, datetime | None]:
-        nonlocal history
         detail = obligation_detail(session=session, obligation_id=obligation_id, scope=scope)
         page = obligation_page(detail, jira_configured=jira_configured)
-        history = page.history
         parts = PageParts(
             page=replace(page, history=[]),
             epic_form=epic_form(detail.row),
             why=why_section(proposal_for(session, obligation_id)),
             mitigates=risks_mitigated_by(session=session, obligation_id=obligation_id),
+            history=page.history,
+            history_marker=marker,
         )
         return parts, detail.valid_until
 
@@ -335,7 +345,8 @@ def _render(
         )
     if valid_until is not None:
         answer_valid_until(valid_until)
-    if history is None:  # kept from an earlier request: only the audit trail is read now
+    history = parts.history
+    if parts.history_marker != marker:  # an audit event since: only the history is read again
         history = history_items(obligation_history(session, obligation_id))
     page = replace(parts.page, history=history, errors=errors or {}, values=values or {})
     return render_template(
