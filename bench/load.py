@@ -7,7 +7,7 @@ runs the migrations and fills it: "demo" is the demo's data (`prepare_demo`, wit
 sandbox), "3000" is bench/matrix.py's synthetic catalog of 3,000 obligations with one work
 item each and 30,000 tests with a result each. It creates an API token (read and
 results:write) and signs in four demo accounts (viewer, engineer, legal, compliance) through
-the log-in form. Each rate then gets a fresh `gunicorn --workers 4 tracker.wsgi:app` (with
+the log-in form; each then keeps the cookies the answers set, as a browser does. Each rate then gets a fresh `gunicorn --workers 4 tracker.wsgi:app` (with
 TRACKER_DATABASE_URL and TRACKER_REDIS_URL), warmed for a few seconds at 10 requests per
 second: a server that fell behind at one rate would otherwise still be working off abandoned
 requests at the next.
@@ -61,7 +61,9 @@ class Target:
     database_url: str
     obligation_ids: list[str]
     token: str
-    cookies: list[str] = field(default_factory=list)
+    #: Each signed-in browser's cookies (name to value), updated from every answer's
+    #: Set-Cookie as a browser does.
+    cookies: list[dict[str, str]] = field(default_factory=list)
 
 
 # --- set-up --------------------------------------------------------------------------------------
@@ -230,10 +232,12 @@ async def wait_ready(port: int, seconds: float = 60) -> None:
     raise SystemExit("gunicorn did not answer GET /login within a minute; see the server log")
 
 
-async def sign_in(port: int, role: str) -> str:
-    """Log in through the form (CSRF token included); return the Cookie header to send."""
+async def sign_in(port: int, role: str) -> dict[str, str]:
+    """Log in through the form (CSRF token included) and follow the redirect to the dashboard,
+    as a browser does; return the cookies it then holds."""
+    jar: dict[str, str] = {}
     status, headers, body = await fetch(port, "GET", "/login", timeout=10)
-    cookie = _cookies(headers)
+    keep_cookies(jar, headers)
     match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
     if status != 200 or match is None:
         raise SystemExit(f"GET /login answered {status} without a CSRF token")
@@ -250,18 +254,32 @@ async def sign_in(port: int, role: str) -> str:
         "POST",
         "/login",
         body=form,
-        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        headers={"Cookie": cookie_header(jar), "Content-Type": "application/x-www-form-urlencoded"},
         timeout=10,
     )
     if status != 302:
         raise SystemExit(f"log-in as {role} answered {status}, not 302")
-    return _cookies(headers) or cookie
-
-
-def _cookies(headers: list[tuple[str, str]]) -> str:
-    return "; ".join(
-        value.split(";", 1)[0] for name, value in headers if name.lower() == "set-cookie"
+    keep_cookies(jar, headers)
+    status, headers, _ = await fetch(
+        port, "GET", "/", headers={"Cookie": cookie_header(jar)}, timeout=10
     )
+    if status != 200:
+        raise SystemExit(f"the dashboard after log-in as {role} answered {status}, not 200")
+    keep_cookies(jar, headers)
+    return jar
+
+
+def keep_cookies(jar: dict[str, str], headers: list[tuple[str, str]]) -> None:
+    """Store the cookies an answer sets, as a browser does."""
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            pair = value.split(";", 1)[0]
+            key, _, content = pair.partition("=")
+            jar[key.strip()] = content
+
+
+def cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -342,6 +360,7 @@ async def run_rate(
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(index: int, due: float) -> None:
+        jar: dict[str, str] | None = None
         if index % per_upload == per_upload - 1:
             kind = "upload"
             number = int(time.time() * 1000) * 1000 + index
@@ -356,7 +375,8 @@ async def run_rate(
             )
         else:
             kind = rng.choices(kinds, weights)[0]
-            cookie = {"Cookie": rng.choice(target.cookies)}
+            jar = rng.choice(target.cookies)
+            cookie = {"Cookie": cookie_header(jar)}
             token = {"Authorization": f"Bearer {target.token}"}
             path, headers = {
                 "obligation": (
@@ -371,7 +391,7 @@ async def run_rate(
         method, path, body, headers = request
         lag = time.perf_counter() - due
         try:
-            status, _, _ = await fetch(
+            status, answer_headers, _ = await fetch(
                 port, method, path, body=body, headers=headers, timeout=timeout
             )
         except TimeoutError:
@@ -384,6 +404,8 @@ async def run_rate(
         samples.append(
             Sample(kind, time.perf_counter() - due, 200 <= status < 300, status, None, lag)
         )
+        if jar is not None and kind != "api_matrix":
+            keep_cookies(jar, answer_headers)
 
     start = time.perf_counter() + 0.05
     for index in range(total):

@@ -176,6 +176,26 @@ def test_an_idle_session_ends(app: Flask, engine: Engine) -> None:
     assert not _signed_in(client)
 
 
+def test_the_cookie_of_a_signed_in_browser_is_issued_again_once_a_minute(
+    app: Flask, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its expiry keeps up with use (the server ends idle sessions), without a new signature
+    on every answer."""
+    from tracker.web import auth
+
+    client = app.test_client()
+    make_user(engine, Role.VIEWER)
+    assert _log_in(client, "viewer@example.com").status_code == 302
+    minute = [1_000_000]
+    monkeypatch.setattr(auth, "_minute", lambda: minute[0])
+    first = client.get("/api/v1/obligations")
+    assert "Expires=" in first.headers["Set-Cookie"]
+    assert "Set-Cookie" not in client.get("/api/v1/obligations").headers  # the same minute
+    minute[0] += 1
+    assert "Expires=" in client.get("/api/v1/obligations").headers["Set-Cookie"]
+    assert _signed_in(client)
+
+
 def test_a_disabled_users_live_session_stops_working_at_once(app: Flask, engine: Engine) -> None:
     client = app.test_client()
     sign_in(client, engine, make_user(engine, Role.ENGINEER))

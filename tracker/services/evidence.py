@@ -82,21 +82,25 @@ def latest_results(
     session: Session, scope: EvidenceScope, test_case_ids: Iterable[int] | None = None
 ) -> dict[int, ResultFact]:
     """Return each test case's latest result in scope (newest run wins across suites)."""
-    run_ids = latest_run_ids(session, scope)
-    if not run_ids:
-        return {}
     connection = session.connection()
-    queries = _result_queries(connection.dialect.name, test_case_ids is not None)
+    newest, scope_parameters = _latest_runs(scope)
+    # The newest runs with their times and commits, in one read.
     runs = {
         run_id: (started_at, commit)
-        for run_id, started_at, commit in connection.execute(queries[0], {"run_ids": run_ids}).all()
+        for run_id, started_at, commit in connection.execute(
+            _runs_query(newest), scope_parameters
+        ).all()
     }
+    if not runs:
+        return {}
+    run_ids = sorted(runs)
+    queries = _result_queries(connection.dialect.name, test_case_ids is not None)
     parameters: dict[str, Any] = {"run_ids": run_ids}
     if test_case_ids is not None:
         parameters["case_ids"] = list(test_case_ids)
     facts: dict[tuple[int, str, bool], ResultFact] = {}
     latest: dict[int, ResultFact] = {}
-    for case_id, outcome, run_id, flaky in connection.execute(queries[1], parameters).all():
+    for case_id, outcome, run_id, flaky in connection.execute(queries, parameters).all():
         known = latest.get(case_id)
         if known is None or run_id > known.run_id:
             fact = facts.get((run_id, outcome, flaky))
@@ -111,11 +115,16 @@ def latest_results(
 
 
 @cache
-def _result_queries(dialect: str, of_cases: bool) -> tuple[Any, Any]:
-    """The runs' times and commits, and their results (of some tests only), built once."""
-    runs = core_select(col(TestRun.id), col(TestRun.started_at), col(TestRun.commit)).where(
-        one_of_parameter(dialect, col(TestRun.id), "run_ids")
+def _runs_query(newest: Any) -> Any:
+    """The newest runs (a _latest_runs_query) with their times and commits, built once."""
+    return core_select(col(TestRun.id), col(TestRun.started_at), col(TestRun.commit)).where(
+        col(TestRun.id).in_(newest.scalar_subquery())
     )
+
+
+@cache
+def _result_queries(dialect: str, of_cases: bool) -> Any:
+    """The results of the given runs (of some tests only), built once."""
     # Results carry only plain columns; the few runs give time and commit (no per-row dates).
     results = core_select(
         col(TestResult.test_case_id),
@@ -125,7 +134,7 @@ def _result_queries(dialect: str, of_cases: bool) -> tuple[Any, Any]:
     ).where(one_of_parameter(dialect, col(TestResult.run_id), "run_ids"))
     if of_cases:
         results = results.where(one_of_parameter(dialect, col(TestResult.test_case_id), "case_ids"))
-    return runs, results
+    return results
 
 
 def obligations_of_dropped_tests(

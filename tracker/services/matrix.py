@@ -78,13 +78,15 @@ def build_matrix(
     max_evidence_age_days: int | None = None,
     contents: ReleaseScope | None = None,
     signoffs: Mapping[str, SignOffFact] | None = None,
+    test_links: Sequence[tuple[str, int, int, str]] | None = None,
 ) -> MatrixData:
     """Compute every assessable obligation's status (or only the ids given).
 
     With a release in the scope, its test runs are the evidence and only the work items in
     the release count (by their fix versions; see tracker.domain.releases.standing);
-    contents applies that work-item rule with evidence from another scope; signoffs, when the
-    caller read them already, saves reading them again.
+    contents applies that work-item rule with evidence from another scope; signoffs and
+    test_links (obligation id, reviewed version, test case id, test id of the obligations
+    asked for), when the caller read them already, save reading them again.
     """
     scope = scope or EvidenceScope()
     now = now or utcnow()
@@ -132,7 +134,9 @@ def build_matrix(
             )
         )
 
-    test_links = [row for row in connection.execute(queries.tests, ids).all() if row[0] in versions]
+    if test_links is None:
+        test_links = connection.execute(queries.tests, ids).all()
+    test_links = [row for row in test_links if row[0] in versions]
     results = latest_results(
         session, scope, {row[2] for row in test_links} if obligation_ids is not None else None
     )

@@ -232,7 +232,12 @@ def obligation_evidence(
     ]
     now = utcnow()
     matrix = build_matrix(
-        session=session, scope=scope, obligation_ids=[obligation_id], include_retired=True, now=now
+        session=session,
+        scope=scope,
+        obligation_ids=[obligation_id],
+        include_retired=True,
+        now=now,
+        test_links=[(obligation_id, row[5], row[0], row[1]) for row in test_rows],
     )
     facts = matrix.facts.get(obligation_id)
     if facts is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,6 +45,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 PERMISSION_ATTRIBUTE = "tracker_permission"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_KEY = "_user_id"  # where Flask-Login keeps the id of the signed-in user
+SEEN_KEY = "_seen"  # the minute the session cookie was last issued
 
 login_manager = LoginManager()
 
@@ -128,6 +130,9 @@ def init_app(app: Flask) -> None:
     )
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
     app.config["PERMANENT_SESSION_LIFETIME"] = _idle_timeout(app)
+    # The cookie is issued again once a minute while signed in (_refresh_cookie), not with
+    # every answer: signing it costs more than a page kept ready.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     app.before_request(_authorize)
 
 
@@ -339,7 +344,25 @@ def remote_address_in(networks: list[Any]) -> bool:
 
 def _load_signed_in(key: str) -> SignedIn | None:
     user = _user_for_key(key)
-    return SignedIn(user, key) if user is not None else None
+    if user is None:
+        return None
+    _refresh_cookie()
+    return SignedIn(user, key)
+
+
+def _refresh_cookie() -> None:
+    """Issue the session cookie again, its expiry moved on, at most once a minute.
+
+    The server ends a session that sat idle itself (login_sessions: last seen, at the same
+    resolution); the cookie's own expiry only has to keep up with it.
+    """
+    minute = _minute()
+    if session.get(SEEN_KEY) != minute:
+        session[SEEN_KEY] = minute
+
+
+def _minute() -> int:
+    return int(time.time()) // 60
 
 
 def _user_for_key(key: str) -> User | None:
