@@ -194,12 +194,22 @@ def pending(connection: Connection) -> bool:
 
 #: Built once: a statement made for each request costs more than the read itself.
 _CURRENT = select(_generation.c.value, _generation.c.token).where(_generation.c.id == 1)
+#: The generation as two columns another read can carry (the sign-in check does).
+GENERATION_COLUMNS = (
+    select(_generation.c.value).where(_generation.c.id == 1).scalar_subquery(),
+    select(_generation.c.token).where(_generation.c.id == 1).scalar_subquery(),
+)
 
 
 def current_generation(connection: Connection) -> str:
     """Return the committed generation as "number-token" (one primary-key read)."""
     row = connection.execute(_CURRENT).first()
-    return "0-none" if row is None else f"{row[0]}-{row[1]}"
+    return generation_text(*row) if row is not None else generation_text(None, None)
+
+
+def generation_text(value: int | None, token: str | None) -> str:
+    """Return the generation read as GENERATION_COLUMNS (or _CURRENT) as "number-token"."""
+    return "0-none" if value is None else f"{value}-{token}"
 
 
 def bump_generation(

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
+from tracker.generation import GENERATION_COLUMNS, generation_text
 from tracker.models import LoginSession, User, as_utc, utcnow
 
 _LOGINS: Table = LoginSession.__table__  # type: ignore[attr-defined]
@@ -20,6 +21,7 @@ _SESSION_USER = (
     .join(_USERS, _USERS.c.id == _LOGINS.c.user_id)
     .where(_LOGINS.c.id == bindparam("digest"))
 )
+_SESSION_USER_AND_GENERATION = _SESSION_USER.add_columns(*GENERATION_COLUMNS)
 
 #: How often a request refreshes last_seen_at (a write on every request would cost more).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -32,17 +34,32 @@ def start_session(*, session: Session, user: User, method: str) -> str:
     return key
 
 
-def session_user(*, connection: Connection, key: str, idle_timeout: timedelta) -> User | None:
+def session_user(
+    *,
+    connection: Connection,
+    key: str,
+    idle_timeout: timedelta,
+    generation: list[str] | None = None,
+) -> User | None:
     """Return the active account of a live session, ending the session once it sat idle.
 
     One read on every signed-in request (Core, not the ORM: this runs before every page). The
-    caller commits: the session's last-seen time moves at most once a minute.
+    caller commits: the session's last-seen time moves at most once a minute. Given a list,
+    the same read also fetches the data generation (tracker.generation) and appends it: a page
+    kept ready then needs no other read.
     """
     if not key or len(key) > 100:
         return None
     digest = _digest(key)
-    found = connection.execute(_SESSION_USER, {"digest": digest}).first()
-    if found is None or found[1] is not None:
+    query = _SESSION_USER if generation is None else _SESSION_USER_AND_GENERATION
+    row = connection.execute(query, {"digest": digest}).first()
+    if row is None:
+        return None
+    found = tuple(row)
+    if generation is not None:
+        generation.append(generation_text(found[-2], found[-1]))
+        found = found[:-2]
+    if found[1] is not None:
         return None
     now = utcnow()
     last_seen = as_utc(found[0])

@@ -9,10 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from tracker.domain.access import Actor, ActorKind, Role, Scope
 from tracker.errors import NotFoundError, ValidationError
+from tracker.generation import GENERATION_COLUMNS, generation_text
 from tracker.models import ApiToken, User, as_utc, utcnow
 from tracker.services.audit import record_event
 
@@ -33,6 +37,17 @@ class NewToken:
     name: str
     secret: str
     expires_at: datetime | None
+
+
+_TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
+_USERS: Table = User.__table__  # type: ignore[attr-defined]
+#: Built once: it runs before every API call.
+_TOKEN_AND_OWNER = (
+    core_select(*_TOKENS.c, *_USERS.c)
+    .outerjoin(_USERS, _USERS.c.id == _TOKENS.c.owner_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+_TOKEN_OWNER_AND_GENERATION = _TOKEN_AND_OWNER.add_columns(*GENERATION_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -177,14 +192,31 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
 USE_RESOLUTION = timedelta(minutes=1)
 
 
-def check_token(*, session: Session, secret: str) -> TokenCheck:
-    """Return the usable token with this secret (noting its use), or why it is refused."""
+def check_token(
+    *, connection: Connection, secret: str, generation: list[str] | None = None
+) -> TokenCheck:
+    """Return the usable token with this secret (noting its use), or why it is refused.
+
+    One read, token and owner together (Core: this runs before every API call). Given a list,
+    the same read also fetches the data generation (tracker.generation) and appends it.
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return TokenCheck(None, problem="The API token is not valid.")
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
-    if token is None:
+    query = _TOKEN_AND_OWNER if generation is None else _TOKEN_OWNER_AND_GENERATION
+    row = connection.execute(query, {"token_hash": hash_token(secret)}).first()
+    if row is None:
         return TokenCheck(None, problem="The API token is not valid.")
-    owner = session.get(User, token.owner_id) if token.owner_id else None
+    values = tuple(row)
+    if generation is not None:
+        generation.append(generation_text(values[-2], values[-1]))
+    tokens, users = len(_TOKENS.c), len(_USERS.c)
+    token = ApiToken(**dict(zip(_TOKENS.c.keys(), values[:tokens], strict=True)))
+    owner_values = values[tokens : tokens + users]
+    owner = (
+        User(**dict(zip(_USERS.c.keys(), owner_values, strict=True)))
+        if owner_values[0] is not None
+        else None
+    )
     now = utcnow()
     state = token_state(token, owner, now)
     if state == "revoked":
@@ -199,7 +231,7 @@ def check_token(*, session: Session, secret: str) -> TokenCheck:
         return TokenCheck(None, problem="The API token's owner is disabled, so it is too.")
     if token.last_used_at is None or now - as_utc(token.last_used_at) >= USE_RESOLUTION:
         token.last_used_at = now  # to the minute: a write on every call would cost more
-        session.add(token)
+        connection.execute(update(_TOKENS).where(_TOKENS.c.id == token.id).values(last_used_at=now))
     return TokenCheck(token, owner)
 
 

@@ -41,6 +41,7 @@ from tracker.services.tokens import check_token, token_actor, token_scopes
 log = logging.getLogger(__name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
+Checked = TypeVar("Checked")
 
 PERMISSION_ATTRIBUTE = "tracker_permission"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -286,11 +287,11 @@ def _token_identity() -> Identity | None:
         return None
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("The Authorization header is not a bearer token. " + CREDENTIALS_HELP)
-    with (
-        Session(separate_transaction_bind(), expire_on_commit=False) as db_session,
-        db_session.begin(),
-    ):
-        checked = check_token(session=db_session, secret=secret.strip())
+    checked = _checked_alone(
+        lambda connection, generation: check_token(
+            connection=connection, secret=secret.strip(), generation=generation
+        )
+    )
     if checked.token is None:
         raise Unauthorized(f"{checked.problem} {CREDENTIALS_HELP}", invalid=True)
     return Identity(
@@ -366,13 +367,32 @@ def _minute() -> int:
 
 
 def _user_for_key(key: str) -> User | None:
-    bind = separate_transaction_bind()
     idle_timeout = _idle_timeout(current_app)
+    return _checked_alone(
+        lambda connection, generation: session_user(
+            connection=connection, key=key, idle_timeout=idle_timeout, generation=generation
+        )
+    )
+
+
+def _checked_alone(check: Callable[[Connection, list[str] | None], Checked]) -> Checked:
+    """Run a credentials check in a transaction of its own (its last-seen write commits).
+
+    On a read (GET, HEAD) the check's one statement also reads the data generation, which
+    the view then uses (tracker.web.caching.request_generation): an answer kept ready needs
+    no other read. Read before the view, it is never newer than what the view shows.
+    """
+    bind = separate_transaction_bind()
+    generation: list[str] | None = [] if request.method in ("GET", "HEAD") else None
     if isinstance(bind, Connection):
         with bind.begin():
-            return session_user(connection=bind, key=key, idle_timeout=idle_timeout)
-    with bind.begin() as connection:
-        return session_user(connection=connection, key=key, idle_timeout=idle_timeout)
+            result = check(bind, generation)
+    else:
+        with bind.begin() as connection:
+            result = check(connection, generation)
+    if generation:
+        g.tracker_generation = generation[0]
+    return result
 
 
 def _idle_timeout(app: Flask) -> timedelta:

@@ -28,7 +28,7 @@ from flask import Flask, current_app, g, make_response, request, session
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from tracker.db import get_session
+from tracker.db import get_session, request_connection
 from tracker.generation import changes_since, current_generation, pending
 from tracker.models import utcnow
 from tracker.redis_claims import redis_client
@@ -106,11 +106,16 @@ def answer_valid_until(moment: datetime) -> None:
 
 
 def request_generation() -> str | None:
-    """Return the data generation, read once per request (None inside a write not committed)."""
+    """Return the data generation, read once per request (None inside a write not committed).
+
+    Read before the view when the request is signed in (with the sign-in check, see auth),
+    else on first use: either way before anything the answer shows.
+    """
+    if pending(request_connection()):
+        return None
     if "tracker_generation" not in g:
-        connection = get_session().connection()
-        g.tracker_generation = None if pending(connection) else current_generation(connection)
-    generation: str | None = g.tracker_generation
+        g.tracker_generation = current_generation(get_session().connection())
+    generation: str = g.tracker_generation
     return generation
 
 
