@@ -77,6 +77,17 @@ def loaded(session: Session) -> Session:
     return session
 
 
+def _a_write_to_the_matrix(session: Session) -> None:
+    with transaction(session):
+        decide_applicability(
+            session=session,
+            obligation_id="ALPHA-1.1",
+            not_applicable=True,
+            justification="No data of this kind is processed at all.",
+            actor=cli_actor("legal"),
+        )
+
+
 def test_a_kept_dashboard_is_given_again_until_a_write(client, loaded, engine: Engine) -> None:
     clear_of_time_bucket_end(5)
     first = client.get("/")
@@ -85,14 +96,7 @@ def test_a_kept_dashboard_is_given_again_until_a_write(client, loaded, engine: E
     assert second.status_code == 200 and second.data == first.data
     # The sign-in check alone, which reads the data generation with it: nothing else is read.
     assert len(again) == 1 and "datageneration" in again[0], again
-    with transaction(loaded):
-        decide_applicability(
-            session=loaded,
-            obligation_id="ALPHA-1.1",
-            not_applicable=True,
-            justification="No data of this kind is processed at all.",
-            actor=cli_actor("legal"),
-        )
+    _a_write_to_the_matrix(loaded)
     after = client.get("/")
     assert after.data != first.data
     assert _counts(after.data) != _counts(first.data)
@@ -114,14 +118,7 @@ def test_a_kept_api_answer_costs_the_token_check_alone(app, loaded, engine: Engi
         second = api.get("/api/v1/matrix", headers=headers)
     assert second.status_code == 200 and second.data == first.data
     assert len(again) == 1 and "datageneration" in again[0], again
-    with transaction(loaded):
-        decide_applicability(
-            session=loaded,
-            obligation_id="ALPHA-1.1",
-            not_applicable=True,
-            justification="No data of this kind is processed at all.",
-            actor=cli_actor("legal"),
-        )
+    _a_write_to_the_matrix(loaded)
     assert api.get("/api/v1/matrix", headers=headers).data != first.data
 
 
