@@ -511,6 +511,23 @@ def test_workers_share_the_kept_content_through_redis(app, client, session, engi
     assert _without_csrf(page(second_worker)) == _without_csrf(first)
 
 
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"not json\n{}",
+        b'{"generation": "1-x", "read_again": 1e400, "expires": 1}\n{}',
+        b'{"generation": "1-x", "read_again": "inf", "expires": "nan"}\n{}',
+        b'{"generation": "1-x", "read_again": 1, "expires": 1}\n{"page": {}}',
+        b"[1, 2]\n\xff\xfe",
+    ],
+)
+def test_a_kept_value_that_is_not_a_page_is_a_miss(blob: bytes) -> None:
+    from tracker.web.obligations.page_cache import _Entry
+
+    assert _Entry.decode(blob) is None
+
+
 def _reads(statements: list[str]) -> list[str]:
     return [statement for statement in statements if "datagenerationchange" not in statement]
 

@@ -390,8 +390,9 @@ def _checked_alone(check: Callable[[Connection, list[str] | None], Checked]) -> 
     else:
         with bind.begin() as connection:
             result = check(connection, generation)
-    if generation:
-        g.tracker_generation = generation[0]
+    # Only a check on the request's own connection runs before the view has read anything.
+    if generation and isinstance(bind, Connection):
+        g.setdefault("tracker_generation", generation[0])
     return result
 
 

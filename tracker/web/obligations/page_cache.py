@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from tracker.services.evidence import EvidenceScope
 from tracker.web.applicability.page import WhySection
 from tracker.web.jira.page import EpicForm
 from tracker.web.obligations.page import HistoryItem, ObligationPage
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "tracker.obligation_pages"
 DEFAULT_ENTRIES = 4096
@@ -93,15 +96,16 @@ class _Entry:
         from pydantic import ValidationError
 
         line, newline, rest = blob.partition(b"\n")
+        parts_type = _parts_type()
         try:
             head = json.loads(line)
             return cls(
-                parts=_parts_type().validate_json(rest),
+                parts=parts_type.validate_json(rest),
                 generation=str(head["generation"]),
                 read_again=datetime.fromtimestamp(float(head["read_again"]), UTC),
                 expires=datetime.fromtimestamp(float(head["expires"]), UTC),
             )
-        except (ValidationError, ValueError, KeyError, TypeError):
+        except (ValidationError, ValueError, KeyError, TypeError, OverflowError, OSError):
             return None
 
 
@@ -201,7 +205,11 @@ class ObligationPages:
                     self._items.popitem(last=False)
             return
         seconds = max(1, int((entry.read_again - now).total_seconds() + 1))
-        blob = entry.encode()
+        try:
+            blob = entry.encode()
+        except (ValueError, TypeError):  # not storable as JSON: made again next time
+            log.warning("An obligation page could not be kept in Redis; it is read in full.")
+            return
         call_redis(lambda: self.client.set(_redis_key(key), blob, ex=seconds), "obligation page")
 
 
