@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, Table, any_, bindparam
 from sqlmodel import Session
 
 from tracker.generation import note_write
+
+M = TypeVar("M")
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -38,6 +40,12 @@ def table_of(model: type[Any]) -> Table:
     """Return a model's table: Core inserts skip the ORM's per-row work on bulk data."""
     table: Table = model.__table__
     return table
+
+
+def model_of(model: type[M], values: Sequence[Any]) -> M:
+    """Return a model object (not loaded by any session) from a Core row of its table's
+    columns, in the table's order: a read on a hot path skips the ORM's loading."""
+    return model(**dict(zip(table_of(model).c.keys(), values, strict=True)))
 
 
 def one_of_parameter(dialect: str, column: Any, name: str) -> Any:

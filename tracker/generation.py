@@ -194,7 +194,8 @@ def pending(connection: Connection) -> bool:
 
 #: Built once: a statement made for each request costs more than the read itself.
 _CURRENT = select(_generation.c.value, _generation.c.token).where(_generation.c.id == 1)
-#: The generation as two columns another read can carry (the sign-in check does).
+#: The generation as the last two columns another read can carry (the sign-in check does);
+#: generation_text(*row[-2:]) reads it off.
 GENERATION_COLUMNS = (
     select(_generation.c.value).where(_generation.c.id == 1).scalar_subquery(),
     select(_generation.c.token).where(_generation.c.id == 1).scalar_subquery(),
@@ -203,8 +204,7 @@ GENERATION_COLUMNS = (
 
 def current_generation(connection: Connection) -> str:
     """Return the committed generation as "number-token" (one primary-key read)."""
-    row = connection.execute(_CURRENT).first()
-    return generation_text(*row) if row is not None else generation_text(None, None)
+    return generation_text(*(connection.execute(_CURRENT).first() or (None, None)))
 
 
 def generation_text(value: int | None, token: str | None) -> str:

@@ -42,8 +42,6 @@ from tracker.services.report_links import sync_report_links
 from tracker.services.work_items import ObligationIndex
 
 BATCH = 5000
-#: The status tables an ingest writes: its move of the data generation changes only the rows
-#: of the obligations linked to the run's tests and to the tests of the runs it replaces.
 # Longest value of each run field (the columns' sizes).
 RUN_FIELD_LIMITS = {
     name: column_length(TestRun, name)
@@ -264,6 +262,8 @@ def _store(
         touched |= linked
     replaced = obligations_of_dropped_tests(session, run, run_cases)
     if replaced is not None:
+        # The move changes only the rows of the obligations linked to the run's tests and to
+        # the tests of the runs it replaces.
         declare_change(session.connection(), EVIDENCE_TABLES, touched | replaced)
     for case in cases.values():
         report.total += 1

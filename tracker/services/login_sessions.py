@@ -6,22 +6,22 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
+from tracker.bulk import model_of, table_of
 from tracker.generation import GENERATION_COLUMNS, generation_text
 from tracker.models import LoginSession, User, as_utc, utcnow
 
-_LOGINS: Table = LoginSession.__table__  # type: ignore[attr-defined]
-_USERS: Table = User.__table__  # type: ignore[attr-defined]
-#: Built once: it runs before every signed-in request.
+_LOGINS = table_of(LoginSession)
+_USERS = table_of(User)
+#: Built once: it runs before every signed-in request (the data generation with it).
 _SESSION_USER = (
-    select(_LOGINS.c.last_seen_at, _LOGINS.c.ended_at, *_USERS.c)
+    select(_LOGINS.c.last_seen_at, _LOGINS.c.ended_at, *_USERS.c, *GENERATION_COLUMNS)
     .join(_USERS, _USERS.c.id == _LOGINS.c.user_id)
     .where(_LOGINS.c.id == bindparam("digest"))
 )
-_SESSION_USER_AND_GENERATION = _SESSION_USER.add_columns(*GENERATION_COLUMNS)
 
 #: How often a request refreshes last_seen_at (a write on every request would cost more).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -44,21 +44,18 @@ def session_user(
     """Return the active account of a live session, ending the session once it sat idle.
 
     One read on every signed-in request (Core, not the ORM: this runs before every page). The
-    caller commits: the session's last-seen time moves at most once a minute. Given a list,
-    the same read also fetches the data generation (tracker.generation) and appends it: a page
-    kept ready then needs no other read.
+    caller commits: the session's last-seen time moves at most once a minute. The same read
+    fetches the data generation (tracker.generation), appended to `generation` when given: a
+    page kept ready then needs no other read.
     """
     if not key or len(key) > 100:
         return None
     digest = _digest(key)
-    query = _SESSION_USER if generation is None else _SESSION_USER_AND_GENERATION
-    row = connection.execute(query, {"digest": digest}).first()
-    if row is None:
+    found = connection.execute(_SESSION_USER, {"digest": digest}).first()
+    if found is None:
         return None
-    found = tuple(row)
     if generation is not None:
-        generation.append(generation_text(found[-2], found[-1]))
-        found = found[:-2]
+        generation.append(generation_text(*found[-2:]))
     if found[1] is not None:
         return None
     now = utcnow()
@@ -67,7 +64,7 @@ def session_user(
     if last_seen + idle_timeout <= now:
         connection.execute(this_session.values(ended_at=now))
         return None
-    user = User(**{column.key: value for column, value in zip(_USERS.c, found[2:], strict=True)})
+    user = model_of(User, found[2:-2])
     if not user.active:
         return None
     if now - last_seen >= SEEN_RESOLUTION:

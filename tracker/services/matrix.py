@@ -106,18 +106,8 @@ def build_matrix(
 
     cells: dict[str, list[WorkItemCell]] = defaultdict(list)
     fix_versions: dict[str, list[str]] = {}
-    for (
-        ob_id,
-        reviewed,
-        origin,
-        key,
-        summary,
-        status,
-        category,
-        url,
-        missing,
-        fixes,
-    ) in connection.execute(queries.work, ids).all():
+    work_rows = connection.execute(queries.work, ids).all()
+    for ob_id, reviewed, origin, key, summary, status, category, url, missing, fixes in work_rows:
         if ob_id not in versions:
             continue
         fix_versions[key] = fixes or []

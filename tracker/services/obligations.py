@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
@@ -226,10 +227,10 @@ def obligation_evidence(
     brought up to date by reading this part again. version is the obligation's current one
     (a link reviewed against an older one is suspect).
     """
-    test_rows: list[tuple[int, str, str, str, datetime, int]] = [
-        tuple(row)  # type: ignore[misc]
-        for row in session.connection().execute(_TEST_LINKS, {"obligation_id": obligation_id})
-    ]
+    # (case id, test id, origin, linked by, linked at, reviewed version) of each linked test
+    test_rows: list[Any] = list(
+        session.connection().execute(_TEST_LINKS, {"obligation_id": obligation_id})
+    )
     now = utcnow()
     matrix = build_matrix(
         session=session,

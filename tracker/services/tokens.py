@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from tracker.bulk import model_of, table_of
 from tracker.domain.access import Actor, ActorKind, Role, Scope
 from tracker.errors import NotFoundError, ValidationError
 from tracker.generation import GENERATION_COLUMNS, generation_text
@@ -39,15 +40,14 @@ class NewToken:
     expires_at: datetime | None
 
 
-_TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
-_USERS: Table = User.__table__  # type: ignore[attr-defined]
-#: Built once: it runs before every API call.
+_TOKENS = table_of(ApiToken)
+_USERS = table_of(User)
+#: Built once: it runs before every API call (the data generation with it).
 _TOKEN_AND_OWNER = (
-    core_select(*_TOKENS.c, *_USERS.c)
+    core_select(*_TOKENS.c, *_USERS.c, *GENERATION_COLUMNS)
     .outerjoin(_USERS, _USERS.c.id == _TOKENS.c.owner_id)
     .where(_TOKENS.c.token_hash == bindparam("token_hash"))
 )
-_TOKEN_OWNER_AND_GENERATION = _TOKEN_AND_OWNER.add_columns(*GENERATION_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -197,26 +197,19 @@ def check_token(
 ) -> TokenCheck:
     """Return the usable token with this secret (noting its use), or why it is refused.
 
-    One read, token and owner together (Core: this runs before every API call). Given a list,
-    the same read also fetches the data generation (tracker.generation) and appends it.
+    One read, token and owner together (Core: this runs before every API call); it fetches the
+    data generation too (tracker.generation), appended to `generation` when given.
     """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return TokenCheck(None, problem="The API token is not valid.")
-    query = _TOKEN_AND_OWNER if generation is None else _TOKEN_OWNER_AND_GENERATION
-    row = connection.execute(query, {"token_hash": hash_token(secret)}).first()
+    row = connection.execute(_TOKEN_AND_OWNER, {"token_hash": hash_token(secret)}).first()
     if row is None:
         return TokenCheck(None, problem="The API token is not valid.")
-    values = tuple(row)
     if generation is not None:
-        generation.append(generation_text(values[-2], values[-1]))
-    tokens, users = len(_TOKENS.c), len(_USERS.c)
-    token = ApiToken(**dict(zip(_TOKENS.c.keys(), values[:tokens], strict=True)))
-    owner_values = values[tokens : tokens + users]
-    owner = (
-        User(**dict(zip(_USERS.c.keys(), owner_values, strict=True)))
-        if owner_values[0] is not None
-        else None
-    )
+        generation.append(generation_text(*row[-2:]))
+    split = len(_TOKENS.c)
+    token = model_of(ApiToken, row[:split])
+    owner = model_of(User, row[split:-2]) if row[split] is not None else None
     now = utcnow()
     state = token_state(token, owner, now)
     if state == "revoked":

@@ -375,23 +375,21 @@ def _user_for_key(key: str) -> User | None:
     )
 
 
-def _checked_alone(check: Callable[[Connection, list[str] | None], Checked]) -> Checked:
+def _checked_alone(check: Callable[[Connection, list[str]], Checked]) -> Checked:
     """Run a credentials check in a transaction of its own (its last-seen write commits).
 
-    On a read (GET, HEAD) the check's one statement also reads the data generation, which
-    the view then uses (tracker.web.caching.request_generation): an answer kept ready needs
-    no other read. Read before the view, it is never newer than what the view shows.
+    The check's one statement also reads the data generation; on a read (GET, HEAD) before
+    the view has begun, the view uses it (tracker.web.caching.request_generation): an answer
+    kept ready needs no other read. Read before the view, it is never newer than what it shows.
     """
     bind = separate_transaction_bind()
-    generation: list[str] | None = [] if request.method in ("GET", "HEAD") else None
-    if isinstance(bind, Connection):
-        with bind.begin():
-            result = check(bind, generation)
-    else:
+    generation: list[str] = []
+    if not isinstance(bind, Connection):  # the view has begun: its generation stands
         with bind.begin() as connection:
-            result = check(connection, generation)
-    # Only a check on the request's own connection runs before the view has read anything.
-    if generation and isinstance(bind, Connection):
+            return check(connection, generation)
+    with bind.begin():
+        result = check(bind, generation)
+    if generation and request.method in ("GET", "HEAD"):
         g.setdefault("tracker_generation", generation[0])
     return result
 

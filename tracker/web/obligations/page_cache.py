@@ -137,8 +137,8 @@ class ObligationPages:
         generation: str | None,
         now: datetime,
         make: Callable[[], Made],
+        refresh: Callable[[PageParts], Made],
         max_age: timedelta,
-        refresh: Callable[[PageParts], Made] | None = None,
     ) -> tuple[PageParts, datetime | None]:
         """Return the content, from what is kept when it is still true, else made again.
 
@@ -155,11 +155,11 @@ class ObligationPages:
         if entry is not None and now < entry.read_again:
             current = self._evidence_current(connection, entry, key[0], generation, now)
             if current is True:
-                if entry.generation != generation:  # still true now: checks start here
-                    entry.generation = generation
-                    self._keep(key, entry, now)
+                # Still true now: this process's later checks start here (what Redis holds
+                # keeps its own stamp; writing the page again only to move it costs more).
+                entry.generation = generation
                 return entry.parts, entry.expires
-            if current is False and refresh is not None:
+            if current is False:
                 parts, change = refresh(entry.parts)
                 until = min(entry.read_again, now + max_age, change or entry.read_again)
                 self._keep(key, _Entry(parts, generation, entry.read_again, until), now)

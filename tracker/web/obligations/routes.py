@@ -340,8 +340,8 @@ def _render(
             request_generation(),  # read before the page's data
             utcnow(),
             make,
-            timedelta(seconds=int(current_app.config.get("MATRIX_CACHE_SECONDS", 60))),
             refresh,
+            timedelta(seconds=int(current_app.config.get("MATRIX_CACHE_SECONDS", 60))),
         )
     if valid_until is not None:
         answer_valid_until(valid_until)
